@@ -1,0 +1,53 @@
+# The two commands of the README: `make demo` and `make test`. Both start from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MYSQL_HOST ?= 127.0.0.1
+MYSQL_PORT ?= 3306
+DEMO_DB ?= data/tracker.db
+SAMPLE_PARKS := src/themepark_tracker/data/parks.sample.json
+
+.PHONY: demo test lint typecheck pytest sysdeps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python sysdeps
+	$(BIN)/pip install --quiet -e '.[dev,mysql]'
+	touch $@ $(VENV)/.installed
+
+# mysqlclient compiles against the MariaDB client headers; install them when missing.
+sysdeps:
+	@pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || { \
+	  echo "installing MariaDB client headers for mysqlclient"; \
+	  command -v apt-get >/dev/null || { echo "need libmariadb-dev (or mysql-devel) and pkg-config"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config >/dev/null; }
+
+demo: $(VENV)/.installed
+	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/themepark-tracker --log-format text init-db
+	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/themepark-tracker --log-format text sync-parks --file $(SAMPLE_PARKS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+# TEST_MYSQL_URL is set when MariaDB answers; REQUIRE_MYSQL=1 (CI) makes its absence fatal.
+pytest: $(VENV)/.installed-dev
+	@if [ -z "$$TEST_MYSQL_URL" ] && $(BIN)/python -c "import MySQLdb; MySQLdb.connect(host='$(MYSQL_HOST)', port=$(MYSQL_PORT), user='root').close()" 2>/dev/null; then \
+	  export TEST_MYSQL_URL="mysql+mysqldb://root@$(MYSQL_HOST):$(MYSQL_PORT)/test"; \
+	fi; \
+	echo "TEST_MYSQL_URL=$${TEST_MYSQL_URL:-<unset: MariaDB tests not collected>}"; \
+	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,3 @@
+from themepark_tracker.cli import main
+
+main()

@@ -1,0 +1,215 @@
+"""Typed settings from the environment, a local `.env` and, in production, AWS SSM.
+
+Precedence, highest first: process environment, SSM Parameter Store (only when
+`ENVIRONMENT=production`), the `.env` file, the defaults below. A bad value fails
+loudly, naming the setting and where it came from: a tracker running on a silently
+wrong setting produces numbers nobody should trust.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from dotenv import dotenv_values
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from sqlalchemy.engine import URL, make_url
+
+from themepark_tracker import __version__
+
+ENV_FILE_VARIABLE = "ENV_FILE"
+MASK = "********"
+SECRET_SETTINGS = frozenset({"database_url", "db_password"})
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed, or its source cannot be read."""
+
+
+class Settings(BaseModel):
+    """Every setting, named as its environment variable in upper case."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="production reads SSM Parameter Store"
+    )
+    data_dir: Path = Field(Path("data"), description="where the embedded SQLite database lives")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<DATA_DIR>/tracker.db"
+    )
+    db_password: SecretStr | None = Field(
+        None, description="password injected into DATABASE_URL (keep it out of the URL in SSM)"
+    )
+    db_pool_size: PositiveInt = Field(10, description="MySQL connection pool size")
+    db_max_overflow: int = Field(20, ge=0, description="MySQL connections beyond the pool")
+    db_pool_recycle_seconds: PositiveInt = Field(
+        3600, description="recycle MySQL connections older than this (below wait_timeout)"
+    )
+    ssm_prefix: str = Field("/themeparkhall/", description="SSM parameter path in production")
+    aws_region: str = Field("us-east-1", description="AWS region of the SSM parameters")
+    queue_times_base_url: str = Field(
+        "https://queue-times.com", description="Queue-Times API (or the local feed)"
+    )
+    park_continent: str = Field(
+        "North America", description="default scope of sync-parks (Queue-Times continent)"
+    )
+    http_timeout_seconds: PositiveFloat = Field(10.0, description="timeout per HTTP request")
+    user_agent: str = Field(
+        f"themepark-tracker/{__version__} (ride reliability tracker; data by Queue-Times.com)",
+        description="User-Agent sent to Queue-Times",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="")
+    log_format: Literal["json", "text"] = Field("json", description="json for jobs, text to read")
+
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @field_validator("ssm_prefix")
+    @classmethod
+    def _prefix_is_a_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("queue_times_base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    def database_url_object(self) -> URL:
+        """The URL to connect with, password included; never print or log it."""
+        if self.database_url:
+            try:
+                url = make_url(self.database_url)
+            except Exception as exc:  # sqlalchemy raises ArgumentError, parsing may raise others
+                raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from exc
+        else:
+            url = make_url(f"sqlite:///{(self.data_dir / 'tracker.db').resolve()}")
+        if self.db_password is not None:
+            url = url.set(password=self.db_password.get_secret_value())
+        return url
+
+    def database_url_masked(self) -> str:
+        """The URL with its password hidden: what logs and `config show` may print."""
+        return self.database_url_object().render_as_string(hide_password=True)
+
+    def source_of(self, name: str) -> str:
+        """Where a setting's value came from: env, ssm, .env or default."""
+        return self._sources.get(name, "default")
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(NAME, printable value, source) for every setting, with secrets masked."""
+        rows = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "database_url":
+                shown = self.database_url_masked()
+            elif isinstance(value, SecretStr):
+                shown = MASK
+            elif value is None:
+                shown = ""
+            else:
+                shown = str(value)
+            rows.append((name.upper(), shown, self.source_of(name)))
+        return rows
+
+
+SETTING_NAMES = {name.upper(): name for name in Settings.model_fields}
+
+SsmReader = Callable[[str, str], dict[str, str]]
+
+
+def read_ssm_parameters(prefix: str, region: str) -> dict[str, str]:
+    """All parameters directly under `prefix`, decrypted, keyed by the name after it."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    path = prefix.rstrip("/") or "/"
+    try:
+        client = boto3.client("ssm", region_name=region)
+        values: dict[str, str] = {}
+        paginator = client.get_paginator("get_parameters_by_path")
+        for page in paginator.paginate(Path=path, Recursive=False, WithDecryption=True):
+            for parameter in page["Parameters"]:
+                values[parameter["Name"][len(prefix) :]] = parameter["Value"]
+        return values
+    except (BotoCoreError, ClientError) as exc:
+        raise ConfigError(f"cannot read SSM parameters under {prefix} in {region}: {exc}") from exc
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: str | Path | None = None,
+    ssm_reader: SsmReader = read_ssm_parameters,
+) -> Settings:
+    """Collect settings from every source, then validate them once."""
+    environ = os.environ if environ is None else environ
+    env_file = Path(env_file or environ.get(ENV_FILE_VARIABLE, ".env"))
+
+    layers: list[tuple[str, Mapping[str, str | None]]] = []
+    if env_file.is_file():
+        layers.append((".env", dotenv_values(env_file)))
+    layers.append(("env", environ))
+
+    values, sources = _merge(layers)
+    if values.get("environment") == "production":
+        prefix = values.get("ssm_prefix") or Settings.model_fields["ssm_prefix"].default
+        region = values.get("aws_region") or Settings.model_fields["aws_region"].default
+        prefix = prefix if prefix.endswith("/") else prefix + "/"
+        ssm = ssm_reader(prefix, region)
+        from_ssm, _ = _merge([("ssm", ssm)])
+        for name, value in from_ssm.items():
+            if sources.get(name) != "env":
+                values[name], sources[name] = value, "ssm"
+
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, sources)) from None
+    settings._sources = sources
+    return settings
+
+
+def _merge(
+    layers: list[tuple[str, Mapping[str, str | None]]],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Later layers win; empty values count as unset so `KEY=` in .env means default."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, mapping in layers:
+        for key, value in mapping.items():
+            name = SETTING_NAMES.get(key.upper()) if source != "env" else SETTING_NAMES.get(key)
+            if name is None or value is None or value == "":
+                continue
+            values[name], sources[name] = value, source
+    return values, sources
+
+
+def _explain(error: ValidationError, sources: Mapping[str, str]) -> str:
+    problems = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "?"
+        shown = MASK if name in SECRET_SETTINGS else repr(item.get("input"))
+        problems.append(
+            f"setting {name.upper()}={shown} (from {sources.get(name, 'default')}): {item['msg']}"
+        )
+    return "; ".join(problems)

@@ -1,0 +1,1 @@
+"""Storage layer: the only place that knows SQL (SQLAlchemy Core on SQLite and MySQL)."""

@@ -1,0 +1,278 @@
+"""Table definitions: MetaData, Core tables and named indexes, nothing else.
+
+Parks and rides are keyed by their Queue-Times ids, which are stable and are what links
+to queue-times.com. Every table that a job writes has a natural unique key, so a
+repeated poll, a retried transaction or a re-imported archive never duplicates rows.
+Times are UTC (`UTCDateTime`); dates (`park_date`, `stat_date`) are the park's local day
+as METRICS.md defines it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
+
+from themepark_tracker.storage.types import BigId, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+#: Applied to every table so that MySQL never falls back to latin1 or MyISAM.
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+RIDE_STATES = ("open", "closed", "unknown")
+POLL_OUTCOMES = ("ok", "http_error", "timeout", "connection_error", "invalid_payload")
+
+parks = Table(
+    "parks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False, comment="Queue-Times park id"),
+    Column("name", String(200), nullable=False),
+    Column("operator", String(200), nullable=False, comment="Queue-Times company group name"),
+    Column("operator_id", Integer, nullable=False, comment="Queue-Times company group id"),
+    Column("country", String(100), nullable=False),
+    Column("continent", String(100), nullable=False),
+    Column("latitude", Double, nullable=False),
+    Column("longitude", Double, nullable=False),
+    Column("timezone", String(64), nullable=False, comment="IANA zone name"),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_parks_is_active", "is_active"),
+    Index("ix_parks_continent_country", "continent", "country"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+rides = Table(
+    "rides",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False, comment="Queue-Times ride id"),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("land_id", Integer, nullable=True, comment="null when listed under top-level rides"),
+    Column("land_name", String(255), nullable=True),
+    Column("tier", SmallInteger, nullable=True, comment="1, 2, 3; null = unclassified"),
+    Column("tier_source", String(20), nullable=True, comment="how the tier was decided"),
+    Column("category", String(20), nullable=True, comment="ride, show, meet_greet, parade, other"),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("tier IS NULL OR tier IN (1, 2, 3)", name="tier_range"),
+    Index("ix_rides_park_id_is_active", "park_id", "is_active"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+polls = Table(
+    "polls",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("polled_at", UTCDateTime, nullable=False, comment="when the feed was fetched"),
+    Column("cycle_id", String(36), nullable=False, comment="collection cycle or import run"),
+    Column("source", String(10), nullable=False, comment="collect or import"),
+    Column("outcome", String(20), nullable=False),
+    Column("http_status", SmallInteger, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    Column("rides_total", Integer, nullable=False, server_default="0"),
+    Column("rides_open", Integer, nullable=False, server_default="0"),
+    Column("rides_closed", Integer, nullable=False, server_default="0"),
+    Column("rides_unknown", Integer, nullable=False, server_default="0"),
+    Column("is_active", Boolean, nullable=False, server_default=false()),
+    CheckConstraint(
+        "outcome IN ('ok', 'http_error', 'timeout', 'connection_error', 'invalid_payload')",
+        name="outcome_values",
+    ),
+    UniqueConstraint("park_id", "polled_at", name="uq_polls_park_id_polled_at"),
+    Index("ix_polls_polled_at", "polled_at"),
+    Index("ix_polls_cycle_id", "cycle_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+ride_snapshots = Table(
+    "ride_snapshots",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("poll_id", BigId, ForeignKey("polls.id", ondelete="CASCADE"), nullable=False),
+    Column("ride_id", Integer, ForeignKey("rides.id"), nullable=False),
+    Column("polled_at", UTCDateTime, nullable=False, comment="copy of polls.polled_at"),
+    Column("is_open_raw", Boolean, nullable=True),
+    Column("wait_time_raw", String(32), nullable=True, comment="the feed's value, as sent"),
+    Column("wait_time", SmallInteger, nullable=True, comment="validated minutes, else null"),
+    Column("last_updated", UTCDateTime, nullable=True),
+    Column("state", String(8), nullable=False, comment="open, closed, unknown (METRICS.md)"),
+    CheckConstraint("state IN ('open', 'closed', 'unknown')", name="state_values"),
+    UniqueConstraint("poll_id", "ride_id", name="uq_ride_snapshots_poll_id_ride_id"),
+    Index("ix_ride_snapshots_ride_id_polled_at", "ride_id", "polled_at"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+status_changes = Table(
+    "status_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ride_id", Integer, ForeignKey("rides.id"), nullable=False),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("from_state", String(8), nullable=False),
+    Column("to_state", String(8), nullable=False),
+    Column("previous_duration_minutes", Double, nullable=True, comment="null when unknown"),
+    CheckConstraint(
+        "from_state IN ('open', 'closed', 'unknown') AND to_state IN ('open', 'closed', 'unknown')",
+        name="state_values",
+    ),
+    UniqueConstraint("ride_id", "changed_at", name="uq_status_changes_ride_id_changed_at"),
+    Index("ix_status_changes_park_id_changed_at", "park_id", "changed_at"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+operating_sessions = Table(
+    "operating_sessions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("park_date", Date, nullable=False, comment="the park's local day"),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=False),
+    Column("operating_minutes", Double, nullable=False),
+    Column("polls", Integer, nullable=False),
+    Column("active_polls", Integer, nullable=False),
+    Column("is_final", Boolean, nullable=False, server_default=false()),
+    Column("computed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("park_id", "park_date", name="uq_operating_sessions_park_id_park_date"),
+    Index("ix_operating_sessions_park_date", "park_date"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+ride_daily_stats = Table(
+    "ride_daily_stats",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ride_id", Integer, ForeignKey("rides.id"), nullable=False),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("stat_date", Date, nullable=False, comment="the park's local day"),
+    Column("tier", SmallInteger, nullable=True, comment="tier used for this day's weights"),
+    Column("uptime_minutes", Double, nullable=False),
+    Column("downtime_minutes", Double, nullable=False),
+    Column("downtime_events", Integer, nullable=False),
+    Column("longest_downtime_minutes", Double, nullable=False),
+    Column("avg_wait", Double, nullable=True),
+    Column("peak_wait", SmallInteger, nullable=True),
+    Column("wait_samples", Integer, nullable=False, server_default="0"),
+    Column("window_start", UTCDateTime, nullable=True, comment="first open poll in session"),
+    Column("window_end", UTCDateTime, nullable=True, comment="last open poll in session"),
+    Column("is_final", Boolean, nullable=False, server_default=false()),
+    Column("computed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("ride_id", "stat_date", name="uq_ride_daily_stats_ride_id_stat_date"),
+    Index("ix_ride_daily_stats_park_id_stat_date", "park_id", "stat_date"),
+    Index("ix_ride_daily_stats_stat_date", "stat_date"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+park_daily_stats = Table(
+    "park_daily_stats",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("stat_date", Date, nullable=False, comment="the park's local day"),
+    Column("operating_minutes", Double, nullable=False),
+    Column("rides_tracked", Integer, nullable=False),
+    Column("rides_with_downtime", Integer, nullable=False),
+    Column("uptime_minutes", Double, nullable=False),
+    Column("downtime_minutes", Double, nullable=False),
+    Column("weighted_downtime_minutes", Double, nullable=False, comment="sum of weight x down"),
+    Column("weighted_total_minutes", Double, nullable=False, comment="sum of weight x (up+down)"),
+    Column("avg_wait", Double, nullable=True),
+    Column("peak_wait", SmallInteger, nullable=True),
+    Column("wait_samples", Integer, nullable=False, server_default="0"),
+    Column("is_final", Boolean, nullable=False, server_default=false()),
+    Column("computed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("park_id", "stat_date", name="uq_park_daily_stats_park_id_stat_date"),
+    Index("ix_park_daily_stats_stat_date", "stat_date"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+aggregation_log = Table(
+    "aggregation_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("park_date", Date, nullable=False),
+    Column("job", String(20), nullable=False, comment="aggregate or cleanup"),
+    Column("status", String(10), nullable=False, comment="success or failure"),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("rows_written", Integer, nullable=False, server_default="0"),
+    Column("error", Text, nullable=True),
+    CheckConstraint("status IN ('success', 'failure')", name="status_values"),
+    Index("ix_aggregation_log_park_id_park_date", "park_id", "park_date"),
+    Index("ix_aggregation_log_started_at", "started_at"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+data_quality_issues = Table(
+    "data_quality_issues",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    # 0 for a park-level issue: a NULL would defeat the unique key on both dialects.
+    Column("ride_id", Integer, nullable=False, server_default="0"),
+    Column("observed_at", UTCDateTime, nullable=False, comment="the poll's time"),
+    Column("issue_type", String(40), nullable=False),
+    Column("raw_value", String(255), nullable=True),
+    Column("detail", Text, nullable=True),
+    UniqueConstraint(
+        "park_id",
+        "ride_id",
+        "observed_at",
+        "issue_type",
+        name="uq_data_quality_issues_subject",
+    ),
+    Index("ix_data_quality_issues_observed_at", "observed_at"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("key_prefix", String(12), nullable=False, comment="shown to identify a key"),
+    Column("key_hash", String(64), nullable=False, comment="SHA-256 hex; the key is never stored"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
+    **MYSQL_TABLE_OPTIONS,
+)
