@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 SCRIPT_LOCATION = "themepark_tracker.storage:migrations"
 
 
-def _config(connection: Connection) -> Config:
+def _config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     config.attributes["connection"] = connection
@@ -19,7 +19,7 @@ def _config(connection: Connection) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory(SCRIPT_LOCATION).get_current_head()
+    head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None, "the migrations directory has no revisions"
     return head
 

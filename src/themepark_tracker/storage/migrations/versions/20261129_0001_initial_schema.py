@@ -434,48 +434,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("status_changes", schema=None) as batch_op:
-        batch_op.drop_index("ix_status_changes_park_id_changed_at")
-
+    # Indexes go with their tables; dropping them first fails on MySQL for FK columns.
     op.drop_table("status_changes")
-    with op.batch_alter_table("ride_snapshots", schema=None) as batch_op:
-        batch_op.drop_index("ix_ride_snapshots_ride_id_polled_at")
-
     op.drop_table("ride_snapshots")
-    with op.batch_alter_table("ride_daily_stats", schema=None) as batch_op:
-        batch_op.drop_index("ix_ride_daily_stats_stat_date")
-        batch_op.drop_index("ix_ride_daily_stats_park_id_stat_date")
-
     op.drop_table("ride_daily_stats")
-    with op.batch_alter_table("rides", schema=None) as batch_op:
-        batch_op.drop_index("ix_rides_park_id_is_active")
-
     op.drop_table("rides")
-    with op.batch_alter_table("polls", schema=None) as batch_op:
-        batch_op.drop_index("ix_polls_polled_at")
-        batch_op.drop_index("ix_polls_cycle_id")
-
     op.drop_table("polls")
-    with op.batch_alter_table("park_daily_stats", schema=None) as batch_op:
-        batch_op.drop_index("ix_park_daily_stats_stat_date")
-
     op.drop_table("park_daily_stats")
-    with op.batch_alter_table("operating_sessions", schema=None) as batch_op:
-        batch_op.drop_index("ix_operating_sessions_park_date")
-
     op.drop_table("operating_sessions")
-    with op.batch_alter_table("data_quality_issues", schema=None) as batch_op:
-        batch_op.drop_index("ix_data_quality_issues_observed_at")
-
     op.drop_table("data_quality_issues")
-    with op.batch_alter_table("aggregation_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_aggregation_log_started_at")
-        batch_op.drop_index("ix_aggregation_log_park_id_park_date")
-
     op.drop_table("aggregation_log")
-    with op.batch_alter_table("parks", schema=None) as batch_op:
-        batch_op.drop_index("ix_parks_is_active")
-        batch_op.drop_index("ix_parks_continent_country")
-
     op.drop_table("parks")
     op.drop_table("api_keys")

@@ -1,0 +1,137 @@
+"""Fixtures shared by the whole suite.
+
+Database tests run once per backend: SQLite always, MariaDB/MySQL whenever
+TEST_MYSQL_URL names a server (`make test` sets it when MariaDB answers). With
+REQUIRE_MYSQL=1 (CI) a missing or unreachable server fails the run instead of
+silently leaving the MySQL half of the suite out.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, create_engine, delete, make_url, text
+from sqlalchemy.engine import URL
+
+from themepark_tracker.config import ENV_FILE_VARIABLE, SETTING_NAMES
+from themepark_tracker.storage import migrate
+from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.tables import metadata
+
+MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "")
+REQUIRE_MYSQL = os.environ.get("REQUIRE_MYSQL", "") not in ("", "0")
+BACKENDS = ["sqlite", "mysql"] if MYSQL_URL else ["sqlite"]
+SAMPLE_PARKS = Path(__file__).parents[1] / "src/themepark_tracker/data/parks.sample.json"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_MYSQL and not MYSQL_URL:
+        raise pytest.UsageError(
+            "REQUIRE_MYSQL=1 but TEST_MYSQL_URL is not set: MariaDB did not answer"
+        )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        wanted = [b for b in BACKENDS if marker is None or b in marker.args]
+        metafunc.parametrize("backend", wanted, scope="session")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") != "call" and outcome != "error":
+                continue
+            for backend in ("sqlite", "mysql"):
+                if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid:
+                    per = counts.setdefault(backend, {})
+                    per[outcome] = per.get(outcome, 0) + 1
+    for backend, per in sorted(counts.items()):
+        parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(per.items()))
+        terminalreporter.write_line(f"database tests on {backend}: {parts}")
+
+
+@pytest.fixture(scope="session")
+def mysql_server() -> Iterator[URL]:
+    """A throwaway database on the MySQL server for this session, dropped at the end."""
+    server = make_url(MYSQL_URL)
+    name = f"tpt_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    except Exception as exc:  # any failure here means the MySQL half cannot run
+        admin.dispose()
+        pytest.fail(f"MySQL at {server.render_as_string()} unusable: {exc}", pytrace=False)
+    yield server.set(database=name)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[URL]:
+    """A database with no tables at all, for migration tests."""
+    if backend == "sqlite":
+        yield make_url(f"sqlite:///{tmp_path / 'empty.db'}")
+        return
+    server: URL = request.getfixturevalue("mysql_server")
+    name = f"{server.database}_e{uuid.uuid4().hex[:6]}"
+    admin = create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    yield server.set(database=name)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _mysql_migrated(request: pytest.FixtureRequest, backend: str) -> Iterator[Engine | None]:
+    if backend != "mysql":
+        yield None
+        return
+    engine = make_engine(request.getfixturevalue("mysql_server"))
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(backend: str, tmp_path: Path, _mysql_migrated: Engine | None) -> Iterator[Engine]:
+    """An engine on an empty, fully migrated database of the backend under test."""
+    if _mysql_migrated is not None:
+        with _mysql_migrated.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(delete(table))
+        yield _mysql_migrated
+        return
+    sqlite_engine = make_engine(make_url(f"sqlite:///{tmp_path / 'tracker.db'}"))
+    migrate.upgrade(sqlite_engine)
+    yield sqlite_engine
+    sqlite_engine.dispose()
+
+
+@pytest.fixture
+def database_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(autouse=True)
+def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's environment or .env: each starts from defaults."""
+    for name in [*SETTING_NAMES, ENV_FILE_VARIABLE]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()

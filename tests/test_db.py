@@ -1,0 +1,155 @@
+"""The engine set-up and the column types behave the same on both dialects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, insert, make_url, select, text
+from sqlalchemy.exc import StatementError
+
+from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.tables import api_keys, parks
+from themepark_tracker.storage.writes import upsert
+
+NOW = datetime(2026, 7, 4, 15, 30, 12, 345678, tzinfo=UTC)
+
+
+def _park(park_id: int = 6, name: str = "Disney Magic Kingdom") -> dict[str, object]:
+    return {
+        "id": park_id,
+        "name": name,
+        "operator": "Walt Disney Attractions",
+        "operator_id": 2,
+        "country": "United States",
+        "continent": "North America",
+        "latitude": 28.417663,
+        "longitude": -81.581212,
+        "timezone": "America/New_York",
+        "first_seen_at": NOW,
+        "last_seen_at": NOW,
+        "updated_at": NOW,
+    }
+
+
+def test_datetimes_come_back_as_the_same_aware_utc_instant(engine: Engine) -> None:
+    eastern = NOW.astimezone(timezone(timedelta(hours=-4)))
+    with engine.begin() as conn:
+        conn.execute(insert(parks), [{**_park(), "first_seen_at": eastern}])
+        stored = conn.execute(select(parks.c.first_seen_at)).scalar_one()
+    assert stored == NOW
+    assert stored.tzinfo is UTC
+    assert stored.microsecond == NOW.microsecond
+
+
+def test_a_naive_datetime_is_refused(engine: Engine) -> None:
+    with pytest.raises(StatementError, match="naive datetime"), engine.begin() as conn:
+        conn.execute(insert(parks), [{**_park(), "first_seen_at": datetime(2026, 7, 4, 12)}])
+
+
+def test_names_keep_every_character(engine: Engine) -> None:
+    name = "Star Wars™: Rise of the Resistance® — “Ride” 'quoted' 🎢 "
+    with engine.begin() as conn:
+        conn.execute(insert(parks), [_park(name=name)])
+        assert conn.execute(select(parks.c.name)).scalar_one() == name
+
+
+def test_upsert_inserts_then_updates_without_duplicating(engine: Engine) -> None:
+    with engine.begin() as conn:
+        upsert(conn, parks, [_park()], keys=["id"], update_columns=["name"])
+        upsert(conn, parks, [_park(name="Magic Kingdom Park")], keys=["id"], update_columns=["name"])
+        rows = conn.execute(select(parks.c.id, parks.c.name)).all()
+    assert rows == [(6, "Magic Kingdom Park")]
+
+
+def test_upsert_of_nothing_writes_nothing(engine: Engine) -> None:
+    with engine.begin() as conn:
+        upsert(conn, parks, [], keys=["id"], update_columns=["name"])
+        assert conn.execute(select(parks.c.id)).all() == []
+
+
+def test_autoincrement_ids_are_assigned(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(api_keys),
+            [
+                {"name": n, "key_prefix": n, "key_hash": n * 8, "created_at": NOW}
+                for n in ("ab", "cd")
+            ],
+        )
+        ids = conn.execute(select(api_keys.c.id).order_by(api_keys.c.name)).scalars().all()
+    assert len(ids) == 2
+    assert 0 < ids[0] < ids[1]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        conn.execute(insert(parks), [_park()])
+        raise RuntimeError("interrupted")
+    with engine.connect() as conn:
+        assert conn.execute(select(parks.c.id)).all() == []
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
+    engine = make_engine(make_url(f"sqlite:///{tmp_path}/sub/dir/x.db"))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from themepark_tracker.storage.tables import rides
+
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            insert(rides),
+            [
+                {
+                    "id": 1,
+                    "park_id": 999,
+                    "name": "Orphan",
+                    "first_seen_at": NOW,
+                    "last_seen_at": NOW,
+                    "updated_at": NOW,
+                }
+            ],
+        )
+
+
+def test_other_databases_are_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported database 'postgresql'"):
+        make_engine(make_url("postgresql://localhost/x"))
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_sessions_run_in_utc_with_utf8mb4_innodb_tables(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT @@session.time_zone")).scalar() == "+00:00"
+        assert conn.execute(text("SELECT @@character_set_client")).scalar() == "utf8mb4"
+        rows = conn.execute(
+            text(
+                "SELECT table_name, engine, table_collation FROM information_schema.tables "
+                "WHERE table_schema = DATABASE()"
+            )
+        ).all()
+    assert rows
+    for name, storage_engine, collation in rows:
+        assert storage_engine == "InnoDB", name
+        assert collation.startswith("utf8mb4"), name
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_pool_is_configured_and_recycles_below_the_server_idle_timeout(
+    engine: Engine,
+) -> None:
+    pool = engine.pool
+    assert pool.size() == 10  # type: ignore[attr-defined]
+    assert pool._max_overflow == 20  # type: ignore[attr-defined]
+    assert pool._pre_ping is True
+    with engine.connect() as conn:
+        wait_timeout = conn.execute(text("SELECT @@wait_timeout")).scalar_one()
+    assert pool._recycle == 3600 < int(wait_timeout)
