@@ -26,7 +26,6 @@ from themepark_tracker.storage.tables import metadata
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "")
 REQUIRE_MYSQL = os.environ.get("REQUIRE_MYSQL", "") not in ("", "0")
 BACKENDS = ["sqlite", "mysql"] if MYSQL_URL else ["sqlite"]
-SAMPLE_PARKS = Path(__file__).parents[1] / "src/themepark_tracker/data/parks.sample.json"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -57,7 +57,9 @@ def test_names_keep_every_character(engine: Engine) -> None:
 def test_upsert_inserts_then_updates_without_duplicating(engine: Engine) -> None:
     with engine.begin() as conn:
         upsert(conn, parks, [_park()], keys=["id"], update_columns=["name"])
-        upsert(conn, parks, [_park(name="Magic Kingdom Park")], keys=["id"], update_columns=["name"])
+        upsert(
+            conn, parks, [_park(name="Magic Kingdom Park")], keys=["id"], update_columns=["name"]
+        )
         rows = conn.execute(select(parks.c.id, parks.c.name)).all()
     assert rows == [(6, "Magic Kingdom Park")]
 

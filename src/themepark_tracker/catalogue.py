@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from themepark_tracker.sources.queue_times import CataloguePark
+
+#: A small real-world parks.json (facts: names, ids, places) for the demo and the tests.
+SAMPLE_PARKS_FILE = Path(__file__).parent / "data" / "parks.sample.json"
 
 
 @dataclass(frozen=True)

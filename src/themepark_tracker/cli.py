@@ -66,7 +66,7 @@ class Runtime:
                     max_overflow=settings.db_max_overflow,
                     pool_recycle=settings.db_pool_recycle_seconds,
                 )
-            except (ConfigError, ValueError, ImportError) as exc:
+            except (ConfigError, ValueError, ImportError, OSError) as exc:
                 raise click.ClickException(
                     f"database {settings.database_url_masked()}: {exc}"
                 ) from None

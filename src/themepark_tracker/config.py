@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from themepark_tracker import __version__
 
@@ -90,6 +91,16 @@ class Settings(BaseModel):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _parses_as_a_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                make_url(value)
+            except ArgumentError:
+                raise ValueError("not a SQLAlchemy database URL") from None
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -98,10 +109,7 @@ class Settings(BaseModel):
     def database_url_object(self) -> URL:
         """The URL to connect with, password included; never print or log it."""
         if self.database_url:
-            try:
-                url = make_url(self.database_url)
-            except Exception as exc:  # sqlalchemy raises ArgumentError, parsing may raise others
-                raise ConfigError(f"DATABASE_URL is not a database URL: {exc}") from exc
+            url = make_url(self.database_url)
         else:
             url = make_url(f"sqlite:///{(self.data_dir / 'tracker.db').resolve()}")
         if self.db_password is not None:
@@ -210,6 +218,7 @@ def _explain(error: ValidationError, sources: Mapping[str, str]) -> str:
         name = str(item["loc"][0]) if item["loc"] else "?"
         shown = MASK if name in SECRET_SETTINGS else repr(item.get("input"))
         problems.append(
-            f"setting {name.upper()}={shown} (from {sources.get(name, 'default')}): {item['msg']}"
+            f"setting {name.upper()}={shown} (from {sources.get(name, 'default')}): "
+            + str(item["msg"]).removeprefix("Value error, ")
         )
     return "; ".join(problems)
