@@ -72,7 +72,9 @@ class Settings(BaseModel):
         f"themepark-tracker/{__version__} (ride reliability tracker; data by Queue-Times.com)",
         description="User-Agent sent to Queue-Times",
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
     log_format: Literal["json", "text"] = Field("json", description="json for jobs, text to read")
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
