@@ -191,6 +191,7 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(int(_unit(*parts) * 2**53))  # noqa: S311 - a simulation, not crypto
 
 
+@lru_cache(maxsize=65536)
 def _iso_millis(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -429,6 +430,7 @@ class FeedModel:
         self.parks: dict[int, SimPark] = {p.id: build_park(p, self.config) for p in catalogue}
         self._parks_bytes = json.dumps(parks_document, ensure_ascii=False).encode()
         self.day_plan = lru_cache(maxsize=8192)(self._day_plan)
+        self.listing = lru_cache(maxsize=8192)(self._listing)
 
     # Queue-Times API ----------------------------------------------------------------------
 
@@ -463,20 +465,23 @@ class FeedModel:
         park = self.parks[park_id]
         t = int(at.timestamp())
         plan = self.day_plan(park_id, self._schedule_day(park, t))
-        period = self._period(t)
+        return [
+            self._reading(park, plan, ride, t, name, land)
+            for ride, name, land in self.listing(park_id, self._period(t))
+        ]
+
+    def _listing(self, park_id: int, period: int) -> tuple[tuple[SimRide, str, int | None], ...]:
+        """The rides a park lists during a period: under which name, in which land."""
+        park = self.parks[park_id]
         seed, quirks = self.config.seed, self.config.quirks
-        result = []
+        listed = []
         for ride in park.rides:
             if _unit(seed, "gone", ride.id, period) < quirks.disappear:
                 continue
             renamed = _unit(seed, "rename", ride.id, period) < quirks.rename
-            land = ride.land
-            if ride.id == park.moving_ride and period % 2:
-                land = None
-            result.append(
-                self._reading(park, plan, ride, t, ride.other_name if renamed else ride.name, land)
-            )
-        return result
+            land = None if ride.id == park.moving_ride and period % 2 else ride.land
+            listed.append((ride, ride.other_name if renamed else ride.name, land))
+        return tuple(listed)
 
     def _reading(
         self, park: SimPark, plan: DayPlan, ride: SimRide, t: int, name: str, land: int | None
