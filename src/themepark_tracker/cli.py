@@ -6,11 +6,14 @@ input was skipped, the rest was stored).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,8 +22,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from themepark_tracker import __version__
-from themepark_tracker.catalogue import Scope
+from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
 from themepark_tracker.config import ConfigError, Settings, load_settings
+from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
+from themepark_tracker.feed.recording import poll_instants, record_archive
+from themepark_tracker.feed.server import Faults, FeedClock, make_server
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
@@ -231,6 +237,230 @@ def config_show(runtime: Runtime, as_json: bool) -> None:
     width = max(len(name) for name, _, _ in rows)
     for name, value, source in rows:
         click.echo(f"{name:<{width}}  {value}  ({source})")
+
+
+# --- the local feed ---------------------------------------------------------------------
+
+
+def _utc_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """`2026-07-04T16:00:00Z`, any ISO 8601 time with an offset, or a date (00:00 UTC)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time such as 2026-07-04T16:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        if len(value) != 10:
+            raise click.BadParameter(f"{value!r} has no timezone: add Z for UTC")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
+    """A length of time such as `10m`, `90s` or `1h`."""
+    match = re.fullmatch(r"([0-9]+)([smh])", value.strip())
+    if not match or int(match.group(1)) == 0:
+        raise click.BadParameter(f"{value!r} is not a positive duration such as 10m, 90s or 1h")
+    return timedelta(seconds=int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)])
+
+
+QUIRK_NAMES = [f.name for f in dataclasses.fields(QuirkRates) if isinstance(f.default, float)]
+
+
+def _feed_model(catalogue: Path, seed: int, quirks: tuple[str, ...]) -> FeedModel:
+    rates: dict[str, Any] = {}
+    for item in quirks:
+        name, _, rate = item.partition("=")
+        if name not in QUIRK_NAMES:
+            raise click.BadParameter(
+                f"unknown quirk {name!r}; known: {', '.join(QUIRK_NAMES)}", param_hint="--quirk"
+            )
+        try:
+            rates[name] = float(rate)
+        except ValueError:
+            raise click.BadParameter(
+                f"{item!r}: the rate is not a number", param_hint="--quirk"
+            ) from None
+        if not 0 <= rates[name] <= 1:
+            raise click.BadParameter(f"{item!r}: a rate is between 0 and 1", param_hint="--quirk")
+    try:
+        document = read_json_file(catalogue)
+        quirk_rates = dataclasses.replace(QuirkRates(), **rates)
+        return FeedModel(document, FeedConfig(seed=seed, quirks=quirk_rates))
+    except (SourceError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _model_options(command: F) -> F:
+    command = click.option(
+        "--quirk",
+        "quirks",
+        multiple=True,
+        metavar="NAME=RATE",
+        help=f"Change how often a quirk of the real feed appears; repeatable. "
+        f"Names: {', '.join(QUIRK_NAMES)}.",
+    )(command)
+    command = click.option("--seed", type=int, default=42, show_default=True, help="World seed.")(
+        command
+    )
+    return click.option(
+        "--catalogue",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        default=SAMPLE_PARKS_FILE,
+        help="parks.json of the simulated world (default: the shipped sample).",
+    )(command)
+
+
+@cli.group("feed")
+def feed_group() -> None:
+    """A local Queue-Times-compatible feed of simulated parks, for demos and tests."""
+
+
+@feed_group.command("serve")
+@_model_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback only.")
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option(
+    "--start", callback=_utc_time, help="Simulated time when the server starts (default: now)."
+)
+@click.option(
+    "--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per real second."
+)
+@click.option("--latency-ms", type=float, default=0.0, help="Delay added to every answer.")
+@click.option("--error-rate", type=float, default=0.0, help="Share of answers that are HTTP 500.")
+@click.option("--timeout-rate", type=float, default=0.0, help="Share of requests never answered.")
+@click.option(
+    "--malformed-rate", type=float, default=0.0, help="Share of answers with broken JSON."
+)
+@click.option(
+    "--rate-limit-rate",
+    type=float,
+    default=0.0,
+    help="Share of answers that are 429 with Retry-After.",
+)
+@click.option(
+    "--missing-park",
+    "missing_parks",
+    type=int,
+    multiple=True,
+    help="A park id that answers 404; repeatable.",
+)
+def feed_serve(
+    catalogue: Path,
+    seed: int,
+    quirks: tuple[str, ...],
+    host: str,
+    port: int,
+    start: datetime | None,
+    speed: float,
+    latency_ms: float,
+    error_rate: float,
+    timeout_rate: float,
+    malformed_rate: float,
+    rate_limit_rate: float,
+    missing_parks: tuple[int, ...],
+) -> None:
+    """Serve /parks.json and /parks/{id}/queue_times.json on loopback until Ctrl-C.
+
+    Example: themepark-tracker feed serve --port 8765 --speed 60 --error-rate 0.05
+    """
+    model = _feed_model(catalogue, seed, quirks)
+    try:
+        faults = Faults(
+            seed=seed,
+            latency_ms=latency_ms,
+            error_rate=error_rate,
+            timeout_rate=timeout_rate,
+            malformed_rate=malformed_rate,
+            rate_limit_rate=rate_limit_rate,
+            missing_parks=frozenset(missing_parks),
+        )
+        clock = FeedClock(start or _now(), speed)
+        server = make_server(model, clock, faults, host=host, port=port)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Serving {len(model.parks)} simulated parks (seed {seed}) at {server.base_url}; "
+        f"clock {clock.now():%Y-%m-%dT%H:%M:%SZ} x{speed:g}. Ctrl-C stops."
+    )
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.server_close()
+
+
+@feed_group.command("archive")
+@_model_options
+@click.option("--from", "start", callback=_utc_time, required=True, help="First cycle (UTC).")
+@click.option("--to", "end", callback=_utc_time, required=True, help="End, exclusive (UTC).")
+@click.option("--interval", callback=_duration, default="10m", show_default=True)
+@click.option("--park", "park_ids", type=int, multiple=True, help="Only this park; repeatable.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Archive file (JSON Lines; gzip when it ends in .gz); appended to if it exists.",
+)
+def feed_archive(
+    catalogue: Path,
+    seed: int,
+    quirks: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+    interval: timedelta,
+    park_ids: tuple[int, ...],
+    output: Path,
+) -> None:
+    """Write what a collector polling the simulated feed every INTERVAL would have fetched.
+
+    Example: themepark-tracker feed archive --from 2026-07-01 --to 2026-07-08 -o week.jsonl.gz
+    """
+    if end <= start:
+        raise click.BadParameter("--to must be after --from", param_hint="--to")
+    model = _feed_model(catalogue, seed, quirks)
+    cycles = sum(1 for _ in poll_instants(start, end, interval))
+    try:
+        with click.progressbar(length=cycles, label="cycles", file=sys.stderr) as bar:
+            written = record_archive(
+                model, output, start, end, interval, park_ids or None, progress=bar.update
+            )
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(f"{output}: {exc}") from None
+    click.echo(f"{output}: {written} records, {cycles} cycles from {start:%Y-%m-%dT%H:%M:%SZ}")
+
+
+@feed_group.command("truth")
+@_model_options
+@click.option("--park", "park_id", type=int, required=True)
+@click.option("--from", "start", callback=_utc_time, required=True)
+@click.option("--to", "end", callback=_utc_time, required=True)
+@click.option("-o", "--output", type=click.File("w"), default="-", help="Default: stdout.")
+def feed_truth(
+    catalogue: Path,
+    seed: int,
+    quirks: tuple[str, ...],
+    park_id: int,
+    start: datetime,
+    end: datetime,
+    output: Any,
+) -> None:
+    """Print the true operating hours and ride open intervals of a simulated park, as JSON.
+
+    Example: themepark-tracker feed truth --park 6 --from 2026-07-04 --to 2026-07-05
+    """
+    if end <= start:
+        raise click.BadParameter("--to must be after --from", param_hint="--to")
+    model = _feed_model(catalogue, seed, quirks)
+    if park_id not in model.parks:
+        raise click.BadParameter(f"no park {park_id} in the catalogue", param_hint="--park")
+    json.dump(model.truth(park_id, start, end), output, ensure_ascii=False, indent=1)
+    output.write("\n")
 
 
 def main() -> None:

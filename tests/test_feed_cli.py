@@ -1,0 +1,222 @@
+"""`themepark-tracker feed …`: archives, truth and the server, as a user runs them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from themepark_tracker.archive import ParksRecord, QueueTimesRecord, read_archive
+from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
+from themepark_tracker.cli import cli
+from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
+
+DOCUMENT = json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8"))
+START = datetime(2026, 7, 4, 14, tzinfo=UTC)
+
+
+def archive(runner: CliRunner, path: Path, *extra: str) -> str:
+    result = runner.invoke(
+        cli,
+        [
+            "feed",
+            "archive",
+            "--from",
+            "2026-07-04T14:00:00Z",
+            "--to",
+            "2026-07-04T16:00:00Z",
+            "--park",
+            "6",
+            "--park",
+            "50",
+            "-o",
+            str(path),
+            *extra,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_an_archive_holds_what_a_collector_would_have_fetched(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "day.jsonl"
+    output = archive(runner, path)
+    assert f"{path}: 25 records, 12 cycles from 2026-07-04T14:00:00Z" in output
+    lines = list(read_archive(path))
+    assert all(line.error is None for line in lines)
+    records = [line.record for line in lines]
+    assert isinstance(records[0], ParksRecord)
+    assert records[0].payload == DOCUMENT
+    polls = [r for r in records if isinstance(r, QueueTimesRecord)]
+    assert [(r.park_id, r.fetched_at) for r in polls[:2]] == [
+        (6, START + timedelta(seconds=1)),
+        (50, START + timedelta(seconds=1)),
+    ]
+    assert polls[-1].fetched_at == START + timedelta(minutes=110, seconds=1)
+    model = FeedModel(DOCUMENT)
+    for record in polls:
+        assert record.payload == model.queue_times(record.park_id, record.fetched_at)
+
+
+def test_the_same_arguments_write_the_same_bytes(runner: CliRunner, tmp_path: Path) -> None:
+    archive(runner, tmp_path / "a.jsonl", "--seed", "9")
+    archive(runner, tmp_path / "b.jsonl", "--seed", "9")
+    archive(runner, tmp_path / "c.jsonl", "--seed", "10")
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    assert (tmp_path / "a.jsonl").read_bytes() != (tmp_path / "c.jsonl").read_bytes()
+
+
+def test_a_gz_name_writes_gzip_and_a_second_run_appends(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "day.jsonl.gz"
+    archive(runner, path)
+    archive(runner, path)
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        assert sum(1 for _ in stream) == 50
+
+
+def test_quirk_rates_reach_the_model(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "extra.jsonl"
+    archive(runner, path, "--quirk", "extra_fields=1", "--quirk", "disappear=0")
+    payloads = [
+        line.record.payload
+        for line in read_archive(path)
+        if isinstance(line.record, QueueTimesRecord)
+    ]
+    assert all("crowd_level" in payload for payload in payloads)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--quirk", "gremlins=0.5"], "unknown quirk 'gremlins'"),
+        (["--quirk", "storm=2"], "a rate is between 0 and 1"),
+        (["--quirk", "storm=often"], "the rate is not a number"),
+        (["--interval", "0m"], "not a positive duration"),
+        (["--park", "4242"], "no park with id 4242"),
+    ],
+)
+def test_bad_archive_options_are_refused(
+    runner: CliRunner, tmp_path: Path, options: list[str], message: str
+) -> None:
+    result = runner.invoke(
+        cli,
+        [
+            "feed",
+            "archive",
+            "--from",
+            "2026-07-04",
+            "--to",
+            "2026-07-05",
+            "-o",
+            str(tmp_path / "x.jsonl"),
+            *options,
+        ],
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2026-07-04T10:00:00", "2026-07-05", "has no timezone: add Z for UTC"),
+        ("yesterday", "2026-07-05", "is not an ISO 8601 time"),
+        ("2026-07-05", "2026-07-04", "--to must be after --from"),
+    ],
+)
+def test_bad_times_are_refused(
+    runner: CliRunner, tmp_path: Path, start: str, end: str, message: str
+) -> None:
+    result = runner.invoke(cli, ["feed", "truth", "--park", "6", "--from", start, "--to", end])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_truth_is_json_for_the_park_and_range(runner: CliRunner) -> None:
+    result = runner.invoke(
+        cli,
+        [
+            "feed",
+            "truth",
+            "--park",
+            "16",
+            "--from",
+            "2026-07-04T12:00:00+00:00",
+            "--to",
+            "2026-07-05T12:00:00Z",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    truth = json.loads(result.output)
+    expected = FeedModel(DOCUMENT).truth(
+        16, datetime(2026, 7, 4, 12, tzinfo=UTC), datetime(2026, 7, 5, 12, tzinfo=UTC)
+    )
+    assert truth == expected
+    assert truth["timezone"] == "America/Los_Angeles"
+
+
+def test_truth_of_an_unknown_park_is_refused(runner: CliRunner) -> None:
+    result = runner.invoke(
+        cli, ["feed", "truth", "--park", "1", "--from", "2026-07-04", "--to", "2026-07-05"]
+    )
+    assert result.exit_code == 2
+    assert "no park 1 in the catalogue" in result.output
+
+
+def test_the_server_command_serves_the_model_until_interrupted() -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "themepark_tracker",
+            "feed",
+            "serve",
+            "--port",
+            "0",
+            "--start",
+            "2026-07-04T18:00:00Z",
+            "--speed",
+            "0",
+            "--seed",
+            "5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        match = re.search(r"at (http://127\.0\.0\.1:\d+);", banner)
+        assert match, banner
+        base_url = match.group(1)
+        catalogue = requests.get(f"{base_url}/parks.json", timeout=5)
+        assert catalogue.json() == DOCUMENT
+        answer = requests.get(f"{base_url}/parks/6/queue_times.json", timeout=5)
+        model = FeedModel(DOCUMENT, FeedConfig(seed=5, quirks=QuirkRates()))
+        assert answer.content == model.queue_times_json(6, datetime(2026, 7, 4, 18, tzinfo=UTC))
+        assert requests.get(f"{base_url}/parks/1/queue_times.json", timeout=5).status_code == 404
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "stopped" in stdout
+
+
+def test_the_server_refuses_a_public_address(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["feed", "serve", "--host", "0.0.0.0", "--port", "0"])
+    assert result.exit_code == 1
+    assert "loopback only" in result.output
