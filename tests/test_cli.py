@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect
@@ -88,11 +90,17 @@ def test_help_works_even_with_a_broken_configuration(runner: CliRunner) -> None:
     assert "Example: themepark-tracker sync-parks" in result.output
 
 
+def _leaf_commands(group: click.Group) -> Iterator[click.Command]:
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            yield from _leaf_commands(command)
+        else:
+            yield command
+
+
 def test_every_command_documents_an_example() -> None:
-    commands = {name: command for name, command in cli.commands.items() if name != "config"}
-    commands.update({f"config {n}": c for n, c in cli.commands["config"].commands.items()})  # type: ignore[attr-defined]
-    for name, command in commands.items():
-        assert "Example: themepark-tracker" in (command.help or ""), name
+    for command in _leaf_commands(cli):
+        assert "Example: themepark-tracker" in (command.help or ""), command.name
 
 
 def test_the_package_runs_as_a_module_and_reports_its_version() -> None:

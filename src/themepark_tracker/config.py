@@ -99,7 +99,8 @@ class Settings(BaseModel):
         if value is not None:
             try:
                 make_url(value)
-            except ArgumentError:
+            except (ArgumentError, ValueError):
+                # The parser's own message may quote part of the password: never pass it on.
                 raise ValueError("not a SQLAlchemy database URL") from None
         return value
 
