@@ -8,6 +8,7 @@ silently leaving the MySQL half of the suite out.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -129,6 +130,25 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in [*SETTING_NAMES, ENV_FILE_VARIABLE]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger() -> Iterator[None]:
+    """Commands configure logging on the root logger; put back what was there (minus pytest's)."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    alembic = logging.getLogger("alembic")
+    alembic_level = alembic.level
+    yield
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler and handler not in before:
+            root.removeHandler(handler)
+            handler.close()
+    for handler in before:
+        if not type(handler).__module__.startswith("_pytest") and handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    alembic.setLevel(alembic_level)
 
 
 @pytest.fixture

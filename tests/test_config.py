@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,25 +44,6 @@ def write_env_file(directory: Path, text: str, name: str = ".env") -> Path:
 
 def described(settings: Settings) -> dict[str, tuple[str, str]]:
     return {name: (value, source) for name, value, source in settings.describe()}
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    """`config show` configures logging on the root logger; put it back afterwards."""
-    root = logging.getLogger()
-    before, level = list(root.handlers), root.level
-    alembic = logging.getLogger("alembic")
-    alembic_level = alembic.level
-    yield
-    for handler in list(root.handlers):
-        if type(handler) is logging.StreamHandler and handler not in before:
-            root.removeHandler(handler)
-            handler.close()
-    for handler in before:
-        if not type(handler).__module__.startswith("_pytest") and handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-    alembic.setLevel(alembic_level)
 
 
 # --- defaults -----------------------------------------------------------------------------
@@ -788,3 +768,26 @@ def test_config_help_works_with_a_broken_configuration(runner: CliRunner) -> Non
     result = runner.invoke(cli, ["config", "show", "--help"], env={"DB_POOL_SIZE": "abc"})
     assert result.exit_code == 0
     assert "secrets are masked" in result.output
+
+
+def test_a_password_in_the_url_query_is_masked_too() -> None:
+    settings = load_settings(
+        environ={"DATABASE_URL": f"mysql+mysqldb://u@h/db?password={PASSWORD}&charset=utf8mb4"},
+        ssm_reader=refuse_ssm,
+    )
+    assert PASSWORD not in settings.database_url_masked()
+    assert "charset=utf8mb4" in settings.database_url_masked()
+    assert PASSWORD not in repr(settings)
+
+
+def test_an_env_file_that_was_named_but_is_missing_fails_loudly(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ENV_FILE=.*nowhere.env: no such file"):
+        load_settings(environ={"ENV_FILE": str(tmp_path / "nowhere.env")}, ssm_reader=refuse_ssm)
+
+
+def test_a_bad_ssm_prefix_is_refused_before_ssm_is_asked() -> None:
+    with pytest.raises(ConfigError, match=r"SSM_PREFIX='themeparkhall' \(from env\)"):
+        load_settings(
+            environ={"ENVIRONMENT": "production", "SSM_PREFIX": "themeparkhall"},
+            ssm_reader=refuse_ssm,
+        )

@@ -18,25 +18,6 @@ from themepark_tracker.logs import configure_logging
 INSTANT = datetime(2024, 7, 1, 12, 34, 56, 789000, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    """configure_logging replaces the root handlers; put back what was there (minus pytest's)."""
-    root = logging.getLogger()
-    before, level = list(root.handlers), root.level
-    alembic = logging.getLogger("alembic")
-    alembic_level = alembic.level
-    yield
-    for handler in list(root.handlers):
-        if type(handler) is logging.StreamHandler and handler not in before:
-            root.removeHandler(handler)
-            handler.close()
-    for handler in before:
-        if not type(handler).__module__.startswith("_pytest") and handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-    alembic.setLevel(alembic_level)
-
-
 @pytest.fixture
 def new_york_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A local timezone far from UTC, so a formatter using local time would show it."""

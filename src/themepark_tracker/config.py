@@ -49,7 +49,7 @@ class Settings(BaseModel):
     )
     data_dir: Path = Field(Path("data"), description="where the embedded SQLite database lives")
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default sqlite:///<DATA_DIR>/tracker.db"
+        None, description="SQLAlchemy URL; default sqlite:///<DATA_DIR>/tracker.db", repr=False
     )
     db_password: SecretStr | None = Field(
         None, description="password injected into DATABASE_URL (keep it out of the URL in SSM)"
@@ -121,7 +121,11 @@ class Settings(BaseModel):
 
     def database_url_masked(self) -> str:
         """The URL with its password hidden: what logs and `config show` may print."""
-        return self.database_url_object().render_as_string(hide_password=True)
+        url = self.database_url_object()
+        secret_keys = [key for key in url.query if key.lower() in ("password", "passwd")]
+        if secret_keys:
+            url = url.update_query_dict({key: "***" for key in secret_keys})
+        return url.render_as_string(hide_password=True)
 
     def source_of(self, name: str) -> str:
         """Where a setting's value came from: env, ssm, .env or default."""
@@ -174,7 +178,10 @@ def load_settings(
 ) -> Settings:
     """Collect settings from every source, then validate them once."""
     environ = os.environ if environ is None else environ
-    env_file = Path(env_file or environ.get(ENV_FILE_VARIABLE, ".env"))
+    named = env_file or environ.get(ENV_FILE_VARIABLE)
+    env_file = Path(named or ".env")
+    if named and not env_file.is_file():
+        raise ConfigError(f"{ENV_FILE_VARIABLE}={named}: no such file")
 
     layers: list[tuple[str, Mapping[str, str | None]]] = []
     if env_file.is_file():
@@ -185,6 +192,9 @@ def load_settings(
     if values.get("environment") == "production":
         prefix = values.get("ssm_prefix") or Settings.model_fields["ssm_prefix"].default
         region = values.get("aws_region") or Settings.model_fields["aws_region"].default
+        if not prefix.startswith("/"):
+            source = sources.get("ssm_prefix", "default")
+            raise ConfigError(f"setting SSM_PREFIX={prefix!r} (from {source}): must start with '/'")
         prefix = prefix if prefix.endswith("/") else prefix + "/"
         ssm = ssm_reader(prefix, region)
         from_ssm, _ = _merge([("ssm", ssm)])
