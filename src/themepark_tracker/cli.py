@@ -1,7 +1,7 @@
 """The `themepark-tracker` command line: each command parses its options and calls one function.
 
 Exit codes: 0 done; 1 failed, nothing changed; 2 usage error; 3 partly done (some
-input was skipped, the rest was stored).
+input was skipped or failed, the rest was stored); 4 another collect is running.
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from themepark_tracker import __version__
+from themepark_tracker.archive import ArchiveWriter
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
 from themepark_tracker.config import ConfigError, Settings, load_settings
 from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
 from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import Faults, FeedClock, make_server
+from themepark_tracker.jobs.collect import AlreadyRunning, CollectError, collect_cycle, collect_lock
+from themepark_tracker.jobs.import_archive import ImportStopped, import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
@@ -34,6 +37,7 @@ from themepark_tracker.storage import migrate, queries
 from themepark_tracker.storage.db import make_engine
 
 EXIT_PARTIAL = 3
+EXIT_LOCKED = 4
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -190,8 +194,10 @@ def sync_parks_command(
         scope = Scope(countries=countries)
     elif all_parks:
         scope = Scope()
+    elif continent:
+        scope = Scope(continent=continent)
     else:
-        scope = Scope(continent=continent or settings.park_continent)
+        scope = settings.scope()
     try:
         if file_path:
             source = str(file_path)
@@ -212,6 +218,74 @@ def sync_parks_command(
     for problem in report.problems:
         click.echo(f"skipped: {problem}", err=True)
     if report.problems:
+        raise SystemExit(EXIT_PARTIAL)
+
+
+@cli.command("collect")
+@click.option(
+    "--archive",
+    "archive_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also append every response and failure to this archive (.gz: gzip).",
+)
+@click.pass_obj
+@_uses_database
+def collect_command(runtime: Runtime, archive_path: Path | None) -> None:
+    """Run one collection cycle: every active park's queue times, stored as one poll each.
+
+    Meant for cron every COLLECTION_INTERVAL_MINUTES. Exits 0 when complete, 3 when more
+    than COLLECT_FAILURE_THRESHOLD of the parks failed, 1 when it could not run, and 4 at
+    once when another collect holds the lock.
+
+    Example: themepark-tracker collect --archive /var/lib/tracker/archive/today.jsonl.gz
+    """
+    settings = runtime.settings
+    try:
+        with collect_lock(settings.collect_lock_path):
+            archive = ArchiveWriter(archive_path) if archive_path else None
+            try:
+                report = collect_cycle(runtime.engine, settings, _now, archive)
+            finally:
+                if archive:
+                    archive.close()
+    except AlreadyRunning as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(EXIT_LOCKED) from None
+    except (CollectError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report.summary())
+    code = report.exit_code(settings.collect_failure_threshold)
+    if code:
+        raise SystemExit(code)
+
+
+@cli.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
+)
+@click.option("--strict", is_flag=True, help="Stop at the first bad line instead of skipping it.")
+@click.pass_obj
+@_uses_database
+def import_command(runtime: Runtime, files: tuple[Path, ...], strict: bool) -> None:
+    """Import archives (plain or .gz) through the same validation and storage as collect.
+
+    Importing the same archive twice changes nothing. A bad line is reported with its
+    file and line number and skipped (exit 3), or stops the import with --strict (exit 1).
+
+    Example: themepark-tracker import archive/2026-07-*.jsonl.gz
+    """
+    bar: Any
+    with click.progressbar(length=None, label="importing", file=sys.stderr, show_pos=True) as bar:
+        try:
+            report = import_archives(
+                runtime.engine, files, runtime.settings, strict=strict, progress=bar.update
+            )
+        except ImportStopped as exc:
+            raise click.ClickException(f"stopped at a bad line: {exc}") from None
+    click.echo(report.summary())
+    for where in report.bad_lines[:20]:
+        click.echo(f"bad line: {where}", err=True)
+    if report.bad_lines:
         raise SystemExit(EXIT_PARTIAL)
 
 

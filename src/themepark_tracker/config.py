@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from themepark_tracker import __version__
+from themepark_tracker.catalogue import Scope
+from themepark_tracker.engine.states import StateRules
 
 ENV_FILE_VARIABLE = "ENV_FILE"
 MASK = "********"
@@ -67,10 +70,48 @@ class Settings(BaseModel):
     park_continent: str = Field(
         "North America", description="default scope of sync-parks (Queue-Times continent)"
     )
+    park_countries: str = Field(
+        "", description="comma-separated countries to track instead of PARK_CONTINENT"
+    )
     http_timeout_seconds: PositiveFloat = Field(10.0, description="timeout per HTTP request")
     user_agent: str = Field(
         f"themepark-tracker/{__version__} (ride reliability tracker; data by Queue-Times.com)",
         description="User-Agent sent to Queue-Times",
+    )
+    max_valid_wait: PositiveInt = Field(
+        360, description="waits above this many minutes are invalid"
+    )
+    stale_after_minutes: PositiveInt = Field(
+        60, description="an open reading older than this is unknown"
+    )
+    min_active_rides: PositiveInt = Field(
+        2, description="rides open with a wait that make a poll active"
+    )
+    exclude_ride_patterns: str = Field(
+        "single rider", description="comma-separated patterns of queue variants, not rides"
+    )
+    collection_interval_minutes: PositiveInt = Field(
+        10, description="how often cron runs collect; a poll covers at most twice this"
+    )
+    collect_concurrency: PositiveInt = Field(8, description="parks fetched at the same time")
+    collect_deadline_seconds: PositiveFloat = Field(
+        300.0, description="a collection cycle stops waiting after this"
+    )
+    collect_attempts: PositiveInt = Field(3, description="tries per request (retries + 1)")
+    retry_wait_seconds: PositiveFloat = Field(
+        1.0, description="first backoff between tries; doubles, with jitter, up to 30 s"
+    )
+    catalogue_max_age_hours: PositiveFloat = Field(
+        24.0, description="collect refreshes parks.json when older than this"
+    )
+    ride_absence_hours: PositiveFloat = Field(
+        24.0, description="a ride missing from its park's feed this long becomes inactive"
+    )
+    collect_failure_threshold: float = Field(
+        0.1, ge=0, le=1, description="share of parks that may fail before collect exits 3"
+    )
+    lock_file: Path | None = Field(
+        None, description="collect's lock; default <DATA_DIR>/collect.lock"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR"
@@ -108,6 +149,27 @@ class Settings(BaseModel):
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    def state_rules(self) -> StateRules:
+        return StateRules(
+            max_valid_wait=self.max_valid_wait,
+            stale_after=timedelta(minutes=self.stale_after_minutes),
+            min_active_rides=self.min_active_rides,
+            exclude_ride_patterns=tuple(
+                pattern.strip()
+                for pattern in self.exclude_ride_patterns.split(",")
+                if pattern.strip()
+            ),
+        )
+
+    def scope(self) -> Scope:
+        """The parks `collect` keeps in its catalogue; `sync-parks` options override it."""
+        countries = tuple(c.strip() for c in self.park_countries.split(",") if c.strip())
+        return Scope(countries=countries) if countries else Scope(continent=self.park_continent)
+
+    @property
+    def collect_lock_path(self) -> Path:
+        return self.lock_file or self.data_dir / "collect.lock"
 
     def database_url_object(self) -> URL:
         """The URL to connect with, password included; never print or log it."""

@@ -7,13 +7,17 @@ found, so that one bad park never costs the rest of the catalogue.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 
 class SourceError(Exception):
@@ -185,3 +189,248 @@ def fetch_json(url: str, *, timeout: float, user_agent: str) -> Any:
         return response.json()
     except ValueError as exc:
         raise SourceError(f"{url}: not valid JSON: {exc}") from None
+
+
+# --- queue_times.json ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedRide:
+    """One ride entry of a `queue_times.json`, as sent; `wait_raw` is not yet validated."""
+
+    id: int
+    name: str
+    land_id: int | None
+    land_name: str | None
+    is_open: bool | None
+    wait_raw: Any
+    last_updated: datetime | None
+    problems: tuple[tuple[str, str], ...] = ()
+    """(issue type, raw value) of each field that could not be read."""
+
+
+class _Land(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = None
+    name: str | None = None
+    rides: list[Any] = Field(default_factory=list)
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    lands: list[_Land] = Field(default_factory=list)
+    rides: list[Any] = Field(default_factory=list)
+
+
+def parse_queue_times(document: Any) -> tuple[list[FeedRide], list[tuple[str, str]]]:
+    """Rides of a decoded `queue_times.json`, de-duplicated by id (lands first).
+
+    Returns the rides and the payload-level problems (entries without an id or name).
+    Raises SourceError when the document is not a Queue-Times payload at all.
+    """
+    try:
+        payload = _Payload.model_validate(document)
+    except ValidationError as exc:
+        raise SourceError(f"not a queue_times payload: {_first_error(exc)}") from None
+    entries: list[tuple[Any, int | None, str | None]] = [
+        (entry, land.id, land.name.strip() if land.name else None)
+        for land in payload.lands
+        for entry in land.rides
+    ]
+    entries.extend((entry, None, None) for entry in payload.rides)
+    rides: list[FeedRide] = []
+    problems: list[tuple[str, str]] = []
+    seen: set[int] = set()
+    for entry, land_id, land_name in entries:
+        ride = _feed_ride(entry, land_id, land_name, problems)
+        if ride is not None and ride.id not in seen:
+            seen.add(ride.id)
+            rides.append(ride)
+    return rides, problems
+
+
+def _feed_ride(
+    entry: Any, land_id: int | None, land_name: str | None, problems: list[tuple[str, str]]
+) -> FeedRide | None:
+    if not isinstance(entry, dict):
+        problems.append(("ride_not_an_object", raw_text(entry)))
+        return None
+    ride_id, name = entry.get("id"), entry.get("name")
+    if not isinstance(ride_id, int) or isinstance(ride_id, bool) or ride_id <= 0:
+        problems.append(("ride_without_id", raw_text(entry)))
+        return None
+    if not isinstance(name, str) or not name.strip():
+        problems.append(("ride_without_name", raw_text(entry)))
+        return None
+    field_problems: list[tuple[str, str]] = []
+    is_open = entry.get("is_open")
+    if not isinstance(is_open, bool):
+        field_problems.append(("is_open_not_boolean", raw_text(is_open)))
+        is_open = None
+    last_updated = _timestamp(entry.get("last_updated"))
+    if last_updated is None:
+        field_problems.append(("last_updated_invalid", raw_text(entry.get("last_updated"))))
+    return FeedRide(
+        ride_id,
+        name.strip(),
+        land_id,
+        land_name,
+        is_open,
+        entry.get("wait_time"),
+        last_updated,
+        tuple(field_problems),
+    )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def raw_text(value: Any) -> str:
+    """A raw feed value as it can be stored for the record: JSON text, at most 255 chars."""
+    return json.dumps(value, ensure_ascii=False, default=str)[:255]
+
+
+# --- fetching -----------------------------------------------------------------------------
+
+
+class FetchError(Exception):
+    """A request that failed for good; `outcome` is one of the polls table's outcomes."""
+
+    def __init__(self, outcome: str, detail: str, status: int | None = None) -> None:
+        super().__init__(f"{outcome}: {detail}")
+        self.outcome = outcome
+        self.status = status
+
+
+class _Retryable(Exception):
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Fetched:
+    body: bytes
+    status: int
+    duration_ms: int
+    attempts: int
+
+
+MAX_RETRY_AFTER = 60.0
+
+
+class QueueTimesClient:
+    """GETs against the Queue-Times API: one pooled session, retries, and a deadline.
+
+    Retries (tenacity, exponential backoff with jitter) cover timeouts, connection errors,
+    5xx and 429; a 429's `Retry-After` is honoured. No wait ever runs past `deadline`
+    (a `time.monotonic()` instant), so that a cycle ends when it must.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        user_agent: str,
+        attempts: int = 3,
+        retry_wait: float = 1.0,
+        pool_size: int = 8,
+        deadline: float | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.attempts = attempts
+        self.retry_wait = retry_wait
+        self.deadline = deadline
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, path: str) -> Fetched:
+        """The body of `base_url + path`, or FetchError saying why not."""
+        started = time.monotonic()
+        retrying = Retrying(
+            stop=self._stop,
+            wait=self._wait,
+            retry=retry_if_exception(
+                lambda exc: isinstance(
+                    exc, _Retryable | requests.Timeout | requests.ConnectionError
+                )
+            ),
+            reraise=True,
+        )
+        try:
+            response = retrying(self._get_once, self.base_url + path)
+        except _Retryable as exc:
+            raise FetchError("http_error", str(exc), exc.status) from None
+        except requests.Timeout as exc:
+            raise FetchError("timeout", type(exc).__name__) from None
+        except requests.ConnectionError as exc:
+            raise FetchError("connection_error", _short(exc)) from None
+        except requests.RequestException as exc:
+            raise FetchError("connection_error", _short(exc)) from None
+        if response.status_code != 200:
+            raise FetchError("http_error", f"HTTP {response.status_code}", response.status_code)
+        attempts = retrying.statistics.get("attempt_number", 1)
+        return Fetched(
+            response.content,
+            response.status_code,
+            int(1000 * (time.monotonic() - started)),
+            attempts,
+        )
+
+    def _get_once(self, url: str) -> requests.Response:
+        timeout = self.timeout
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise requests.Timeout("the cycle deadline has passed")
+            timeout = min(timeout, remaining)
+        response = self.session.get(url, timeout=timeout)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retryable(response.status_code, _retry_after(response))
+        return response
+
+    def _stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number >= self.attempts:
+            return True
+        if self.deadline is None:
+            return False
+        return time.monotonic() + (state.upcoming_sleep or 0) >= self.deadline
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Retryable) and error.retry_after is not None:
+            return error.retry_after
+        return float(wait_exponential_jitter(initial=self.retry_wait, max=30)(state))
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds form), capped."""
+    value = response.headers.get("Retry-After", "")
+    try:
+        return min(MAX_RETRY_AFTER, max(0.0, float(value)))
+    except ValueError:
+        return None
+
+
+def _short(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, case, func, select
 
 from themepark_tracker.catalogue import StoredPark
+from themepark_tracker.ingest import StoredRide
 from themepark_tracker.sources.queue_times import CataloguePark
-from themepark_tracker.storage.tables import parks
+from themepark_tracker.storage.tables import parks, polls, rides
 
 
 def stored_parks(conn: Connection) -> dict[int, StoredPark]:
@@ -50,3 +52,51 @@ def park_counts_by_operator(conn: Connection) -> list[OperatorCount]:
         OperatorCount(row.operator, int(row.active), int(row.total) - int(row.active))
         for row in conn.execute(query)
     ]
+
+
+def active_park_ids(conn: Connection) -> list[int]:
+    return list(
+        conn.execute(select(parks.c.id).where(parks.c.is_active).order_by(parks.c.id)).scalars()
+    )
+
+
+def catalogue_synced_at(conn: Connection) -> datetime | None:
+    """When the catalogue last listed any park we track: its age decides a refresh."""
+    return conn.execute(select(func.max(parks.c.last_seen_at))).scalar_one_or_none()
+
+
+def park_is_known(conn: Connection, park_id: int) -> bool:
+    return conn.execute(select(parks.c.id).where(parks.c.id == park_id)).first() is not None
+
+
+def poll_exists(conn: Connection, park_id: int, polled_at: datetime) -> bool:
+    query = select(polls.c.id).where(polls.c.park_id == park_id, polls.c.polled_at == polled_at)
+    return conn.execute(query).first() is not None
+
+
+def park_rides(conn: Connection, park_id: int) -> dict[int, StoredRide]:
+    query = select(
+        rides.c.id,
+        rides.c.name,
+        rides.c.land_id,
+        rides.c.land_name,
+        rides.c.category,
+        rides.c.current_state,
+        rides.c.state_since,
+        rides.c.is_active,
+        rides.c.last_seen_at,
+    ).where(rides.c.park_id == park_id)
+    return {
+        row.id: StoredRide(
+            row.id,
+            row.name,
+            row.land_id,
+            row.land_name,
+            row.category,
+            row.current_state,
+            row.state_since,
+            bool(row.is_active),
+            row.last_seen_at,
+        )
+        for row in conn.execute(query)
+    }

@@ -84,6 +84,8 @@ rides = Table(
     Column("tier", SmallInteger, nullable=True, comment="1, 2, 3; null = unclassified"),
     Column("tier_source", String(20), nullable=True, comment="how the tier was decided"),
     Column("category", String(20), nullable=True, comment="ride, show, meet_greet, parade, other"),
+    Column("current_state", String(8), nullable=True, comment="last open or closed seen"),
+    Column("state_since", UTCDateTime, nullable=True, comment="poll time it became so"),
     Column("is_active", Boolean, nullable=False, server_default=true()),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),

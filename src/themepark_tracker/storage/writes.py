@@ -6,12 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, update
+from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.dialects import mysql, sqlite
 
 from themepark_tracker.catalogue import CataloguePlan
+from themepark_tracker.ingest import PollPlan
 from themepark_tracker.sources.queue_times import CataloguePark
-from themepark_tracker.storage.tables import parks
+from themepark_tracker.storage.tables import (
+    data_quality_issues,
+    parks,
+    polls,
+    ride_snapshots,
+    rides,
+    status_changes,
+)
 
 
 def upsert(
@@ -101,3 +109,65 @@ def save_catalogue(conn: Connection, plan: CataloguePlan, now: datetime) -> None
             .where(parks.c.id.in_(plan.deactivated))
             .values(is_active=False, updated_at=now)
         )
+
+
+def save_poll(conn: Connection, plan: PollPlan) -> int:
+    """Write a planned poll with everything it implies; returns the poll's id.
+
+    The unique key of polls (park, time) makes a second save of the same poll fail
+    inside the caller's transaction, so nothing of it is written twice.
+    """
+    key = conn.execute(insert(polls).values(plan.poll)).inserted_primary_key
+    assert key is not None
+    poll_id = key[0]
+    t = plan.poll["polled_at"]
+    if plan.new_rides:
+        conn.execute(insert(rides), plan.new_rides)
+    if plan.changed_rides:
+        conn.execute(
+            update(rides)
+            .where(rides.c.id == bindparam("ride_id"))
+            .values(
+                name=bindparam("name"),
+                land_id=bindparam("land_id"),
+                land_name=bindparam("land_name"),
+                updated_at=bindparam("updated_at"),
+            ),
+            plan.changed_rides,
+        )
+    if plan.seen_ride_ids:
+        conn.execute(
+            update(rides)
+            .where(rides.c.id.in_(plan.seen_ride_ids), rides.c.last_seen_at < t)
+            .values(last_seen_at=t, is_active=True)
+        )
+    if plan.state_updates:
+        conn.execute(
+            update(rides)
+            .where(rides.c.id == bindparam("ride_id"))
+            .values(current_state=bindparam("current_state"), state_since=bindparam("state_since")),
+            plan.state_updates,
+        )
+    if plan.status_changes:
+        upsert(
+            conn,
+            status_changes,
+            plan.status_changes,
+            keys=["ride_id", "changed_at"],
+            update_columns=["to_state"],
+        )
+    if plan.vanished_ride_ids:
+        conn.execute(
+            update(rides).where(rides.c.id.in_(plan.vanished_ride_ids)).values(is_active=False)
+        )
+    if plan.snapshots:
+        conn.execute(insert(ride_snapshots), [{**s, "poll_id": poll_id} for s in plan.snapshots])
+    if plan.issues:
+        upsert(
+            conn,
+            data_quality_issues,
+            plan.issues,
+            keys=["park_id", "ride_id", "observed_at", "issue_type"],
+            update_columns=["detail"],
+        )
+    return int(poll_id)
