@@ -162,9 +162,14 @@ def test_invalid_values_become_issues_and_null_waits() -> None:
 
 def test_single_rider_queues_are_stored_but_do_not_make_the_park_active() -> None:
     result = plan(
-        payload(ride(1, "Velocicoaster", wait=60), ride(2, "Velocicoaster Single Rider", wait=20))
+        payload(
+            ride(1, "Velocicoaster", wait=60),
+            ride(2, "Velocicoaster Single Rider", wait=20),
+            ride(3, "Hagrid's Single Rider", wait=25),
+            ride(4, "Hagrid's", is_open=False, wait=0),
+        )
     )
-    assert len(result.snapshots) == 2
+    assert len(result.snapshots) == 4
     assert result.poll["is_active"] is False
 
 
