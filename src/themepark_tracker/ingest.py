@@ -8,7 +8,7 @@ it), new and renamed rides, status changes, rides gone missing, data-quality iss
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -214,3 +214,41 @@ def _issue(
         "raw_value": raw,
         "detail": detail,
     }
+
+
+def apply_plan(stored: dict[int, StoredRide], plan: PollPlan) -> dict[int, StoredRide]:
+    """The park's rides as they are once `plan` is written: what the next poll starts from."""
+    t = plan.poll["polled_at"]
+    rides = dict(stored)
+    for row in plan.new_rides:
+        rides[row["id"]] = StoredRide(
+            row["id"],
+            row["name"],
+            row["land_id"],
+            row["land_name"],
+            None,
+            row["current_state"],
+            row["state_since"],
+            True,
+            t,
+        )
+    for row in plan.changed_rides:
+        rides[row["ride_id"]] = replace(
+            rides[row["ride_id"]],
+            name=row["name"],
+            land_id=row["land_id"],
+            land_name=row["land_name"],
+        )
+    for ride_id in plan.seen_ride_ids:
+        ride = rides[ride_id]
+        if ride.last_seen_at < t:
+            rides[ride_id] = replace(ride, last_seen_at=t, is_active=True)
+    for row in plan.state_updates:
+        rides[row["ride_id"]] = replace(
+            rides[row["ride_id"]],
+            current_state=row["current_state"],
+            state_since=row["state_since"],
+        )
+    for ride_id in plan.vanished_ride_ids:
+        rides[ride_id] = replace(rides[ride_id], is_active=False)
+    return rides

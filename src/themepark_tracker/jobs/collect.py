@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from themepark_tracker.archive import ArchiveWriter, ErrorRecord, ParksRecord, QueueTimesRecord
 from themepark_tracker.config import Settings
 from themepark_tracker.ingest import PollInput
-from themepark_tracker.jobs.polls import PollRules, StoredPoll, store_poll
+from themepark_tracker.jobs.polls import PollRules, PollStore, StoredPoll
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.sources.queue_times import FetchError, QueueTimesClient, SourceError
 from themepark_tracker.storage import queries
@@ -101,6 +101,7 @@ def collect_cycle(
     deadline = started + settings.collect_deadline_seconds
     report = CycleReport(cycle_id=str(uuid.uuid4()))
     rules = PollRules(settings.state_rules(), timedelta(hours=settings.ride_absence_hours))
+    store = PollStore(engine, cycle_id=report.cycle_id, source="collect", rules=rules)
     client = QueueTimesClient(
         settings.queue_times_base_url,
         timeout=settings.http_timeout_seconds,
@@ -130,13 +131,13 @@ def collect_cycle(
                 for future in done:
                     pending.pop(future)
                     fetch = future.result()
-                    _record(engine, fetch.poll, fetch.body, report, rules, archive)
+                    _record(store, fetch.poll, fetch.body, report, archive)
             for future, park_id in pending.items():
                 future.cancel()
                 poll = PollInput(
                     park_id, now(), outcome="timeout", error="timeout: cycle deadline passed"
                 )
-                _record(engine, poll, None, report, rules, archive)
+                _record(store, poll, None, report, archive)
     finally:
         client.close()
     report.duration_seconds = time.monotonic() - started
@@ -221,11 +222,10 @@ def _fetch(client: QueueTimesClient, park_id: int, now: Clock) -> _Fetch:
 
 
 def _record(
-    engine: Engine,
+    store: PollStore,
     poll: PollInput,
     body: bytes | None,
     report: CycleReport,
-    rules: PollRules,
     archive: ArchiveWriter | None,
 ) -> None:
     if archive:
@@ -233,8 +233,7 @@ def _record(
             archive.write(QueueTimesRecord(poll.park_id, poll.fetched_at, body))
         else:
             archive.write(ErrorRecord(poll.park_id, poll.fetched_at, poll.error or poll.outcome))
-    result = store_poll(engine, poll, cycle_id=report.cycle_id, source="collect", rules=rules)
-    _count(report, result)
+    _count(report, store.store(poll))
 
 
 def _count(report: CycleReport, result: StoredPoll) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from themepark_tracker.archive import (
     ArchiveLine,
+    ArchiveRecord,
     ErrorRecord,
     ParksRecord,
     QueueTimesRecord,
@@ -21,7 +22,7 @@ from themepark_tracker.archive import (
 )
 from themepark_tracker.config import Settings
 from themepark_tracker.ingest import PollInput
-from themepark_tracker.jobs.polls import PollRules, store_poll
+from themepark_tracker.jobs.polls import PollRules, PollStore
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.sources.queue_times import SourceError
 from themepark_tracker.storage.tables import POLL_OUTCOMES
@@ -53,6 +54,10 @@ class ImportReport:
         )
 
 
+#: Polls written per transaction: an import is idempotent, so it need not commit each one.
+BATCH = 1000
+
+
 def import_archives(
     engine: Engine,
     paths: Sequence[Path],
@@ -69,6 +74,8 @@ def import_archives(
     started = time.monotonic()
     report = ImportReport(import_id=str(uuid.uuid4()))
     rules = PollRules(settings.state_rules(), timedelta(hours=settings.ride_absence_hours))
+    store = PollStore(engine, cycle_id=report.import_id, source="import", rules=rules)
+    pending: list[PollInput] = []
     for path in sorted(paths, key=_first_time):
         for line in read_archive(path):
             if progress:
@@ -77,10 +84,22 @@ def import_archives(
                 report.bad_lines.append(str(line))
                 log.warning("bad archive line", extra={"where": str(line)})
                 if strict:
+                    _flush(store, pending, report)
                     raise ImportStopped(str(line))
                 continue
             report.records += 1
-            _import_record(engine, line, settings, rules, report)
+            record = line.record
+            if isinstance(record, ParksRecord):
+                _flush(store, pending, report)
+                _sync_catalogue(engine, line, record, settings, report)
+                store.forget()
+                continue
+            poll = _poll(record, report)
+            if poll is not None:
+                pending.append(poll)
+            if len(pending) >= BATCH:
+                _flush(store, pending, report)
+    _flush(store, pending, report)
     report.duration_seconds = time.monotonic() - started
     log.info(
         "archive import finished",
@@ -98,45 +117,47 @@ def import_archives(
     return report
 
 
-def _import_record(
-    engine: Engine, line: ArchiveLine, settings: Settings, rules: PollRules, report: ImportReport
+def _flush(store: PollStore, pending: list[PollInput], report: ImportReport) -> None:
+    for result in store.store_many(pending) if pending else []:
+        if result.status == "stored":
+            report.stored += 1
+        elif result.status == "duplicate":
+            report.duplicates += 1
+        else:
+            report.unknown_park += 1
+    pending.clear()
+
+
+def _sync_catalogue(
+    engine: Engine, line: ArchiveLine, record: ParksRecord, settings: Settings, report: ImportReport
 ) -> None:
-    record = line.record
-    if isinstance(record, ParksRecord):
-        try:
-            sync_parks(
-                engine,
-                record.payload,
-                source=f"{line.path}:{line.line_number}",
-                scope=settings.scope(),
-                now=record.fetched_at,
-            )
-        except SourceError as exc:
-            report.bad_lines.append(f"{line.path}:{line.line_number}: {exc}")
-            return
-        report.catalogues += 1
+    try:
+        sync_parks(
+            engine,
+            record.payload,
+            source=f"{line.path}:{line.line_number}",
+            scope=settings.scope(),
+            now=record.fetched_at,
+        )
+    except SourceError as exc:
+        report.bad_lines.append(f"{line.path}:{line.line_number}: {exc}")
         return
+    report.catalogues += 1
+
+
+def _poll(record: ArchiveRecord | None, report: ImportReport) -> PollInput | None:
     if isinstance(record, QueueTimesRecord):
-        poll = PollInput(record.park_id, record.fetched_at, record.payload)
-    elif isinstance(record, ErrorRecord) and record.park_id is not None:
-        report.failed_fetches += 1
+        return PollInput(record.park_id, record.fetched_at, record.payload)
+    report.failed_fetches += 1
+    if isinstance(record, ErrorRecord) and record.park_id is not None:
         outcome = record.error.partition(":")[0]
-        poll = PollInput(
+        return PollInput(
             record.park_id,
             record.fetched_at,
             outcome=outcome if outcome in POLL_OUTCOMES and outcome != "ok" else "http_error",
             error=record.error,
         )
-    else:
-        report.failed_fetches += 1
-        return
-    result = store_poll(engine, poll, cycle_id=report.import_id, source="import", rules=rules)
-    if result.status == "stored":
-        report.stored += 1
-    elif result.status == "duplicate":
-        report.duplicates += 1
-    else:
-        report.unknown_park += 1
+    return None
 
 
 def _first_time(path: Path) -> str:

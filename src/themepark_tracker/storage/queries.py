@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,8 +66,23 @@ def catalogue_synced_at(conn: Connection) -> datetime | None:
     return conn.execute(select(func.max(parks.c.last_seen_at))).scalar_one_or_none()
 
 
-def park_is_known(conn: Connection, park_id: int) -> bool:
-    return conn.execute(select(parks.c.id).where(parks.c.id == park_id)).first() is not None
+def all_park_ids(conn: Connection) -> list[int]:
+    return list(conn.execute(select(parks.c.id)).scalars())
+
+
+def stored_poll_keys(
+    conn: Connection, keys: Sequence[tuple[int, datetime]]
+) -> set[tuple[int, datetime]]:
+    """Which of these (park, time) polls are stored already: one query for a batch."""
+    if not keys:
+        return set()
+    times = [t for _, t in keys]
+    query = select(polls.c.park_id, polls.c.polled_at).where(
+        polls.c.park_id.in_({park_id for park_id, _ in keys}),
+        polls.c.polled_at.between(min(times), max(times)),
+    )
+    wanted = set(keys)
+    return {(row.park_id, row.polled_at) for row in conn.execute(query)} & wanted
 
 
 def poll_exists(conn: Connection, park_id: int, polled_at: datetime) -> bool:

@@ -111,16 +111,63 @@ def save_catalogue(conn: Connection, plan: CataloguePlan, now: datetime) -> None
         )
 
 
-def save_poll(conn: Connection, plan: PollPlan) -> int:
-    """Write a planned poll with everything it implies; returns the poll's id.
+def save_ride_presence(conn: Connection, presence: dict[int, tuple[datetime, bool]]) -> None:
+    """Set when rides were last seen and whether they are active: one statement per value.
 
-    The unique key of polls (park, time) makes a second save of the same poll fail
-    inside the caller's transaction, so nothing of it is written twice.
+    Polls of a batch share few distinct times, so grouping by value keeps this to a
+    handful of statements however many rides a batch touches.
     """
-    key = conn.execute(insert(polls).values(plan.poll)).inserted_primary_key
-    assert key is not None
-    poll_id = key[0]
-    t = plan.poll["polled_at"]
+    groups: dict[tuple[datetime, bool], list[int]] = {}
+    for ride_id, value in presence.items():
+        groups.setdefault(value, []).append(ride_id)
+    for (last_seen_at, is_active), ride_ids in groups.items():
+        conn.execute(
+            update(rides)
+            .where(rides.c.id.in_(ride_ids))
+            .values(last_seen_at=last_seen_at, is_active=is_active)
+        )
+
+
+def save_polls(conn: Connection, plans: Sequence[PollPlan]) -> None:
+    """Write planned polls, in order, with everything they imply.
+
+    Ride rows are written poll by poll (a later poll may rename what an earlier one
+    added); snapshots, status changes and issues of all the polls go in one statement
+    each. When rides were last seen is the caller's to write (`save_ride_presence`).
+    The unique key of polls (park, time) makes a poll saved twice fail inside the
+    caller's transaction, so nothing of it is written twice.
+    """
+    snapshots: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    issues: list[dict[str, Any]] = []
+    for plan in plans:
+        key = conn.execute(insert(polls).values(plan.poll)).inserted_primary_key
+        assert key is not None
+        snapshots.extend({**row, "poll_id": key[0]} for row in plan.snapshots)
+        changes.extend(plan.status_changes)
+        issues.extend(plan.issues)
+        _save_rides(conn, plan)
+    if snapshots:
+        conn.execute(insert(ride_snapshots), snapshots)
+    if changes:
+        upsert(
+            conn,
+            status_changes,
+            changes,
+            keys=["ride_id", "changed_at"],
+            update_columns=["to_state"],
+        )
+    if issues:
+        upsert(
+            conn,
+            data_quality_issues,
+            issues,
+            keys=["park_id", "ride_id", "observed_at", "issue_type"],
+            update_columns=["detail"],
+        )
+
+
+def _save_rides(conn: Connection, plan: PollPlan) -> None:
     if plan.new_rides:
         conn.execute(insert(rides), plan.new_rides)
     if plan.changed_rides:
@@ -135,12 +182,6 @@ def save_poll(conn: Connection, plan: PollPlan) -> int:
             ),
             plan.changed_rides,
         )
-    if plan.seen_ride_ids:
-        conn.execute(
-            update(rides)
-            .where(rides.c.id.in_(plan.seen_ride_ids), rides.c.last_seen_at < t)
-            .values(last_seen_at=t, is_active=True)
-        )
     if plan.state_updates:
         conn.execute(
             update(rides)
@@ -148,26 +189,3 @@ def save_poll(conn: Connection, plan: PollPlan) -> int:
             .values(current_state=bindparam("current_state"), state_since=bindparam("state_since")),
             plan.state_updates,
         )
-    if plan.status_changes:
-        upsert(
-            conn,
-            status_changes,
-            plan.status_changes,
-            keys=["ride_id", "changed_at"],
-            update_columns=["to_state"],
-        )
-    if plan.vanished_ride_ids:
-        conn.execute(
-            update(rides).where(rides.c.id.in_(plan.vanished_ride_ids)).values(is_active=False)
-        )
-    if plan.snapshots:
-        conn.execute(insert(ride_snapshots), [{**s, "poll_id": poll_id} for s in plan.snapshots])
-    if plan.issues:
-        upsert(
-            conn,
-            data_quality_issues,
-            plan.issues,
-            keys=["park_id", "ride_id", "observed_at", "issue_type"],
-            update_columns=["detail"],
-        )
-    return int(poll_id)
