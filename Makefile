@@ -33,8 +33,8 @@ demo: $(VENV)/.installed
 	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/themepark-tracker --log-format text sync-parks --file $(SAMPLE_PARKS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -1,0 +1,91 @@
+"""One collection cycle over 100 parks against the local feed answering in 300 ms.
+
+Budget (issue 4): at most 2 x the ideal ceil(100 / 8) x 0.3 s = 3.9 s with 8 requests at
+a time. Printed next to a baseline measured in this same run: the same 100 GETs with a
+plain 8-thread pool and no validation, retries or storage.
+
+    .venv/bin/python bench/collect_cycle.py [--parks 100] [--latency-ms 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import requests
+from feed_day import catalogue
+from sqlalchemy import make_url
+
+from themepark_tracker.catalogue import Scope
+from themepark_tracker.config import load_settings
+from themepark_tracker.feed.model import FeedConfig, FeedModel
+from themepark_tracker.feed.server import Faults, running_server
+from themepark_tracker.jobs.collect import collect_cycle
+from themepark_tracker.jobs.sync_parks import sync_parks
+from themepark_tracker.storage import migrate
+from themepark_tracker.storage.db import make_engine
+
+NOW = datetime(2026, 7, 4, 18, tzinfo=UTC)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parks", type=int, default=100)
+    parser.add_argument("--latency-ms", type=float, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    logging.disable(logging.INFO)
+    document = catalogue(args.parks)
+    model = FeedModel(document, FeedConfig(rides_per_park=(50, 50)))
+    faults = Faults(latency_ms=args.latency_ms)
+    ideal = math.ceil(args.parks / args.concurrency) * args.latency_ms / 1000
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        running_server(model, lambda: NOW, faults) as url,
+    ):
+        engine = make_engine(make_url(f"sqlite:///{workdir}/bench.db"))
+        migrate.upgrade(engine)
+        sync_parks(engine, document, source="bench", scope=Scope(), now=NOW)
+        settings = load_settings(
+            environ={
+                "QUEUE_TIMES_BASE_URL": url,
+                "COLLECT_CONCURRENCY": str(args.concurrency),
+                "DATA_DIR": workdir,
+            },
+            ssm_reader=lambda prefix, region: {},
+        )
+        started = time.perf_counter()
+        report = collect_cycle(engine, settings, lambda: NOW)
+        ours = time.perf_counter() - started
+
+        session = requests.Session()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(
+                pool.map(
+                    lambda p: session.get(f"{url}/parks/{p}/queue_times.json", timeout=10).content,
+                    model.parks,
+                )
+            )
+        baseline = time.perf_counter() - started
+        engine.dispose()
+    print(report.summary())
+    print(
+        f"ideal ceil({args.parks}/{args.concurrency}) x {args.latency_ms / 1000:g} s: {ideal:.2f} s"
+    )
+    print(
+        f"our cycle (fetch, validate, store): {ours:.2f} s = {ours / ideal:.2f} x ideal (budget 2)"
+    )
+    print(
+        f"baseline plain GETs:                  {baseline:.2f} s = {baseline / ideal:.2f} x ideal"
+    )
+    print(f"ratio ours / baseline:                {ours / baseline:.2f} x")
+
+
+if __name__ == "__main__":
+    main()
