@@ -1,0 +1,150 @@
+"""A ride's day and a park's day, from the park's polls of that day (METRICS.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from themepark_tracker.engine.sessions import DayRules, Poll, Session, coverage, find_session
+
+
+@dataclass(frozen=True)
+class RideDay:
+    ride_id: int
+    window_start: datetime
+    window_end: datetime
+    uptime_minutes: float
+    downtime_minutes: float
+    downtime_events: int
+    longest_downtime_minutes: float
+    avg_wait: float | None
+    peak_wait: int | None
+    wait_samples: int
+
+    @property
+    def uptime_pct(self) -> float | None:
+        total = self.uptime_minutes + self.downtime_minutes
+        return None if total == 0 else 100 * self.uptime_minutes / total
+
+
+@dataclass(frozen=True)
+class ParkDay:
+    day: date
+    session_start: datetime | None
+    session_end: datetime | None
+    operating_minutes: float
+    polls: int
+    active_polls: int
+    running: bool
+    """The session is still going on: the latest poll is active and fresh."""
+    rides: dict[int, RideDay]
+    """Eligible rides only: those open in at least one poll of the session."""
+
+
+def compute_park_day(
+    day: date,
+    polls: Sequence[Poll],
+    *,
+    now: datetime,
+    rules: DayRules,
+    counted: Iterable[int] | None = None,
+    next_poll_at: datetime | None = None,
+) -> ParkDay:
+    """Everything METRICS.md derives from one park day's polls (sorted by time).
+
+    `counted` limits the rides to those counted in downtime (not shows, not queue
+    variants); `next_poll_at` is the park's first poll after the day, which bounds the
+    coverage of the day's last poll.
+    """
+    spans = _spans(polls, now, rules, next_poll_at)
+    session = find_session(polls, spans, rules)
+    active = sum(1 for poll in polls if poll.active)
+    if session is None:
+        return ParkDay(day, None, None, 0.0, len(polls), active, False, {})
+    latest = polls[-1]
+    running = session.last == len(polls) - 1 and latest.active and now - latest.at <= rules.max_gap
+    wanted = None if counted is None else set(counted)
+    ride_ids = sorted(
+        {
+            ride_id
+            for poll in polls[session.first : session.last + 1]
+            for ride_id, state in poll.states.items()
+            if state == "open" and (wanted is None or ride_id in wanted)
+        }
+    )
+    rides = {ride_id: _ride_day(ride_id, polls, spans, session, running) for ride_id in ride_ids}
+    operating = sum(spans[session.first : session.last + 1], timedelta(0))
+    return ParkDay(
+        day,
+        polls[session.first].at,
+        polls[session.last].at,
+        _minutes(operating),
+        len(polls),
+        active,
+        running,
+        rides,
+    )
+
+
+def _spans(
+    polls: Sequence[Poll], now: datetime, rules: DayRules, next_poll_at: datetime | None
+) -> list[timedelta]:
+    spans = coverage(polls, now, rules)
+    if polls and next_poll_at is not None:
+        spans[-1] = min(next_poll_at - polls[-1].at, rules.max_gap)
+    return spans
+
+
+def _ride_day(
+    ride_id: int,
+    polls: Sequence[Poll],
+    spans: Sequence[timedelta],
+    session: Session,
+    running: bool,
+) -> RideDay:
+    inside = range(session.first, session.last + 1)
+    open_at = [i for i in inside if polls[i].states.get(ride_id) == "open"]
+    first, last = open_at[0], open_at[-1]
+    if running and polls[session.last].states.get(ride_id) == "closed":
+        # An ongoing closure counts provisionally; it drops out if the ride never reopens.
+        last = session.last
+    up = down = longest = run = timedelta(0)
+    events = 0
+    previous = None
+    waits: list[int] = []
+    for index in range(first, last + 1):
+        state = polls[index].states.get(ride_id, "unknown")
+        span = spans[index]
+        if state == "open":
+            up += span
+            wait = polls[index].waits.get(ride_id)
+            if wait is not None and wait > 0:
+                waits.append(wait)
+            run = timedelta(0)
+        elif state == "closed":
+            down += span
+            if previous == "open":
+                events += 1
+            run += span
+            longest = max(longest, run)
+        else:
+            run = timedelta(0)
+        if state != "unknown":
+            previous = state
+    return RideDay(
+        ride_id,
+        polls[first].at,
+        polls[last].at,
+        _minutes(up),
+        _minutes(down),
+        events,
+        _minutes(longest),
+        sum(waits) / len(waits) if waits else None,
+        max(waits) if waits else None,
+        len(waits),
+    )
+
+
+def _minutes(span: timedelta) -> float:
+    return span.total_seconds() / 60

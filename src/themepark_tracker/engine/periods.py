@@ -1,0 +1,33 @@
+"""Periods as ranges of a park's own dates, and the period before (METRICS.md)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+PERIODS = ("today", "yesterday", "last_7_days", "last_30_days", "last_week", "last_month")
+
+
+def period_dates(period: str, today: date) -> tuple[date, date]:
+    """Inclusive (first, last) local dates of a named period, for a park whose day is `today`."""
+    if period == "today":
+        return today, today
+    if period == "yesterday":
+        day = today - timedelta(days=1)
+        return day, day
+    if period == "last_7_days":
+        return today - timedelta(days=6), today
+    if period == "last_30_days":
+        return today - timedelta(days=29), today
+    if period == "last_week":
+        monday = today - timedelta(days=today.weekday() + 7)
+        return monday, monday + timedelta(days=6)
+    if period == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return last.replace(day=1), last
+    raise ValueError(f"unknown period {period!r}; known: {', '.join(PERIODS)}")
+
+
+def previous_period(first: date, last: date) -> tuple[date, date]:
+    """Same length, ending the day before the period starts."""
+    length = (last - first).days + 1
+    return first - timedelta(days=length), first - timedelta(days=1)

@@ -1,0 +1,104 @@
+"""A park's day, the time each poll covers, and the operating session (METRICS.md).
+
+Times are aware UTC datetimes; a day is cut in the park's own timezone. Subtract only
+UTC times: a local subtraction across a DST change is off by an hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from themepark_tracker.engine.states import State
+
+DAY_START = time(4, 0)
+
+
+@dataclass(frozen=True)
+class DayRules:
+    """The METRICS.md parameters of days, coverage and sessions."""
+
+    day_start: time = DAY_START
+    interval: timedelta = timedelta(minutes=10)
+    bridge: timedelta = timedelta(minutes=120)
+
+    @property
+    def max_gap(self) -> timedelta:
+        return 2 * self.interval
+
+
+@dataclass(frozen=True)
+class Poll:
+    """One stored poll of a park: its time, whether it was active, each ride's reading."""
+
+    at: datetime
+    active: bool
+    states: dict[int, State] = field(default_factory=dict)
+    waits: dict[int, int | None] = field(default_factory=dict)
+
+
+def day_bounds(day: date, zone: ZoneInfo, rules: DayRules) -> tuple[datetime, datetime]:
+    """The UTC instants where park day `day` starts and ends (23 or 25 h across DST)."""
+    start = datetime.combine(day, rules.day_start, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), rules.day_start, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def park_day_of(at: datetime, zone: ZoneInfo, rules: DayRules) -> date:
+    """The park day an instant belongs to: before `day_start` it is still yesterday."""
+    local = at.astimezone(zone)
+    return local.date() if local.time() >= rules.day_start else local.date() - timedelta(days=1)
+
+
+def coverage(polls: Sequence[Poll], now: datetime, rules: DayRules) -> list[timedelta]:
+    """Δ of each poll: up to the next poll, at most `max_gap`; the latest poll up to now,
+    at most one interval. Time not covered is unknown."""
+    result = []
+    for index, poll in enumerate(polls):
+        if index + 1 < len(polls):
+            span = min(polls[index + 1].at - poll.at, rules.max_gap)
+        else:
+            span = min(now - poll.at, rules.interval)
+        result.append(max(span, timedelta(0)))
+    return result
+
+
+@dataclass(frozen=True)
+class Session:
+    """The operating session of a park day: indexes into the day's polls, inclusive."""
+
+    first: int
+    last: int
+
+
+def find_session(
+    polls: Sequence[Poll], spans: Sequence[timedelta], rules: DayRules
+) -> Session | None:
+    """The run of active polls with the longest span; None when the park never operated.
+
+    The next active poll joins the current run unless the park was *observed* inactive
+    for more than `bridge` since the run's last active poll (Σ Δ of inactive polls):
+    time with no poll at all does not break a run.
+    """
+    runs: list[Session] = []
+    start: int | None = None
+    last_active = -1
+    inactive = timedelta(0)
+    for index, poll in enumerate(polls):
+        if poll.active:
+            if start is not None and inactive > rules.bridge:
+                runs.append(Session(start, last_active))
+                start = None
+            if start is None:
+                start = index
+            last_active = index
+            inactive = timedelta(0)
+        elif start is not None:
+            inactive += spans[index]
+    if start is not None:
+        runs.append(Session(start, last_active))
+    if not runs:
+        return None
+    return max(runs, key=lambda run: (polls[run.last].at - polls[run.first].at, -run.first))
