@@ -309,3 +309,17 @@ def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchiveLine]:
                 yield ArchiveLine(archive, number, error=str(exc))
                 continue
             yield ArchiveLine(archive, number, record=record)
+
+
+def count_lines(path: str | os.PathLike[str]) -> int:
+    """Lines in an archive, for a progress bar: a cheap pass that decodes no JSON."""
+    file = Path(path)
+    opener = gzip.open if _is_gzip(file) else open
+    count = 0
+    try:
+        with opener(file, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                count += block.count(b"\n")
+    except (OSError, EOFError, zlib.error):
+        pass
+    return count

@@ -22,12 +22,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from themepark_tracker import __version__
-from themepark_tracker.archive import ArchiveWriter
+from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
 from themepark_tracker.config import ConfigError, Settings, load_settings
 from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
 from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import Faults, FeedClock, make_server
+from themepark_tracker.jobs.aggregate import aggregate, cleanup
 from themepark_tracker.jobs.collect import AlreadyRunning, CollectError, collect_cycle, collect_lock
 from themepark_tracker.jobs.import_archive import ImportStopped, import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
@@ -274,19 +275,54 @@ def import_command(runtime: Runtime, files: tuple[Path, ...], strict: bool) -> N
 
     Example: themepark-tracker import archive/2026-07-*.jsonl.gz
     """
-    bar: Any
-    with click.progressbar(length=None, label="importing", file=sys.stderr, show_pos=True) as bar:
-        try:
-            report = import_archives(
-                runtime.engine, files, runtime.settings, strict=strict, progress=bar.update
-            )
-        except ImportStopped as exc:
-            raise click.ClickException(f"stopped at a bad line: {exc}") from None
+    try:
+        if sys.stderr.isatty():
+            with click.progressbar(
+                length=sum(count_lines(path) for path in files), label="importing", file=sys.stderr
+            ) as bar:
+                report = import_archives(
+                    runtime.engine, files, runtime.settings, strict=strict, progress=bar.update
+                )
+        else:
+            report = import_archives(runtime.engine, files, runtime.settings, strict=strict)
+    except ImportStopped as exc:
+        raise click.ClickException(f"stopped at a bad line: {exc}") from None
     click.echo(report.summary())
     for where in report.bad_lines[:20]:
         click.echo(f"bad line: {where}", err=True)
     if report.bad_lines:
         raise SystemExit(EXIT_PARTIAL)
+
+
+@cli.command("aggregate")
+@click.pass_obj
+@_uses_database
+def aggregate_command(runtime: Runtime) -> None:
+    """Finalise every completed park day that is not final yet; safe to run at any time.
+
+    Exits 3 when some park day failed (logged in aggregation_log; the others are done).
+
+    Example: themepark-tracker aggregate
+    """
+    report = aggregate(runtime.engine, runtime.settings, _now())
+    click.echo(
+        f"{report.days} park days finalised, {report.failures} failed, "
+        f"{report.rows} rows, {report.duration_seconds:.1f} s"
+    )
+    if report.failures:
+        raise SystemExit(EXIT_PARTIAL)
+
+
+@cli.command("cleanup")
+@click.pass_obj
+@_uses_database
+def cleanup_command(runtime: Runtime) -> None:
+    """Delete raw polls of final park days older than RETENTION_HOURS; nothing else.
+
+    Example: themepark-tracker cleanup
+    """
+    report = cleanup(runtime.engine, runtime.settings, _now())
+    click.echo(f"{report.rows} polls deleted from {report.days} final park days")
 
 
 @cli.group("config")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +31,7 @@ from sqlalchemy.exc import ArgumentError
 
 from themepark_tracker import __version__
 from themepark_tracker.catalogue import Scope
+from themepark_tracker.engine.sessions import DayRules
 from themepark_tracker.engine.states import StateRules
 
 ENV_FILE_VARIABLE = "ENV_FILE"
@@ -90,6 +91,12 @@ class Settings(BaseModel):
     exclude_ride_patterns: str = Field(
         "single rider", description="comma-separated patterns of queue variants, not rides"
     )
+    day_start: time = Field(
+        time(4, 0), description="local time a park day starts (late nights stay in their day)"
+    )
+    bridge_minutes: PositiveInt = Field(
+        120, description="observed inactivity that ends a run of active polls"
+    )
     collection_interval_minutes: PositiveInt = Field(
         10, description="how often cron runs collect; a poll covers at most twice this"
     )
@@ -109,6 +116,9 @@ class Settings(BaseModel):
     )
     collect_failure_threshold: float = Field(
         0.1, ge=0, le=1, description="share of parks that may fail before collect exits 3"
+    )
+    retention_hours: PositiveFloat = Field(
+        24.0, description="cleanup keeps a final day's raw polls this long after the day ends"
     )
     lock_file: Path | None = Field(
         None, description="collect's lock; default <DATA_DIR>/collect.lock"
@@ -160,6 +170,13 @@ class Settings(BaseModel):
                 for pattern in self.exclude_ride_patterns.split(",")
                 if pattern.strip()
             ),
+        )
+
+    def day_rules(self) -> DayRules:
+        return DayRules(
+            day_start=self.day_start,
+            interval=timedelta(minutes=self.collection_interval_minutes),
+            bridge=timedelta(minutes=self.bridge_minutes),
         )
 
     def scope(self) -> Scope:

@@ -100,8 +100,13 @@ def collect_cycle(
     started = time.monotonic()
     deadline = started + settings.collect_deadline_seconds
     report = CycleReport(cycle_id=str(uuid.uuid4()))
-    rules = PollRules(settings.state_rules(), timedelta(hours=settings.ride_absence_hours))
-    store = PollStore(engine, cycle_id=report.cycle_id, source="collect", rules=rules)
+    store = PollStore(
+        engine,
+        cycle_id=report.cycle_id,
+        source="collect",
+        rules=PollRules.from_settings(settings),
+        now=now,
+    )
     client = QueueTimesClient(
         settings.queue_times_base_url,
         timeout=settings.http_timeout_seconds,

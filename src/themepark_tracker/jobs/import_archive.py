@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -73,8 +73,14 @@ def import_archives(
     """
     started = time.monotonic()
     report = ImportReport(import_id=str(uuid.uuid4()))
-    rules = PollRules(settings.state_rules(), timedelta(hours=settings.ride_absence_hours))
-    store = PollStore(engine, cycle_id=report.import_id, source="import", rules=rules)
+    store = PollStore(
+        engine,
+        cycle_id=report.import_id,
+        source="import",
+        rules=PollRules.from_settings(settings),
+        now=lambda: datetime.now(UTC),
+        defer_stats=True,
+    )
     pending: list[PollInput] = []
     for path in sorted(paths, key=_first_time):
         for line in read_archive(path):
@@ -85,12 +91,14 @@ def import_archives(
                 log.warning("bad archive line", extra={"where": str(line)})
                 if strict:
                     _flush(store, pending, report)
+                    store.refresh_stats()
                     raise ImportStopped(str(line))
                 continue
             report.records += 1
             record = line.record
             if isinstance(record, ParksRecord):
                 _flush(store, pending, report)
+                store.refresh_stats()
                 _sync_catalogue(engine, line, record, settings, report)
                 store.forget()
                 continue
@@ -100,6 +108,7 @@ def import_archives(
             if len(pending) >= BATCH:
                 _flush(store, pending, report)
     _flush(store, pending, report)
+    store.refresh_stats()
     report.duration_seconds = time.monotonic() - started
     log.info(
         "archive import finished",

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from themepark_tracker.config import Settings
+from themepark_tracker.engine.sessions import DayRules, park_day_of
 from themepark_tracker.engine.states import StateRules
 from themepark_tracker.ingest import PollInput, PollPlan, StoredRide, apply_plan, plan_poll
+from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.storage import queries, writes
 
 
@@ -30,7 +34,16 @@ class PollRules:
     """Everything storing a poll depends on, besides the poll itself."""
 
     states: StateRules
+    days: DayRules
     ride_absence: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PollRules:
+        return cls(
+            settings.state_rules(),
+            settings.day_rules(),
+            timedelta(hours=settings.ride_absence_hours),
+        )
 
 
 class PollStore:
@@ -39,15 +52,31 @@ class PollStore:
     It remembers each park's rides as its own writes leave them, so that a run reads a
     park's rides once rather than once per poll; any failed transaction makes it forget,
     and the next poll reads them again.
+
+    Each stored poll's park day gets its statistics recomputed: in the poll's own
+    transaction by default (collect), or, with `defer_stats`, once per park day when
+    `refresh_stats()` is called (an import touches each day hundreds of times).
     """
 
-    def __init__(self, engine: Engine, *, cycle_id: str, source: str, rules: PollRules) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        cycle_id: str,
+        source: str,
+        rules: PollRules,
+        now: Callable[[], datetime],
+        defer_stats: bool = False,
+    ) -> None:
         self.engine = engine
         self.cycle_id = cycle_id
         self.source = source
         self.rules = rules
-        self._parks: set[int] | None = None
+        self.now = now
+        self.defer_stats = defer_stats
+        self._parks: dict[int, ZoneInfo] | None = None
         self._rides: dict[int, dict[int, StoredRide]] = {}
+        self._stale_days: set[tuple[int, date]] = set()
 
     def store(self, poll: PollInput) -> StoredPoll:
         """One poll in its own transaction."""
@@ -79,22 +108,44 @@ class PollStore:
         self._parks = None
         self._rides.clear()
 
-    def _store(self, conn: Connection, polls: Sequence[PollInput]) -> list[StoredPoll]:
+    def refresh_stats(self) -> int:
+        """Recompute the statistics of every park day stored into since the last call."""
+        written = 0
+        for park_id, day in sorted(self._stale_days):
+            with self.engine.begin() as conn:
+                written += self._refresh(conn, park_id, day)
+        self._stale_days.clear()
+        return written
+
+    def _refresh(self, conn: Connection, park_id: int, day: date) -> int:
+        zone = self._zones(conn)[park_id]
+        rules = StatsRules(self.rules.states, self.rules.days)
+        return refresh_park_day(conn, park_id, zone, day, now=self.now(), rules=rules)
+
+    def _zones(self, conn: Connection) -> dict[int, ZoneInfo]:
         if self._parks is None:
-            self._parks = set(queries.all_park_ids(conn))
+            self._parks = {
+                park_id: ZoneInfo(zone) for park_id, zone in queries.park_timezones(conn).items()
+            }
+        return self._parks
+
+    def _store(self, conn: Connection, polls: Sequence[PollInput]) -> list[StoredPoll]:
+        zones = self._zones(conn)
         stored = queries.stored_poll_keys(conn, [(p.park_id, p.fetched_at) for p in polls])
         results: list[StoredPoll] = []
         plans: list[PollPlan] = []
         written: dict[int, tuple[datetime, bool]] = {}
         for poll in polls:
             key = (poll.park_id, poll.fetched_at)
-            if poll.park_id not in self._parks:
+            if poll.park_id not in zones:
                 results.append(StoredPoll("unknown_park", poll.outcome))
                 continue
             if key in stored:
                 results.append(StoredPoll("duplicate", poll.outcome))
                 continue
             stored.add(key)
+            day = park_day_of(poll.fetched_at, zones[poll.park_id], self.rules.days)
+            self._stale_days.add((poll.park_id, day))
             rides = self._rides.get(poll.park_id)
             if rides is None:
                 rides = queries.park_rides(conn, poll.park_id)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, case, func, select
 
 from themepark_tracker.catalogue import StoredPark
+from themepark_tracker.engine.sessions import Poll
+from themepark_tracker.engine.states import StateRules, is_counted
 from themepark_tracker.ingest import StoredRide
 from themepark_tracker.sources.queue_times import CataloguePark
-from themepark_tracker.storage.tables import parks, polls, rides
+from themepark_tracker.storage.tables import (
+    aggregation_log,
+    park_daily_stats,
+    parks,
+    polls,
+    ride_snapshots,
+    rides,
+)
 
 
 def stored_parks(conn: Connection) -> dict[int, StoredPark]:
@@ -66,10 +75,6 @@ def catalogue_synced_at(conn: Connection) -> datetime | None:
     return conn.execute(select(func.max(parks.c.last_seen_at))).scalar_one_or_none()
 
 
-def all_park_ids(conn: Connection) -> list[int]:
-    return list(conn.execute(select(parks.c.id)).scalars())
-
-
 def stored_poll_keys(
     conn: Connection, keys: Sequence[tuple[int, datetime]]
 ) -> set[tuple[int, datetime]]:
@@ -116,3 +121,104 @@ def park_rides(conn: Connection, park_id: int) -> dict[int, StoredRide]:
         )
         for row in conn.execute(query)
     }
+
+
+def park_timezones(conn: Connection) -> dict[int, str]:
+    return {row.id: row.timezone for row in conn.execute(select(parks.c.id, parks.c.timezone))}
+
+
+def polls_between(conn: Connection, park_id: int, start: datetime, end: datetime) -> list[Poll]:
+    """The park's successful polls in [start, end) with every ride's state and wait."""
+    rows = conn.execute(
+        select(
+            polls.c.id,
+            polls.c.polled_at,
+            polls.c.is_active,
+            ride_snapshots.c.ride_id,
+            ride_snapshots.c.state,
+            ride_snapshots.c.wait_time,
+        )
+        .select_from(polls.outerjoin(ride_snapshots, ride_snapshots.c.poll_id == polls.c.id))
+        .where(
+            polls.c.park_id == park_id,
+            polls.c.polled_at >= start,
+            polls.c.polled_at < end,
+            polls.c.outcome == "ok",
+        )
+        .order_by(polls.c.polled_at)
+    )
+    result: list[Poll] = []
+    current_id = None
+    for row in rows:
+        if row.id != current_id:
+            current_id = row.id
+            result.append(Poll(row.polled_at, bool(row.is_active), {}, {}))
+        if row.ride_id is not None:
+            result[-1].states[row.ride_id] = row.state
+            result[-1].waits[row.ride_id] = row.wait_time
+    return result
+
+
+def first_poll_at_or_after(conn: Connection, park_id: int, at: datetime) -> datetime | None:
+    query = select(func.min(polls.c.polled_at)).where(
+        polls.c.park_id == park_id, polls.c.polled_at >= at, polls.c.outcome == "ok"
+    )
+    return conn.execute(query).scalar_one_or_none()
+
+
+def counted_ride_tiers(conn: Connection, park_id: int, rules: StateRules) -> dict[int, int | None]:
+    """Tiers of the park's rides that count in downtime (not shows, not queue variants)."""
+    query = select(rides.c.id, rides.c.name, rides.c.category, rides.c.tier).where(
+        rides.c.park_id == park_id
+    )
+    return {
+        row.id: row.tier for row in conn.execute(query) if is_counted(row.name, row.category, rules)
+    }
+
+
+def poll_time_range(conn: Connection, park_id: int) -> tuple[datetime | None, datetime | None]:
+    query = select(func.min(polls.c.polled_at), func.max(polls.c.polled_at)).where(
+        polls.c.park_id == park_id
+    )
+    first, last = conn.execute(query).one()
+    return first, last
+
+
+@dataclass(frozen=True)
+class DayMarks:
+    """What is recorded of a park's days: final statistics, successful aggregations."""
+
+    final: set[date]
+    provisional: set[date]
+    aggregated: set[date]
+
+    def needs_aggregation(self, day: date) -> bool:
+        if day in self.final:
+            return False
+        return day in self.provisional or day not in self.aggregated
+
+    def is_final(self, day: date) -> bool:
+        """Aggregated, and not reopened by a later poll of that day."""
+        return day in self.aggregated and day not in self.provisional
+
+
+def day_marks(conn: Connection, park_id: int) -> DayMarks:
+    stats = conn.execute(
+        select(park_daily_stats.c.stat_date, park_daily_stats.c.is_final).where(
+            park_daily_stats.c.park_id == park_id
+        )
+    ).all()
+    aggregated = conn.execute(
+        select(aggregation_log.c.park_date)
+        .where(
+            aggregation_log.c.park_id == park_id,
+            aggregation_log.c.job == "aggregate",
+            aggregation_log.c.status == "success",
+        )
+        .distinct()
+    ).scalars()
+    return DayMarks(
+        {row.stat_date for row in stats if row.is_final},
+        {row.stat_date for row in stats if not row.is_final},
+        set(aggregated),
+    )

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import mysql, sqlite
 
 from themepark_tracker.catalogue import CataloguePlan
+from themepark_tracker.engine.days import ParkDay
+from themepark_tracker.engine.scores import ride_totals, total
 from themepark_tracker.ingest import PollPlan
 from themepark_tracker.sources.queue_times import CataloguePark
 from themepark_tracker.storage.tables import (
+    aggregation_log,
     data_quality_issues,
+    operating_sessions,
+    park_daily_stats,
     parks,
     polls,
+    ride_daily_stats,
     ride_snapshots,
     rides,
     status_changes,
@@ -189,3 +195,120 @@ def _save_rides(conn: Connection, plan: PollPlan) -> None:
             .values(current_state=bindparam("current_state"), state_since=bindparam("state_since")),
             plan.state_updates,
         )
+
+
+def save_park_day(
+    conn: Connection,
+    park_id: int,
+    day: ParkDay,
+    tiers: dict[int, int | None],
+    *,
+    final: bool,
+    computed_at: datetime,
+) -> int:
+    """Replace a park day's statistics with `day`; returns the number of rows written.
+
+    The day is recomputed from its polls every time, so its rows are replaced whole:
+    a ride that is no longer eligible (a longer run became the session) loses its row.
+    """
+    for table in (ride_daily_stats, park_daily_stats):
+        conn.execute(delete(table).where(table.c.park_id == park_id, table.c.stat_date == day.day))
+    conn.execute(
+        delete(operating_sessions).where(
+            operating_sessions.c.park_id == park_id, operating_sessions.c.park_date == day.day
+        )
+    )
+    if not day.polls:
+        return 0
+    rows = [
+        {
+            "ride_id": ride.ride_id,
+            "park_id": park_id,
+            "stat_date": day.day,
+            "tier": tiers.get(ride.ride_id),
+            "uptime_minutes": ride.uptime_minutes,
+            "downtime_minutes": ride.downtime_minutes,
+            "downtime_events": ride.downtime_events,
+            "longest_downtime_minutes": ride.longest_downtime_minutes,
+            "avg_wait": ride.avg_wait,
+            "peak_wait": ride.peak_wait,
+            "wait_samples": ride.wait_samples,
+            "window_start": ride.window_start,
+            "window_end": ride.window_end,
+            "is_final": final,
+            "computed_at": computed_at,
+        }
+        for ride in day.rides.values()
+    ]
+    if rows:
+        conn.execute(insert(ride_daily_stats), rows)
+    sums = total(ride_totals(ride, tiers.get(ride.ride_id)) for ride in day.rides.values())
+    conn.execute(
+        insert(park_daily_stats).values(
+            park_id=park_id,
+            stat_date=day.day,
+            operating_minutes=day.operating_minutes,
+            rides_tracked=len(day.rides),
+            rides_with_downtime=sum(1 for r in day.rides.values() if r.downtime_minutes > 0),
+            uptime_minutes=sums.uptime_minutes,
+            downtime_minutes=sums.downtime_minutes,
+            weighted_downtime_minutes=sums.weighted_downtime_minutes,
+            weighted_total_minutes=sums.weighted_total_minutes,
+            avg_wait=sums.avg_wait,
+            peak_wait=sums.peak_wait,
+            wait_samples=sums.wait_samples,
+            is_final=final,
+            computed_at=computed_at,
+        )
+    )
+    written = len(rows) + 1
+    if day.session_start is not None and day.session_end is not None:
+        conn.execute(
+            insert(operating_sessions).values(
+                park_id=park_id,
+                park_date=day.day,
+                started_at=day.session_start,
+                ended_at=day.session_end,
+                operating_minutes=day.operating_minutes,
+                polls=day.polls,
+                active_polls=day.active_polls,
+                is_final=final,
+                computed_at=computed_at,
+            )
+        )
+        written += 1
+    return written
+
+
+def log_aggregation(
+    conn: Connection,
+    *,
+    park_id: int,
+    park_date: date,
+    job: str,
+    status: str,
+    started_at: datetime,
+    finished_at: datetime,
+    rows_written: int,
+    error: str | None = None,
+) -> None:
+    conn.execute(
+        insert(aggregation_log).values(
+            park_id=park_id,
+            park_date=park_date,
+            job=job,
+            status=status,
+            started_at=started_at,
+            finished_at=finished_at,
+            rows_written=rows_written,
+            error=error,
+        )
+    )
+
+
+def delete_polls(conn: Connection, park_id: int, start: datetime, end: datetime) -> int:
+    """Delete a park's polls in [start, end) and their snapshots; returns polls deleted."""
+    in_range = (polls.c.park_id == park_id, polls.c.polled_at >= start, polls.c.polled_at < end)
+    ids = select(polls.c.id).where(*in_range).scalar_subquery()
+    conn.execute(delete(ride_snapshots).where(ride_snapshots.c.poll_id.in_(ids)))
+    return conn.execute(delete(polls).where(*in_range)).rowcount

@@ -1,0 +1,180 @@
+"""Finalising completed park days, and deleting raw polls once their day is final.
+
+Each park's days are cut in its own timezone. Both jobs are idempotent, catch up
+whatever was missed, and work one park day per transaction, logged in aggregation_log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine
+
+from themepark_tracker.config import Settings
+from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
+from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
+from themepark_tracker.storage import queries, writes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobReport:
+    days: int = 0
+    failures: int = 0
+    rows: int = 0
+    duration_seconds: float = 0.0
+
+
+def completed_days(
+    first_poll: datetime, last_poll: datetime, zone: ZoneInfo, now: datetime, rules: DayRules
+) -> Iterator[date]:
+    """Park days with polls that are over: their end plus `max_gap` has passed."""
+    day = park_day_of(first_poll, zone, rules)
+    last = park_day_of(last_poll, zone, rules)
+    while day <= last:
+        if day_bounds(day, zone, rules)[1] + rules.max_gap > now:
+            return
+        yield day
+        day += timedelta(days=1)
+
+
+def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
+    """Finalise every completed park day that is not final yet."""
+    started = time.monotonic()
+    report = JobReport()
+    rules = StatsRules(settings.state_rules(), settings.day_rules())
+    with engine.connect() as conn:
+        zones = queries.park_timezones(conn)
+    for park_id, zone_name in sorted(zones.items()):
+        zone = ZoneInfo(zone_name)
+        with engine.connect() as conn:
+            first, last = queries.poll_time_range(conn, park_id)
+            marks = queries.day_marks(conn, park_id)
+        if first is None or last is None:
+            continue
+        for day in completed_days(first, last, zone, now, rules.days):
+            if not marks.needs_aggregation(day):
+                continue
+            report.days += 1
+            began = datetime.now(now.tzinfo)
+            try:
+                with engine.begin() as conn:
+                    rows = refresh_park_day(
+                        conn, park_id, zone, day, now=now, rules=rules, final=True
+                    )
+                    writes.log_aggregation(
+                        conn,
+                        park_id=park_id,
+                        park_date=day,
+                        job="aggregate",
+                        status="success",
+                        started_at=began,
+                        finished_at=datetime.now(now.tzinfo),
+                        rows_written=rows,
+                    )
+                report.rows += rows
+            except Exception as exc:  # one bad park day must not stop the others
+                report.failures += 1
+                log.exception("aggregation failed", extra={"park_id": park_id, "day": str(day)})
+                with engine.begin() as conn:
+                    writes.log_aggregation(
+                        conn,
+                        park_id=park_id,
+                        park_date=day,
+                        job="aggregate",
+                        status="failure",
+                        started_at=began,
+                        finished_at=datetime.now(now.tzinfo),
+                        rows_written=0,
+                        error=str(exc)[:2000],
+                    )
+    report.duration_seconds = time.monotonic() - started
+    log.info(
+        "aggregation finished",
+        extra={
+            "days": report.days,
+            "failures": report.failures,
+            "rows": report.rows,
+            "duration_seconds": round(report.duration_seconds, 3),
+        },
+    )
+    return report
+
+
+def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
+    """Delete polls and snapshots of final park days older than the retention; nothing else.
+
+    Status changes and daily statistics are permanent.
+    """
+    started = time.monotonic()
+    report = JobReport()
+    rules = settings.day_rules()
+    retention = timedelta(hours=settings.retention_hours)
+    with engine.connect() as conn:
+        zones = queries.park_timezones(conn)
+    for park_id, zone_name in sorted(zones.items()):
+        zone = ZoneInfo(zone_name)
+        with engine.connect() as conn:
+            first, last = queries.poll_time_range(conn, park_id)
+            marks = queries.day_marks(conn, park_id)
+        if first is None or last is None:
+            continue
+        for day in completed_days(first, last, zone, now - retention, rules):
+            if not marks.is_final(day):
+                continue
+            start, end = day_bounds(day, zone, rules)
+            began = datetime.now(now.tzinfo)
+            with engine.begin() as conn:
+                deleted = writes.delete_polls(conn, park_id, start, end)
+                if deleted:
+                    writes.log_aggregation(
+                        conn,
+                        park_id=park_id,
+                        park_date=day,
+                        job="cleanup",
+                        status="success",
+                        started_at=began,
+                        finished_at=datetime.now(now.tzinfo),
+                        rows_written=deleted,
+                    )
+            if deleted:
+                report.days += 1
+                report.rows += deleted
+    report.duration_seconds = time.monotonic() - started
+    log.info(
+        "cleanup finished",
+        extra={
+            "days": report.days,
+            "polls_deleted": report.rows,
+            "duration_seconds": round(report.duration_seconds, 3),
+        },
+    )
+    return report
+
+
+def _log(
+    conn: Connection,
+    park_id: int,
+    day: date,
+    job: str,
+    started_at: datetime,
+    rows: int,
+    error: str | None = None,
+) -> None:
+    writes.log_aggregation(
+        conn,
+        park_id=park_id,
+        park_date=day,
+        job=job,
+        status="failure" if error else "success",
+        started_at=started_at,
+        finished_at=datetime.now(started_at.tzinfo),
+        rows_written=rows,
+        error=error,
+    )

@@ -1,0 +1,48 @@
+"""A park day's statistics, recomputed from its stored polls through the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from themepark_tracker.engine.days import compute_park_day
+from themepark_tracker.engine.sessions import DayRules, day_bounds
+from themepark_tracker.engine.states import StateRules
+from themepark_tracker.storage import queries, writes
+
+
+@dataclass(frozen=True)
+class StatsRules:
+    states: StateRules
+    days: DayRules
+
+
+def refresh_park_day(
+    conn: Connection,
+    park_id: int,
+    zone: ZoneInfo,
+    day: date,
+    *,
+    now: datetime,
+    rules: StatsRules,
+    final: bool = False,
+) -> int:
+    """Recompute one park day from its polls and replace its rows; returns rows written.
+
+    The cost is bounded by one day of one park's polls, whatever the history.
+    """
+    start, end = day_bounds(day, zone, rules.days)
+    polls = queries.polls_between(conn, park_id, start, end)
+    tiers = queries.counted_ride_tiers(conn, park_id, rules.states)
+    park_day = compute_park_day(
+        day,
+        polls,
+        now=now,
+        rules=rules.days,
+        counted=tiers,
+        next_poll_at=queries.first_poll_at_or_after(conn, park_id, end),
+    )
+    return writes.save_park_day(conn, park_id, park_day, tiers, final=final, computed_at=now)
