@@ -1,0 +1,204 @@
+"""Daily statistics kept current, `aggregate` finalising days, `cleanup` deleting raw polls."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, func, select, text
+
+from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
+from themepark_tracker.cli import cli
+from themepark_tracker.config import Settings, load_settings
+from themepark_tracker.feed.model import FeedModel
+from themepark_tracker.feed.recording import record_archive
+from themepark_tracker.jobs.aggregate import aggregate, cleanup
+from themepark_tracker.jobs.import_archive import import_archives
+from themepark_tracker.storage.tables import (
+    aggregation_log,
+    operating_sessions,
+    park_daily_stats,
+    polls,
+    ride_daily_stats,
+    ride_snapshots,
+    status_changes,
+)
+
+START = datetime(2026, 7, 3, 8, tzinfo=UTC)
+END = datetime(2026, 7, 4, 12, tzinfo=UTC)
+LATER = datetime(2026, 7, 9, tzinfo=UTC)
+STAT_COLUMNS = [c for c in park_daily_stats.c if c.name not in ("id", "is_final", "computed_at")]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(environ={}, ssm_reader=lambda prefix, region: {})
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "days.jsonl"
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    record_archive(model, path, START, END, timedelta(minutes=20), park_ids=[6, 16])
+    return path
+
+
+def rows(engine: Engine, table: Any, *columns: Any) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        query = select(*(columns or table.c)).order_by(*(columns or table.c)[:3])
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_an_import_leaves_provisional_statistics_for_every_day_it_touched(
+    engine: Engine, settings: Settings, archive: Path
+) -> None:
+    import_archives(engine, [archive], settings)
+    stats = rows(
+        engine,
+        park_daily_stats,
+        park_daily_stats.c.park_id,
+        park_daily_stats.c.stat_date,
+        park_daily_stats.c.is_final,
+        park_daily_stats.c.rides_tracked,
+    )
+    days = {(park_id, day) for park_id, day, _, _ in stats}
+    # Los Angeles: 08:00 UTC on 3 July is 01:00 local, still the park day of 2 July.
+    assert days == {
+        (6, date(2026, 7, 3)),
+        (6, date(2026, 7, 4)),
+        (16, date(2026, 7, 2)),
+        (16, date(2026, 7, 3)),
+        (16, date(2026, 7, 4)),
+    }
+    assert not any(final for _, _, final, _ in stats)
+    assert all(tracked > 0 for _, day, _, tracked in stats if day == date(2026, 7, 3))
+    assert count(engine, operating_sessions) == 2
+    assert count(engine, ride_daily_stats) > 50
+
+
+def test_aggregate_finalises_completed_days_to_the_same_figures(
+    engine: Engine, settings: Settings, archive: Path
+) -> None:
+    import_archives(engine, [archive], settings)
+    provisional = rows(engine, park_daily_stats, *STAT_COLUMNS)
+    report = aggregate(engine, settings, LATER)
+    assert report.days == len(provisional) == 5 and report.failures == 0
+    assert rows(engine, park_daily_stats, *STAT_COLUMNS) == provisional
+    assert all(final for (final,) in rows(engine, park_daily_stats, park_daily_stats.c.is_final))
+    assert aggregate(engine, settings, LATER).days == 0
+    logged = rows(engine, aggregation_log, aggregation_log.c.job, aggregation_log.c.status)
+    assert logged == [("aggregate", "success")] * 5
+
+
+def test_a_day_not_over_yet_is_not_finalised(
+    engine: Engine, settings: Settings, archive: Path
+) -> None:
+    import_archives(engine, [archive], settings)
+    report = aggregate(engine, settings, datetime(2026, 7, 4, 8, tzinfo=UTC))
+    finalised = {day for (day,) in rows(engine, aggregation_log, aggregation_log.c.park_date)}
+    assert finalised == {date(2026, 7, 2)}
+    assert report.days == len(
+        rows(engine, aggregation_log, aggregation_log.c.park_id, aggregation_log.c.park_date)
+    )
+
+
+def test_a_late_poll_reopens_a_final_day_and_aggregate_closes_it_again(
+    engine: Engine, settings: Settings, archive: Path, tmp_path: Path
+) -> None:
+    first_half = tmp_path / "first.jsonl"
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    record_archive(model, first_half, START, END, timedelta(minutes=40), park_ids=[6, 16])
+    import_archives(engine, [first_half], settings)
+    aggregate(engine, settings, LATER)
+    import_archives(engine, [archive], settings)
+    reopened = rows(engine, park_daily_stats, park_daily_stats.c.is_final)
+    assert any(not final for (final,) in reopened)
+    assert aggregate(engine, settings, LATER).days > 0
+    assert all(final for (final,) in rows(engine, park_daily_stats, park_daily_stats.c.is_final))
+
+
+def test_cleanup_deletes_only_final_days_past_the_retention(
+    engine: Engine, settings: Settings, archive: Path
+) -> None:
+    import_archives(engine, [archive], settings)
+    changes_before = count(engine, status_changes)
+    stats_before = rows(engine, park_daily_stats, *STAT_COLUMNS)
+    assert cleanup(engine, settings, LATER).rows == 0  # nothing is final yet
+    aggregate(engine, settings, datetime(2026, 7, 4, 12, tzinfo=UTC))
+    report = cleanup(engine, settings, datetime(2026, 7, 5, 12, tzinfo=UTC))
+    assert report.rows > 0
+    remaining = rows(engine, polls, polls.c.polled_at)
+    # Finalised and past retention: 6 on 3 July (ends 08:00 UTC on the 4th), 16 on 2 July.
+    assert remaining and min(t for (t,) in remaining) >= datetime(2026, 7, 3, 11, tzinfo=UTC)
+    assert max(t for (t,) in remaining) == max(t for (t,) in rows(engine, polls, polls.c.polled_at))
+    with engine.connect() as conn:
+        orphans = conn.execute(
+            select(func.count())
+            .select_from(ride_snapshots)
+            .where(~ride_snapshots.c.poll_id.in_(select(polls.c.id)))
+        ).scalar_one()
+    assert orphans == 0
+    assert count(engine, status_changes) == changes_before
+    assert rows(engine, park_daily_stats, *STAT_COLUMNS) == stats_before
+
+
+def test_a_failing_park_day_is_logged_and_the_others_go_on(
+    engine: Engine, settings: Settings, archive: Path
+) -> None:
+    import_archives(engine, [archive], settings)
+    with engine.begin() as conn:
+        if engine.dialect.name == "mysql":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_stats BEFORE INSERT ON park_daily_stats FOR EACH ROW "
+                    "BEGIN IF NEW.park_id = 16 AND NEW.is_final THEN "
+                    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END IF; END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_stats BEFORE INSERT ON park_daily_stats "
+                    "WHEN NEW.park_id = 16 AND NEW.is_final "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+    try:
+        report = aggregate(engine, settings, LATER)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER IF EXISTS refuse_stats"))
+    assert (report.days, report.failures) == (5, 3)
+    logged = rows(
+        engine,
+        aggregation_log,
+        aggregation_log.c.park_id,
+        aggregation_log.c.status,
+        aggregation_log.c.error,
+    )
+    assert {(park, status) for park, status, _ in logged} == {(6, "success"), (16, "failure")}
+    assert all("refused" in (error or "") for park, _, error in logged if park == 16)
+    assert aggregate(engine, settings, LATER).days == 3
+
+
+def test_the_commands_report_what_they_did(
+    runner: CliRunner, engine: Engine, database_url: str, archive: Path
+) -> None:
+    env = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    imported = runner.invoke(cli, ["import", str(archive)], env=env)
+    assert imported.exit_code == 0, imported.output
+    done = runner.invoke(cli, ["aggregate"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "park days finalised, 0 failed" in done.output
+    cleaned = runner.invoke(cli, ["cleanup"], env=env)
+    assert cleaned.exit_code == 0, cleaned.output
+    assert "polls deleted from" in cleaned.output
