@@ -24,11 +24,13 @@ from sqlalchemy.exc import DBAPIError
 from themepark_tracker import __version__
 from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
+from themepark_tracker.classify import ClassificationError, review_csv
 from themepark_tracker.config import ConfigError, Settings, load_settings
 from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
 from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import Faults, FeedClock, make_server
 from themepark_tracker.jobs.aggregate import aggregate, cleanup
+from themepark_tracker.jobs.classify import classify_rides
 from themepark_tracker.jobs.collect import AlreadyRunning, CollectError, collect_cycle, collect_lock
 from themepark_tracker.jobs.import_archive import ImportStopped, import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
@@ -323,6 +325,31 @@ def cleanup_command(runtime: Runtime) -> None:
     """
     report = cleanup(runtime.engine, runtime.settings, _now())
     click.echo(f"{report.rows} polls deleted from {report.days} final park days")
+
+
+@cli.command("classify")
+@click.option("--review", is_flag=True, help="Print low-confidence rides as an overrides CSV.")
+@click.pass_obj
+@_uses_database
+def classify_command(runtime: Runtime, review: bool) -> None:
+    """Decide every ride's tier and category (shows, meet-and-greets are not rides).
+
+    Order: TIER_OVERRIDES_FILE, then CLASSIFICATION_CACHE_FILE, then keyword rules.
+
+    Example: themepark-tracker classify --review > data/tier_overrides.csv
+    """
+    settings = runtime.settings
+    try:
+        report = classify_rides(
+            runtime.engine, settings.tier_overrides_path, settings.classification_cache_path
+        )
+    except (ClassificationError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if review:
+        click.echo(review_csv(report.decisions), nl=False)
+        return
+    sources = ", ".join(f"{n} {source}" for source, n in sorted(report.sources.items()))
+    click.echo(f"{report.rides} rides classified ({sources or 'none'}), {report.changed} changed")
 
 
 @cli.group("config")

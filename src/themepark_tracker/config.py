@@ -120,6 +120,13 @@ class Settings(BaseModel):
     retention_hours: PositiveFloat = Field(
         24.0, description="cleanup keeps a final day's raw polls this long after the day ends"
     )
+    tier_overrides_file: Path | None = Field(
+        None,
+        description="manual tiers (CSV); default <DATA_DIR>/tier_overrides.csv",
+    )
+    classification_cache_file: Path | None = Field(
+        None, description="JSON of earlier decisions; default <DATA_DIR>/classification.json"
+    )
     lock_file: Path | None = Field(
         None, description="collect's lock; default <DATA_DIR>/collect.lock"
     )
@@ -183,6 +190,14 @@ class Settings(BaseModel):
         """The parks `collect` keeps in its catalogue; `sync-parks` options override it."""
         countries = tuple(c.strip() for c in self.park_countries.split(",") if c.strip())
         return Scope(countries=countries) if countries else Scope(continent=self.park_continent)
+
+    @property
+    def tier_overrides_path(self) -> Path:
+        return self.tier_overrides_file or self.data_dir / "tier_overrides.csv"
+
+    @property
+    def classification_cache_path(self) -> Path:
+        return self.classification_cache_file or self.data_dir / "classification.json"
 
     @property
     def collect_lock_path(self) -> Path:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from themepark_tracker.classify import classify_by_rules
 from themepark_tracker.engine.states import (
     CountedReading,
     State,
@@ -112,7 +113,8 @@ def plan_poll(
         state = ride_state(ride.is_open, wait.minutes, ride.last_updated, t, rules)
         states.append(state)
         before = stored.get(ride.id)
-        if is_counted(ride.name, before.category if before else None, rules):
+        category = before.category if before else classify_by_rules(ride.name).category
+        if is_counted(ride.name, category, rules):
             counted.append(CountedReading(state, wait.minutes))
         plan.snapshots.append(
             {
@@ -127,6 +129,7 @@ def plan_poll(
         )
         plan.seen_ride_ids.append(ride.id)
         if before is None:
+            decision = classify_by_rules(ride.name)
             plan.new_rides.append(
                 {
                     "id": ride.id,
@@ -134,6 +137,10 @@ def plan_poll(
                     "name": ride.name,
                     "land_id": ride.land_id,
                     "land_name": ride.land_name,
+                    "tier": decision.tier,
+                    "category": decision.category,
+                    "tier_source": decision.source,
+                    "tier_confidence": decision.confidence,
                     "current_state": state if state != "unknown" else None,
                     "state_since": t if state != "unknown" else None,
                     "is_active": True,
@@ -226,7 +233,7 @@ def apply_plan(stored: dict[int, StoredRide], plan: PollPlan) -> dict[int, Store
             row["name"],
             row["land_id"],
             row["land_name"],
-            None,
+            row["category"],
             row["current_state"],
             row["state_since"],
             True,

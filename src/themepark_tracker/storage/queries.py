@@ -222,3 +222,27 @@ def day_marks(conn: Connection, park_id: int) -> DayMarks:
         {row.stat_date for row in stats if not row.is_final},
         set(aggregated),
     )
+
+
+@dataclass(frozen=True)
+class RideToClassify:
+    id: int
+    park_id: int
+    name: str
+    tier: int | None
+    category: str | None
+    tier_source: str | None
+    tier_confidence: float | None
+
+
+def rides_to_classify(conn: Connection) -> list[RideToClassify]:
+    query = select(
+        rides.c.id,
+        rides.c.park_id,
+        rides.c.name,
+        rides.c.tier,
+        rides.c.category,
+        rides.c.tier_source,
+        rides.c.tier_confidence,
+    ).order_by(rides.c.park_id, rides.c.id)
+    return [RideToClassify(*row) for row in conn.execute(query)]

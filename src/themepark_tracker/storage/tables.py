@@ -83,6 +83,7 @@ rides = Table(
     Column("land_name", String(255), nullable=True),
     Column("tier", SmallInteger, nullable=True, comment="1, 2, 3; null = unclassified"),
     Column("tier_source", String(20), nullable=True, comment="how the tier was decided"),
+    Column("tier_confidence", Double, nullable=True, comment="0 to 1"),
     Column("category", String(20), nullable=True, comment="ride, show, meet_greet, parade, other"),
     Column("current_state", String(8), nullable=True, comment="last open or closed seen"),
     Column("state_since", UTCDateTime, nullable=True, comment="poll time it became so"),

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 from sqlalchemy.dialects import mysql, sqlite
 
 from themepark_tracker.catalogue import CataloguePlan
+from themepark_tracker.classify import Decision
 from themepark_tracker.engine.days import ParkDay
 from themepark_tracker.engine.scores import ride_totals, total
 from themepark_tracker.ingest import PollPlan
@@ -312,3 +313,28 @@ def delete_polls(conn: Connection, park_id: int, start: datetime, end: datetime)
     ids = select(polls.c.id).where(*in_range).scalar_subquery()
     conn.execute(delete(ride_snapshots).where(ride_snapshots.c.poll_id.in_(ids)))
     return conn.execute(delete(polls).where(*in_range)).rowcount
+
+
+def save_classification(conn: Connection, decisions: Sequence[tuple[int, Decision]]) -> None:
+    if not decisions:
+        return
+    conn.execute(
+        update(rides)
+        .where(rides.c.id == bindparam("ride_id"))
+        .values(
+            tier=bindparam("tier"),
+            category=bindparam("category"),
+            tier_source=bindparam("source"),
+            tier_confidence=bindparam("confidence"),
+        ),
+        [
+            {
+                "ride_id": ride_id,
+                "tier": d.tier,
+                "category": d.category,
+                "source": d.source,
+                "confidence": d.confidence,
+            }
+            for ride_id, d in decisions
+        ],
+    )

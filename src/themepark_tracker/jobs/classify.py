@@ -1,0 +1,73 @@
+"""`classify`: decide every ride's tier and category, and remember the decisions."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from themepark_tracker.classify import (
+    Decision,
+    cache_key,
+    decide,
+    parse_cache,
+    parse_overrides,
+    render_cache,
+)
+from themepark_tracker.storage import queries, writes
+
+
+@dataclass
+class ClassifyReport:
+    rides: int = 0
+    changed: int = 0
+    sources: Counter[str] = field(default_factory=Counter)
+    decisions: list[tuple[int, int, str, Decision]] = field(default_factory=list)
+
+
+def classify_rides(engine: Engine, overrides_file: Path, cache_file: Path) -> ClassifyReport:
+    """Apply overrides, cached decisions and keyword rules to every ride; update the cache.
+
+    Rule decisions go into the cache, so that improving the rules later does not quietly
+    re-weigh the history of rides already classified; delete the cache to re-decide.
+    """
+    overrides = (
+        parse_overrides(overrides_file.read_text(encoding="utf-8"), str(overrides_file))
+        if overrides_file.is_file()
+        else {}
+    )
+    cache = (
+        parse_cache(cache_file.read_text(encoding="utf-8"), str(cache_file))
+        if cache_file.is_file()
+        else {}
+    )
+    report = ClassifyReport()
+    updates = []
+    with engine.begin() as conn:
+        for ride in queries.rides_to_classify(conn):
+            decision = decide(ride.park_id, ride.id, ride.name, overrides, cache)
+            report.rides += 1
+            report.sources[decision.source] += 1
+            report.decisions.append((ride.park_id, ride.id, ride.name, decision))
+            if decision.source == "rules":
+                cache[cache_key(ride.park_id, ride.id)] = decision
+            current = (ride.tier, ride.category, ride.tier_source, ride.tier_confidence)
+            wanted = (decision.tier, decision.category, decision.source, decision.confidence)
+            if current != wanted:
+                updates.append((ride.id, decision))
+        writes.save_classification(conn, updates)
+    report.changed = len(updates)
+    _write_atomically(cache_file, render_cache(cache))
+    return report
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)

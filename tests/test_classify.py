@@ -1,0 +1,166 @@
+"""Ride tiers and categories: overrides, then the cache, then keyword rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, insert, select
+
+from themepark_tracker.classify import (
+    ClassificationError,
+    Decision,
+    classify_by_rules,
+    decide,
+    parse_cache,
+    parse_overrides,
+    render_cache,
+)
+from themepark_tracker.cli import cli
+from themepark_tracker.jobs.classify import classify_rides
+from themepark_tracker.storage.tables import parks, rides
+
+T = datetime(2026, 7, 4, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "tier", "category"),
+    [
+        ("Space Mountain", 1, "ride"),
+        ("Hagrid's Magical Creatures Motorbike Adventure", 2, "ride"),
+        ("Jurassic World VelociCoaster", 1, "ride"),
+        ("Dumbo the Flying Elephant", 3, "ride"),
+        ("Prince Charming Regal Carrousel", None, None),
+        ("Festival of the Lion King", None, "show"),
+        ("Meet Mickey at Town Square Theater", None, "meet_greet"),
+        ("Festival of Fantasy Parade", None, "parade"),
+        ("Indiana Jones Epic Stunt Spectacular!", None, "show"),
+        ("Peter Pan's Flight", 2, "ride"),
+        ("Haunted Mansion", None, None),
+    ],
+)
+def test_keyword_rules(name: str, tier: int | None, category: str | None) -> None:
+    decision = classify_by_rules(name)
+    assert (decision.tier, decision.category) == (tier, category)
+    assert 0 <= decision.confidence <= 1
+
+
+def test_overrides_win_over_the_cache_and_the_cache_over_the_rules() -> None:
+    overrides = {(6, 1): Decision(3, "ride", 1.0, "manual", "kiddie coaster")}
+    cache = {"6:1": Decision(1, "ride", 0.6, "rules"), "6:2": Decision(2, "ride", 0.4, "rules")}
+    assert decide(6, 1, "Barnstormer Coaster", overrides, cache).source == "manual"
+    assert decide(6, 2, "Big Thunder Mountain", overrides, cache).tier == 2
+    assert decide(6, 3, "Big Thunder Mountain", overrides, cache).tier == 1
+
+
+def test_overrides_csv_and_its_errors() -> None:
+    text = "park_id,ride_id,tier,reason,category\n6,1,1,headliner,\n6,2,,a show,show\n"
+    parsed = parse_overrides(text, "o.csv")
+    assert parsed[(6, 1)] == Decision(1, "ride", 1.0, "manual", "headliner")
+    assert parsed[(6, 2)].category == "show" and parsed[(6, 2)].tier is None
+    with pytest.raises(ClassificationError, match="o.csv:2: tier must be 1, 2, 3"):
+        parse_overrides("park_id,ride_id,tier,reason\n6,1,4,x\n", "o.csv")
+    with pytest.raises(ClassificationError, match="missing columns reason"):
+        parse_overrides("park_id,ride_id,tier\n", "o.csv")
+    with pytest.raises(ClassificationError, match="o.csv:2: park_id, ride_id and tier are num"):
+        parse_overrides("park_id,ride_id,tier,reason\nsix,1,1,x\n", "o.csv")
+
+
+def test_the_cache_round_trips_and_refuses_another_schema() -> None:
+    decisions = {"6:1": Decision(1, "ride", 0.6, "rules", "coaster")}
+    assert parse_cache(render_cache(decisions), "c.json") == decisions
+    with pytest.raises(ClassificationError, match="expected schema_version 1"):
+        parse_cache(json.dumps({"schema_version": 0, "decisions": {}}), "c.json")
+    with pytest.raises(ClassificationError, match="not valid JSON"):
+        parse_cache("{", "c.json")
+
+
+def _rides(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(parks),
+            [
+                {
+                    "id": 6,
+                    "name": "Magic Kingdom",
+                    "operator": "Disney",
+                    "operator_id": 2,
+                    "country": "United States",
+                    "continent": "North America",
+                    "latitude": 28.4,
+                    "longitude": -81.6,
+                    "timezone": "America/New_York",
+                    "first_seen_at": T,
+                    "last_seen_at": T,
+                    "updated_at": T,
+                }
+            ],
+        )
+        conn.execute(
+            insert(rides),
+            [
+                {
+                    "id": ride_id,
+                    "park_id": 6,
+                    "name": name,
+                    "first_seen_at": T,
+                    "last_seen_at": T,
+                    "updated_at": T,
+                }
+                for ride_id, name in [
+                    (1, "Space Mountain"),
+                    (2, "Meet Mickey at Town Square Theater"),
+                    (3, "Haunted Mansion"),
+                ]
+            ],
+        )
+
+
+def test_classify_stores_decisions_and_remembers_rule_decisions(
+    engine: Engine, tmp_path: Path
+) -> None:
+    _rides(engine)
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("park_id,ride_id,tier,reason\n6,3,1,headliner dark ride\n")
+    cache = tmp_path / "cache.json"
+    report = classify_rides(engine, overrides, cache)
+    assert report.sources == {"rules": 2, "manual": 1}
+    with engine.connect() as conn:
+        stored = {
+            row.id: (row.tier, row.category, row.tier_source) for row in conn.execute(select(rides))
+        }
+    assert stored == {
+        1: (1, "ride", "rules"),
+        2: (None, "meet_greet", "rules"),
+        3: (1, "ride", "manual"),
+    }
+    assert set(parse_cache(cache.read_text(), "c")) == {"6:1", "6:2"}
+    assert classify_rides(engine, overrides, cache).changed == 0
+
+
+def test_classify_review_lists_low_confidence_rides_as_overrides(
+    runner: CliRunner, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    _rides(engine)
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)}
+    result = runner.invoke(cli, ["classify", "--review"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "park_id,ride_id,tier,reason,category,name,confidence"
+    assert lines[1:] == ["6,3,,review: unclassified,,Haunted Mansion,0.00"]
+    summary = runner.invoke(cli, ["classify"], env=env)
+    assert "3 rides classified (2 rules, 1 unclassified), 0 changed" in summary.output
+
+
+def test_a_bad_overrides_file_is_one_line(
+    runner: CliRunner, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "tier_overrides.csv").write_text("park_id,ride_id,tier,reason\n6,1,9,x\n")
+    result = runner.invoke(
+        cli, ["classify"], env={"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert "tier_overrides.csv:2: tier must be 1, 2, 3 or empty, not 9" in result.output
