@@ -68,13 +68,24 @@ class Totals:
         return None if self.wait_samples == 0 else self.wait_sum / self.wait_samples
 
 
-def ride_totals(day: RideDay, tier: int | None) -> Totals:
+def tier_totals(
+    up: float,
+    down: float,
+    tier: int | None,
+    wait_sum: float = 0.0,
+    wait_samples: int = 0,
+    peak_wait: int | None = None,
+) -> Totals:
+    """Minutes of rides of one tier, weighted as METRICS.md weighs that tier."""
     weight = tier_weight(tier)
-    return Totals(
+    return Totals(up, down, weight * down, weight * (up + down), wait_sum, wait_samples, peak_wait)
+
+
+def ride_totals(day: RideDay, tier: int | None) -> Totals:
+    return tier_totals(
         day.uptime_minutes,
         day.downtime_minutes,
-        weight * day.downtime_minutes,
-        weight * (day.uptime_minutes + day.downtime_minutes),
+        tier,
         (day.avg_wait or 0.0) * day.wait_samples,
         day.wait_samples,
         day.peak_wait,

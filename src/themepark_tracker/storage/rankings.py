@@ -1,0 +1,268 @@
+"""Park and ride rankings over a period, from the daily statistics.
+
+Dates are each park's own: "today" in Los Angeles can be another date than in Orlando,
+so parks are grouped by their date range and each group gets its own condition. SQL only
+adds minutes up (sums are additive over days); every figure is then derived from those
+sums by `engine.scores`, the one implementation of METRICS.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
+
+from themepark_tracker.engine.periods import previous_period
+from themepark_tracker.engine.scores import Totals, tier_totals, trend_pct, uptime_change
+from themepark_tracker.storage.tables import park_daily_stats, parks, ride_daily_stats, rides
+
+DateRange = tuple[date, date]
+
+
+@dataclass(frozen=True)
+class ParkRanking:
+    park_id: int
+    name: str
+    operator: str
+    country: str
+    timezone: str
+    first: date
+    last: date
+    totals: Totals
+    previous: Totals
+    rides_tracked: int
+    rides_with_downtime: int
+
+    @property
+    def trend_pct(self) -> float | None:
+        return trend_pct(self.totals.downtime_minutes, self.previous.downtime_minutes)
+
+    @property
+    def uptime_change(self) -> float | None:
+        return uptime_change(self.totals.uptime_pct, self.previous.uptime_pct)
+
+
+@dataclass(frozen=True)
+class RideRanking:
+    ride_id: int
+    name: str
+    park_id: int
+    park_name: str
+    tier: int | None
+    first: date
+    last: date
+    totals: Totals
+    previous: Totals
+    downtime_events: int
+    longest_downtime_minutes: float
+
+    @property
+    def trend_pct(self) -> float | None:
+        return trend_pct(self.totals.downtime_minutes, self.previous.downtime_minutes)
+
+    @property
+    def uptime_change(self) -> float | None:
+        return uptime_change(self.totals.uptime_pct, self.previous.uptime_pct)
+
+
+def is_disney_or_universal(operator: str) -> bool:
+    """METRICS.md: the operator's name contains Disney or Universal."""
+    lowered = operator.casefold()
+    return "disney" in lowered or "universal" in lowered
+
+
+def _in_ranges(
+    park_column: Any, date_column: Any, ranges: Mapping[int, DateRange]
+) -> ColumnElement[bool]:
+    groups: dict[DateRange, list[int]] = {}
+    for park_id, span in ranges.items():
+        groups.setdefault(span, []).append(park_id)
+    return or_(
+        *(
+            and_(park_column.in_(ids), date_column.between(first, last))
+            for (first, last), ids in groups.items()
+        )
+    )
+
+
+def _park_sums(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, Totals]:
+    if not ranges:
+        return {}
+    s = park_daily_stats.c
+    query = (
+        select(
+            s.park_id,
+            func.sum(s.uptime_minutes),
+            func.sum(s.downtime_minutes),
+            func.sum(s.weighted_downtime_minutes),
+            func.sum(s.weighted_total_minutes),
+            func.sum(func.coalesce(s.avg_wait, 0) * s.wait_samples),
+            func.sum(s.wait_samples),
+            func.max(s.peak_wait),
+        )
+        .where(_in_ranges(s.park_id, s.stat_date, ranges))
+        .group_by(s.park_id)
+    )
+    return {row[0]: _totals(row[1:]) for row in conn.execute(query)}
+
+
+def _totals(values: Sequence[Any]) -> Totals:
+    up, down, weighted_down, weighted_total, wait_sum, samples, peak = values
+    return Totals(
+        float(up or 0),
+        float(down or 0),
+        float(weighted_down or 0),
+        float(weighted_total or 0),
+        float(wait_sum or 0),
+        int(samples or 0),
+        None if peak is None else int(peak),
+    )
+
+
+def park_rankings(
+    conn: Connection,
+    dates_of: Callable[[str], DateRange],
+    *,
+    disney_universal_only: bool = False,
+    park_id: int | None = None,
+) -> list[ParkRanking]:
+    """Every active park with its figures for the period `dates_of(timezone)` gives it.
+
+    Sorted by shame score, worst first; parks with no statistics come last.
+    """
+    query = select(parks.c.id, parks.c.name, parks.c.operator, parks.c.country, parks.c.timezone)
+    query = query.where(parks.c.is_active)
+    if park_id is not None:
+        query = query.where(parks.c.id == park_id)
+    catalogue = [
+        row
+        for row in conn.execute(query)
+        if not disney_universal_only or is_disney_or_universal(row.operator)
+    ]
+    ranges = {row.id: dates_of(row.timezone) for row in catalogue}
+    previous_ranges = {pid: previous_period(*span) for pid, span in ranges.items()}
+    current = _park_sums(conn, ranges)
+    previous = _park_sums(conn, previous_ranges)
+    counts = _ride_counts(conn, ranges)
+    result = [
+        ParkRanking(
+            row.id,
+            row.name,
+            row.operator,
+            row.country,
+            row.timezone,
+            *ranges[row.id],
+            current.get(row.id, Totals()),
+            previous.get(row.id, Totals()),
+            *counts.get(row.id, (0, 0)),
+        )
+        for row in catalogue
+    ]
+    return sorted(result, key=lambda r: (-(r.totals.shame_score or -1), r.name))
+
+
+def _ride_counts(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, tuple[int, int]]:
+    if not ranges:
+        return {}
+    s = ride_daily_stats.c
+    down_ride = case((s.downtime_minutes > 0, s.ride_id), else_=None)
+    query = (
+        select(
+            s.park_id, func.count(func.distinct(s.ride_id)), func.count(func.distinct(down_ride))
+        )
+        .where(_in_ranges(s.park_id, s.stat_date, ranges))
+        .group_by(s.park_id)
+    )
+    return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query)}
+
+
+def _ride_sums(
+    conn: Connection, ranges: Mapping[int, DateRange]
+) -> dict[int, tuple[Totals, int, float]]:
+    """Per ride: totals (weighted by each day's tier), downtime events, longest closure."""
+    if not ranges:
+        return {}
+    s = ride_daily_stats.c
+    query = (
+        select(
+            s.ride_id,
+            s.tier,
+            func.sum(s.uptime_minutes),
+            func.sum(s.downtime_minutes),
+            func.sum(func.coalesce(s.avg_wait, 0) * s.wait_samples),
+            func.sum(s.wait_samples),
+            func.max(s.peak_wait),
+            func.sum(s.downtime_events),
+            func.max(s.longest_downtime_minutes),
+        )
+        .where(_in_ranges(s.park_id, s.stat_date, ranges))
+        .group_by(s.ride_id, s.tier)
+    )
+    sums: dict[int, tuple[Totals, int, float]] = {}
+    for ride_id, tier, up, down, wait_sum, samples, peak, events, longest in conn.execute(query):
+        part = tier_totals(
+            float(up or 0),
+            float(down or 0),
+            tier,
+            float(wait_sum or 0),
+            int(samples or 0),
+            None if peak is None else int(peak),
+        )
+        before = sums.get(ride_id, (Totals(), 0, 0.0))
+        sums[ride_id] = (
+            before[0] + part,
+            before[1] + int(events or 0),
+            max(before[2], float(longest or 0)),
+        )
+    return sums
+
+
+def ride_rankings(
+    conn: Connection,
+    dates_of: Callable[[str], DateRange],
+    *,
+    disney_universal_only: bool = False,
+    park_id: int | None = None,
+) -> list[RideRanking]:
+    """Rides that were tracked in the period (eligible on at least one day), worst first."""
+    query = select(parks.c.id, parks.c.name, parks.c.operator, parks.c.timezone).where(
+        parks.c.is_active
+    )
+    if park_id is not None:
+        query = query.where(parks.c.id == park_id)
+    catalogue = {
+        row.id: row
+        for row in conn.execute(query)
+        if not disney_universal_only or is_disney_or_universal(row.operator)
+    }
+    ranges = {pid: dates_of(row.timezone) for pid, row in catalogue.items()}
+    current = _ride_sums(conn, ranges)
+    previous = _ride_sums(conn, {pid: previous_period(*span) for pid, span in ranges.items()})
+    if not current:
+        return []
+    ride_rows = conn.execute(
+        select(rides.c.id, rides.c.name, rides.c.park_id, rides.c.tier).where(
+            rides.c.id.in_(list(current))
+        )
+    )
+    result = []
+    for ride in ride_rows:
+        totals, events, longest = current[ride.id]
+        result.append(
+            RideRanking(
+                ride.id,
+                ride.name,
+                ride.park_id,
+                catalogue[ride.park_id].name,
+                ride.tier,
+                *ranges[ride.park_id],
+                totals,
+                previous.get(ride.id, (Totals(), 0, 0.0))[0],
+                events,
+                longest,
+            )
+        )
+    return sorted(result, key=lambda r: (-r.totals.downtime_minutes, r.name))

@@ -1,0 +1,174 @@
+"""Rankings over a period: each park's own dates, sums first, figures from the engine."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert
+
+from themepark_tracker.storage.rankings import park_rankings, ride_rankings
+from themepark_tracker.storage.tables import park_daily_stats, parks, ride_daily_stats, rides
+
+T = datetime(2026, 7, 9, tzinfo=UTC)
+PARKS = [
+    (6, "Magic Kingdom", "Walt Disney Attractions", "America/New_York"),
+    (16, "Disneyland", "Walt Disney Attractions", "America/Los_Angeles"),
+    (50, "Cedar Point", "Cedar Fair Entertainment Company", "America/New_York"),
+]
+# (ride, park, tier, day, up, down, events, longest)
+RIDE_DAYS = [
+    (601, 6, 1, date(2026, 7, 8), 600, 60, 2, 40),
+    (601, 6, 1, date(2026, 7, 7), 660, 0, 0, 0),
+    (602, 6, 3, date(2026, 7, 8), 630, 30, 1, 30),
+    (601, 6, 1, date(2026, 7, 1), 540, 120, 1, 120),  # the previous period
+    (1601, 16, 2, date(2026, 7, 7), 500, 100, 3, 50),
+    (1601, 16, 2, date(2026, 7, 8), 300, 300, 1, 300),  # outside Los Angeles' range
+    (5001, 50, None, date(2026, 7, 8), 400, 0, 0, 0),
+]
+NEW_YORK = (date(2026, 7, 2), date(2026, 7, 8))
+LOS_ANGELES = (date(2026, 7, 1), date(2026, 7, 7))
+
+
+def dates_of(timezone: str) -> tuple[date, date]:
+    return LOS_ANGELES if timezone == "America/Los_Angeles" else NEW_YORK
+
+
+def weight(tier: int | None) -> int:
+    return {1: 3, 2: 2, 3: 1}.get(tier or 0, 2)
+
+
+@pytest.fixture
+def stats(engine: Engine) -> Engine:
+    stamp: dict[str, Any] = {"first_seen_at": T, "last_seen_at": T, "updated_at": T}
+    with engine.begin() as conn:
+        conn.execute(
+            insert(parks),
+            [
+                {
+                    "id": pid,
+                    "name": name,
+                    "operator": operator,
+                    "operator_id": 1,
+                    "country": "United States",
+                    "continent": "North America",
+                    "latitude": 0.0,
+                    "longitude": 0.0,
+                    "timezone": zone,
+                    **stamp,
+                }
+                for pid, name, operator, zone in PARKS
+            ],
+        )
+        conn.execute(
+            insert(rides),
+            [
+                {"id": ride, "park_id": park, "name": f"Ride {ride}", "tier": tier, **stamp}
+                for ride, park, tier in {(r[0], r[1], r[2]) for r in RIDE_DAYS}
+            ],
+        )
+        conn.execute(
+            insert(ride_daily_stats),
+            [
+                {
+                    "ride_id": ride,
+                    "park_id": park,
+                    "stat_date": day,
+                    "tier": tier,
+                    "uptime_minutes": up,
+                    "downtime_minutes": down,
+                    "downtime_events": events,
+                    "longest_downtime_minutes": longest,
+                    "avg_wait": 30.0,
+                    "peak_wait": 45,
+                    "wait_samples": 10,
+                    "computed_at": T,
+                }
+                for ride, park, tier, day, up, down, events, longest in RIDE_DAYS
+            ],
+        )
+        by_park_day: dict[tuple[int, date], list[tuple[Any, ...]]] = {}
+        for row in RIDE_DAYS:
+            by_park_day.setdefault((row[1], row[3]), []).append(row)
+        conn.execute(
+            insert(park_daily_stats),
+            [
+                {
+                    "park_id": park,
+                    "stat_date": day,
+                    "operating_minutes": 660,
+                    "rides_tracked": len(rows_),
+                    "rides_with_downtime": sum(1 for r in rows_ if r[5] > 0),
+                    "uptime_minutes": sum(r[4] for r in rows_),
+                    "downtime_minutes": sum(r[5] for r in rows_),
+                    "weighted_downtime_minutes": sum(weight(r[2]) * r[5] for r in rows_),
+                    "weighted_total_minutes": sum(weight(r[2]) * (r[4] + r[5]) for r in rows_),
+                    "avg_wait": 30.0,
+                    "peak_wait": 45,
+                    "wait_samples": 10 * len(rows_),
+                    "computed_at": T,
+                }
+                for (park, day), rows_ in by_park_day.items()
+            ],
+        )
+    return engine
+
+
+def test_park_rankings_sum_each_parks_own_dates_and_rank_by_shame(stats: Engine) -> None:
+    with stats.connect() as conn:
+        ranking = park_rankings(conn, dates_of)
+    assert [r.park_id for r in ranking] == [16, 6, 50]
+    kingdom = ranking[1]
+    assert kingdom.totals.downtime_minutes == 90
+    assert kingdom.totals.downtime_hours == 1.5
+    assert kingdom.totals.weighted_downtime_minutes == 3 * 60 + 1 * 30
+    assert kingdom.totals.shame_score == round(10 * 210 / (3 * 1320 + 660), 2)
+    assert kingdom.totals.uptime_pct == pytest.approx(100 * 1890 / 1980)
+    assert (kingdom.rides_tracked, kingdom.rides_with_downtime) == (2, 2)
+    assert kingdom.previous.downtime_minutes == 120
+    assert kingdom.trend_pct == pytest.approx(100 * (90 - 120) / 120)
+    disneyland = ranking[0]
+    assert (disneyland.first, disneyland.last) == LOS_ANGELES
+    assert disneyland.totals.downtime_minutes == 100
+    assert disneyland.trend_pct is None
+    assert ranking[2].totals.shame_score == 0
+
+
+def test_the_disney_universal_filter_and_a_single_park(stats: Engine) -> None:
+    with stats.connect() as conn:
+        assert {r.park_id for r in park_rankings(conn, dates_of, disney_universal_only=True)} == {
+            6,
+            16,
+        }
+        assert [r.park_id for r in park_rankings(conn, dates_of, park_id=50)] == [50]
+
+
+def test_ride_rankings_weigh_each_day_by_its_tier_and_rank_by_downtime(stats: Engine) -> None:
+    with stats.connect() as conn:
+        ranking = ride_rankings(conn, dates_of)
+    assert [r.ride_id for r in ranking] == [1601, 601, 602, 5001]
+    top = ranking[0]
+    assert (top.totals.downtime_minutes, top.downtime_events, top.longest_downtime_minutes) == (
+        100,
+        3,
+        50,
+    )
+    assert top.totals.weighted_downtime_minutes == 200
+    mountain = ranking[1]
+    assert mountain.totals.downtime_minutes == 60
+    assert mountain.previous.downtime_minutes == 120
+    assert mountain.trend_pct == -50
+    assert mountain.totals.avg_wait == 30 and mountain.totals.peak_wait == 45
+    assert mountain.park_name == "Magic Kingdom"
+
+
+def test_a_period_without_statistics_ranks_nothing(stats: Engine) -> None:
+    def long_ago(timezone: str) -> tuple[date, date]:
+        return date(2020, 1, 1), date(2020, 1, 7)
+
+    with stats.connect() as conn:
+        assert ride_rankings(conn, long_ago) == []
+        ranking = park_rankings(conn, long_ago)
+    assert all(r.totals.shame_score is None and r.rides_tracked == 0 for r in ranking)
+    assert len(ranking) == 3 and ranking[0].first == date(2020, 1, 1)
