@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from themepark_tracker.engine.days import compute_park_day
-from themepark_tracker.engine.sessions import DayRules, day_bounds
+from themepark_tracker.engine.live import live_status
+from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.engine.states import StateRules
 from themepark_tracker.storage import queries, writes
 
@@ -32,7 +33,8 @@ def refresh_park_day(
 ) -> int:
     """Recompute one park day from its polls and replace its rows; returns rows written.
 
-    The cost is bounded by one day of one park's polls, whatever the history.
+    When the day is the park's current day, its live status is refreshed too. The cost is
+    bounded by one day of one park's polls, whatever the history.
     """
     start, end = day_bounds(day, zone, rules.days)
     polls = queries.polls_between(conn, park_id, start, end)
@@ -45,4 +47,9 @@ def refresh_park_day(
         counted=tiers,
         next_poll_at=queries.first_poll_at_or_after(conn, park_id, end),
     )
-    return writes.save_park_day(conn, park_id, park_day, tiers, final=final, computed_at=now)
+    written = writes.save_park_day(conn, park_id, park_day, tiers, final=final, computed_at=now)
+    if day == park_day_of(now, zone, rules.days):
+        latest = polls[-1] if polls else None
+        ride_ids = set(tiers) | (set(latest.states) if latest else set())
+        writes.save_live(conn, park_id, live_status(park_day, latest, ride_ids, now, rules.days))
+    return written

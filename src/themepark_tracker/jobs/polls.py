@@ -179,8 +179,12 @@ class PollStore:
             for park_id in {plan.poll["park_id"] for plan in plans}
             for ride in self._rides[park_id].values()
         }
-        writes.save_ride_presence(
-            conn,
-            {ride_id: value for ride_id, value in final.items() if written.get(ride_id) != value},
-        )
+        changed = {
+            ride_id: value for ride_id, value in final.items() if written.get(ride_id) != value
+        }
+        writes.save_ride_presence(conn, changed)
+        if not self.defer_stats:
+            for park_id, day in sorted(self._stale_days):
+                self._refresh(conn, park_id, day)
+            self._stale_days.clear()
         return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, case, func, select
 
@@ -246,3 +246,45 @@ def rides_to_classify(conn: Connection) -> list[RideToClassify]:
         rides.c.tier_confidence,
     ).order_by(rides.c.park_id, rides.c.id)
     return [RideToClassify(*row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class LiveSummary:
+    running: int
+    down: int
+    closed: int
+    unknown: int
+    parks_open: int
+    parks: int
+
+
+def live_summary(
+    conn: Connection, now: datetime, max_age: timedelta, *, park_ids: Sequence[int] | None = None
+) -> LiveSummary:
+    """Ride counts by live status over active parks; a park whose live status is older than
+    `max_age` counts all its rides as unknown and is not open."""
+    query = (
+        select(parks.c.id, parks.c.open_now, parks.c.live_at, rides.c.id, rides.c.live_status)
+        .select_from(parks.outerjoin(rides, (rides.c.park_id == parks.c.id) & rides.c.is_active))
+        .where(parks.c.is_active)
+    )
+    if park_ids is not None:
+        query = query.where(parks.c.id.in_(park_ids))
+    counts = {"running": 0, "down": 0, "closed": 0, "unknown": 0}
+    open_parks: set[int] = set()
+    all_parks: set[int] = set()
+    for park_id, open_now, live_at, ride_id, status in conn.execute(query):
+        all_parks.add(park_id)
+        fresh = live_at is not None and now - live_at <= max_age
+        if fresh and open_now:
+            open_parks.add(park_id)
+        if ride_id is not None:
+            counts[status if fresh and status in counts else "unknown"] += 1
+    return LiveSummary(
+        counts["running"],
+        counts["down"],
+        counts["closed"],
+        counts["unknown"],
+        len(open_parks),
+        len(all_parks),
+    )

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import mysql, sqlite
 from themepark_tracker.catalogue import CataloguePlan
 from themepark_tracker.classify import Decision
 from themepark_tracker.engine.days import ParkDay
+from themepark_tracker.engine.live import Live
 from themepark_tracker.engine.scores import ride_totals, total
 from themepark_tracker.ingest import PollPlan
 from themepark_tracker.sources.queue_times import CataloguePark
@@ -338,3 +339,20 @@ def save_classification(conn: Connection, decisions: Sequence[tuple[int, Decisio
             for ride_id, d in decisions
         ],
     )
+
+
+def save_live(conn: Connection, park_id: int, live: Live) -> None:
+    """Store a park's live status; its rides not in `live` become unknown."""
+    conn.execute(
+        update(parks).where(parks.c.id == park_id).values(open_now=live.park_open, live_at=live.at)
+    )
+    by_status: dict[str, list[int]] = {}
+    for ride_id, status in live.rides.items():
+        by_status.setdefault(status, []).append(ride_id)
+    conn.execute(
+        update(rides)
+        .where(rides.c.park_id == park_id, rides.c.id.not_in(list(live.rides)))
+        .values(live_status="unknown")
+    )
+    for value, ride_ids in by_status.items():
+        conn.execute(update(rides).where(rides.c.id.in_(ride_ids)).values(live_status=value))

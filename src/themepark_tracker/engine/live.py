@@ -1,0 +1,40 @@
+"""Live status (now) of a park and its rides, from the park's latest poll (METRICS.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from themepark_tracker.engine.days import ParkDay
+from themepark_tracker.engine.sessions import DayRules, Poll
+
+LiveState = Literal["running", "down", "closed", "unknown"]
+
+
+@dataclass(frozen=True)
+class Live:
+    at: datetime | None
+    park_open: bool
+    rides: dict[int, LiveState]
+
+
+def live_status(
+    today: ParkDay, latest: Poll | None, ride_ids: Iterable[int], now: datetime, rules: DayRules
+) -> Live:
+    """Running when open; down when closed while today's session runs and the ride was
+    open earlier in it; closed otherwise; unknown without a fresh poll or a known state."""
+    ids = list(ride_ids)
+    if latest is None or now - latest.at > rules.max_gap:
+        return Live(latest.at if latest else None, False, dict.fromkeys(ids, "unknown"))
+    rides: dict[int, LiveState] = {}
+    for ride_id in ids:
+        state = latest.states.get(ride_id, "unknown")
+        if state == "open":
+            rides[ride_id] = "running"
+        elif state == "closed":
+            rides[ride_id] = "down" if today.running and ride_id in today.rides else "closed"
+        else:
+            rides[ride_id] = "unknown"
+    return Live(latest.at, latest.active, rides)

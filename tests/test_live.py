@@ -1,0 +1,89 @@
+"""Live status: running, down, closed, unknown, and the open park (METRICS.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
+from themepark_tracker.config import load_settings
+from themepark_tracker.engine.days import compute_park_day
+from themepark_tracker.engine.live import live_status
+from themepark_tracker.engine.sessions import DayRules, Poll
+from themepark_tracker.engine.states import State
+from themepark_tracker.feed.model import FeedModel
+from themepark_tracker.feed.server import running_server
+from themepark_tracker.jobs.collect import collect_cycle
+from themepark_tracker.storage.queries import live_summary
+from themepark_tracker.storage.tables import park_daily_stats, rides
+
+RULES = DayRules()
+T = datetime(2026, 7, 4, 16, tzinfo=UTC)
+
+
+def polls(states: list[dict[int, State]], active: list[bool]) -> list[Poll]:
+    return [
+        Poll(T + timedelta(minutes=10 * i), a, s, {k: 10 for k in s})
+        for i, (s, a) in enumerate(zip(states, active, strict=True))
+    ]
+
+
+def test_a_ride_closed_after_running_today_is_down_and_one_never_opened_is_closed() -> None:
+    history = polls(
+        [{1: "open", 2: "closed", 3: "open"}, {1: "closed", 2: "closed", 3: "unknown"}],
+        [True, True],
+    )
+    now = history[-1].at + timedelta(minutes=2)
+    today = compute_park_day(date(2026, 7, 4), history, now=now, rules=RULES)
+    live = live_status(today, history[-1], [1, 2, 3, 4], now, RULES)
+    assert live.park_open
+    assert live.rides == {1: "down", 2: "closed", 3: "unknown", 4: "unknown"}
+
+
+def test_without_a_fresh_poll_everything_is_unknown() -> None:
+    history = polls([{1: "open"}], [True])
+    now = history[-1].at + timedelta(minutes=21)
+    today = compute_park_day(date(2026, 7, 4), history, now=now, rules=RULES)
+    live = live_status(today, history[-1], [1], now, RULES)
+    assert not live.park_open and live.rides == {1: "unknown"}
+
+
+def test_after_the_session_a_closed_ride_is_closed_not_down() -> None:
+    history = polls(
+        [{1: "open", 2: "open"}, {1: "open", 2: "open"}, {1: "closed", 2: "closed"}],
+        [True, True, False],
+    )
+    now = history[-1].at + timedelta(minutes=1)
+    today = compute_park_day(date(2026, 7, 4), history, now=now, rules=RULES)
+    assert not today.running
+    assert set(live_status(today, history[-1], [1, 2], now, RULES).rides.values()) == {"closed"}
+
+
+def test_collecting_keeps_daily_statistics_and_the_live_summary_current(engine: Engine) -> None:
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    clock = [datetime(2026, 7, 4, 18, tzinfo=UTC)]
+
+    def now() -> datetime:
+        return clock[0]
+
+    with running_server(model, now) as url:
+        settings = load_settings(
+            environ={"QUEUE_TIMES_BASE_URL": url, "PARK_COUNTRIES": "Canada,Mexico"},
+            ssm_reader=lambda prefix, region: {},
+        )
+        for _ in range(3):
+            collect_cycle(engine, settings, now)
+            clock[0] += timedelta(minutes=10)
+    with engine.connect() as conn:
+        live = live_summary(conn, clock[0], RULES.max_gap)
+        statuses = set(conn.execute(select(rides.c.live_status)).scalars())
+        stale = live_summary(conn, clock[0] + timedelta(hours=1), RULES.max_gap)
+        days = conn.execute(select(park_daily_stats.c.park_id, park_daily_stats.c.is_final)).all()
+    assert sorted(days) == [(47, False), (57, False)]
+    assert live.parks == 2 and live.parks_open >= 1
+    assert live.running > 0
+    assert live.running + live.down + live.closed + live.unknown == stale.unknown > 0
+    assert stale.parks_open == 0
+    assert statuses <= {"running", "down", "closed", "unknown"}
