@@ -10,14 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from themepark_tracker.engine.periods import previous_period
 from themepark_tracker.engine.scores import Totals, tier_totals, trend_pct, uptime_change
-from themepark_tracker.storage.tables import park_daily_stats, parks, ride_daily_stats, rides
+from themepark_tracker.storage.tables import (
+    operating_sessions,
+    park_daily_stats,
+    parks,
+    polls,
+    ride_daily_stats,
+    ride_snapshots,
+    rides,
+    status_changes,
+)
 
 DateRange = tuple[date, date]
 
@@ -266,3 +275,146 @@ def ride_rankings(
             )
         )
     return sorted(result, key=lambda r: (-r.totals.downtime_minutes, r.name))
+
+
+TREND_THRESHOLD = 5.0
+
+
+def trend_lists(
+    ranked: Sequence[ParkRanking] | Sequence[RideRanking],
+) -> tuple[list[Any], list[Any]]:
+    """(improving, declining): uptime up or down by at least 5 points on the period before,
+    largest change first."""
+    improving = [r for r in ranked if (r.uptime_change or 0) >= TREND_THRESHOLD]
+    declining = [r for r in ranked if (r.uptime_change or 0) <= -TREND_THRESHOLD]
+    improving.sort(key=lambda r: -(r.uptime_change or 0))
+    declining.sort(key=lambda r: r.uptime_change or 0)
+    return improving, declining
+
+
+@dataclass(frozen=True)
+class LiveWait:
+    ride_id: int
+    name: str
+    park_id: int
+    park_name: str
+    wait: int
+    at: datetime
+
+
+def live_waits(
+    conn: Connection, now: datetime, max_age: timedelta, *, park_ids: Sequence[int] | None = None
+) -> list[LiveWait]:
+    """Posted waits of running rides in each park's latest fresh poll, longest first."""
+    query = (
+        select(
+            rides.c.id,
+            rides.c.name,
+            parks.c.id,
+            parks.c.name,
+            ride_snapshots.c.wait_time,
+            polls.c.polled_at,
+        )
+        .select_from(
+            parks.join(
+                polls, (polls.c.park_id == parks.c.id) & (polls.c.polled_at == parks.c.live_at)
+            )
+            .join(ride_snapshots, ride_snapshots.c.poll_id == polls.c.id)
+            .join(rides, rides.c.id == ride_snapshots.c.ride_id)
+        )
+        .where(
+            parks.c.is_active,
+            parks.c.live_at >= now - max_age,
+            ride_snapshots.c.state == "open",
+            ride_snapshots.c.wait_time > 0,
+        )
+        .order_by(ride_snapshots.c.wait_time.desc(), rides.c.name)
+    )
+    if park_ids is not None:
+        query = query.where(parks.c.id.in_(park_ids))
+    return [LiveWait(*row) for row in conn.execute(query)]
+
+
+def tier_distribution(conn: Connection, park_id: int) -> dict[int | None, int]:
+    """Active rides of a park by tier (None = unclassified), shows and the like excluded."""
+    query = (
+        select(rides.c.tier, func.count())
+        .where(
+            rides.c.park_id == park_id,
+            rides.c.is_active,
+            or_(rides.c.category.is_(None), rides.c.category == "ride"),
+        )
+        .group_by(rides.c.tier)
+    )
+    return {tier: int(n) for tier, n in conn.execute(query)}
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    park_date: date
+    started_at: datetime
+    ended_at: datetime
+    operating_minutes: float
+    is_final: bool
+
+
+def sessions(conn: Connection, park_id: int, first: date, last: date) -> list[SessionRow]:
+    s = operating_sessions.c
+    query = (
+        select(s.park_date, s.started_at, s.ended_at, s.operating_minutes, s.is_final)
+        .where(s.park_id == park_id, s.park_date.between(first, last))
+        .order_by(s.park_date)
+    )
+    return [SessionRow(*row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class RideDayRow:
+    stat_date: date
+    tier: int | None
+    uptime_minutes: float
+    downtime_minutes: float
+    downtime_events: int
+    longest_downtime_minutes: float
+    avg_wait: float | None
+    peak_wait: int | None
+    is_final: bool
+
+
+def ride_history(conn: Connection, ride_id: int, first: date, last: date) -> list[RideDayRow]:
+    s = ride_daily_stats.c
+    query = (
+        select(
+            s.stat_date,
+            s.tier,
+            s.uptime_minutes,
+            s.downtime_minutes,
+            s.downtime_events,
+            s.longest_downtime_minutes,
+            s.avg_wait,
+            s.peak_wait,
+            s.is_final,
+        )
+        .where(s.ride_id == ride_id, s.stat_date.between(first, last))
+        .order_by(s.stat_date)
+    )
+    return [RideDayRow(*row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class Change:
+    changed_at: datetime
+    from_state: str
+    to_state: str
+    previous_duration_minutes: float | None
+
+
+def status_timeline(conn: Connection, ride_id: int, start: datetime, end: datetime) -> list[Change]:
+    """A ride's open/closed flips in [start, end), e.g. one park day's bounds."""
+    s = status_changes.c
+    query = (
+        select(s.changed_at, s.from_state, s.to_state, s.previous_duration_minutes)
+        .where(s.ride_id == ride_id, s.changed_at >= start, s.changed_at < end)
+        .order_by(s.changed_at)
+    )
+    return [Change(*row) for row in conn.execute(query)]
