@@ -140,7 +140,10 @@ def collect_cycle(
             for future, park_id in pending.items():
                 future.cancel()
                 poll = PollInput(
-                    park_id, now(), outcome="timeout", error="timeout: cycle deadline passed"
+                    park_id,
+                    now().replace(microsecond=0),
+                    outcome="timeout",
+                    error="timeout: cycle deadline passed",
                 )
                 _record(store, poll, None, report, archive)
     finally:
@@ -174,14 +177,15 @@ def _refresh_catalogue(
 ) -> str:
     with engine.connect() as conn:
         synced_at = queries.catalogue_synced_at(conn)
-    fetched_at = now()
+    fetched_at = now().replace(microsecond=0)
     if synced_at and fetched_at - synced_at < timedelta(hours=settings.catalogue_max_age_hours):
         return "fresh"
     try:
         fetched = client.get("/parks.json")
         document = json.loads(fetched.body)
         if archive:
-            archive.write(ParksRecord(fetched_at, fetched.body))
+            one_line = b"\n" not in fetched.body and b"\r" not in fetched.body
+            archive.write(ParksRecord(fetched_at, fetched.body if one_line else document))
         sync_parks(engine, document, source="parks.json", scope=settings.scope(), now=fetched_at)
         return "refreshed"
     except (FetchError, SourceError, ValueError) as exc:
@@ -200,7 +204,8 @@ class _Fetch:
 
 
 def _fetch(client: QueueTimesClient, park_id: int, now: Clock) -> _Fetch:
-    fetched_at = now()
+    # Whole seconds, as the archive records them: a re-import must find the same poll.
+    fetched_at = now().replace(microsecond=0)
     try:
         fetched = client.get(f"/parks/{park_id}/queue_times.json")
     except FetchError as exc:
@@ -235,7 +240,9 @@ def _record(
 ) -> None:
     if archive:
         if body is not None:
-            archive.write(QueueTimesRecord(poll.park_id, poll.fetched_at, body))
+            # The exact bytes served, unless they span lines: then the decoded payload.
+            raw = body if b"\n" not in body and b"\r" not in body else poll.payload
+            archive.write(QueueTimesRecord(poll.park_id, poll.fetched_at, raw))
         else:
             archive.write(ErrorRecord(poll.park_id, poll.fetched_at, poll.error or poll.outcome))
     _count(report, store.store(poll))

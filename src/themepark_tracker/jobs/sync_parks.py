@@ -43,6 +43,8 @@ def sync_parks(
 ) -> SyncReport:
     """Sync the catalogue; parks that cannot be read are reported and left as they are.
 
+    A catalogue older than the one stored (an archive imported after newer data) only
+    adds the parks we never saw, inactive: it must not undo what a newer one says.
     Raises SourceError, writing nothing, when the document is unusable as a whole or has
     no park in scope (which would otherwise deactivate every park we track).
     """
@@ -57,7 +59,12 @@ def sync_parks(
             in_scope,
             protected=[p.park_id for p in relevant if p.park_id is not None],
         )
-        writes.save_catalogue(conn, plan, now)
+        newest = queries.catalogue_synced_at(conn)
+        if newest is not None and now < newest:
+            plan = CataloguePlan(added=plan.added)
+            writes.save_catalogue(conn, plan, now, active=False)
+        else:
+            writes.save_catalogue(conn, plan, now)
     report = SyncReport(source, scope, plan, relevant, len(parks) - len(in_scope))
     for problem in relevant:
         log.warning("park skipped", extra={"source": source, "problem": str(problem)})

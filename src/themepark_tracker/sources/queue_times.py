@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential, wait_random
 
 
 class SourceError(Exception):
@@ -420,7 +420,8 @@ class QueueTimesClient:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, _Retryable) and error.retry_after is not None:
             return error.retry_after
-        return float(wait_exponential_jitter(initial=self.retry_wait, max=30)(state))
+        backoff = wait_exponential(multiplier=self.retry_wait, max=30)
+        return float((backoff + wait_random(0, self.retry_wait))(state))
 
 
 def _retry_after(response: requests.Response) -> float | None:

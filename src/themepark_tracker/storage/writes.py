@@ -78,7 +78,9 @@ def _park_row(park: CataloguePark) -> dict[str, Any]:
     return {name: getattr(park, name) for name in _PARK_FIELDS}
 
 
-def save_catalogue(conn: Connection, plan: CataloguePlan, now: datetime) -> None:
+def save_catalogue(
+    conn: Connection, plan: CataloguePlan, now: datetime, *, active: bool = True
+) -> None:
     """Apply a catalogue plan: parks are upserted or deactivated, never deleted."""
     upsert(
         conn,
@@ -87,7 +89,7 @@ def save_catalogue(conn: Connection, plan: CataloguePlan, now: datetime) -> None
             {
                 "id": park.id,
                 **_park_row(park),
-                "is_active": True,
+                "is_active": active,
                 "first_seen_at": now,
                 "last_seen_at": now,
                 "updated_at": now,
