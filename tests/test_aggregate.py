@@ -20,6 +20,7 @@ from themepark_tracker.jobs.aggregate import aggregate, cleanup
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.storage.tables import (
     aggregation_log,
+    metadata,
     operating_sessions,
     park_daily_stats,
     polls,
@@ -202,3 +203,55 @@ def test_the_commands_report_what_they_did(
     cleaned = runner.invoke(cli, ["cleanup"], env=env)
     assert cleaned.exit_code == 0, cleaned.output
     assert "polls deleted from" in cleaned.output
+
+
+def test_park_figures_are_the_sums_of_their_rides(
+    engine: Engine, settings: Settings, archive: Path
+) -> None:
+    import_archives(engine, [archive], settings)
+    with engine.connect() as conn:
+        by_rides = {
+            (park, day): (up, down)
+            for park, day, up, down in conn.execute(
+                select(
+                    ride_daily_stats.c.park_id,
+                    ride_daily_stats.c.stat_date,
+                    func.sum(ride_daily_stats.c.uptime_minutes),
+                    func.sum(ride_daily_stats.c.downtime_minutes),
+                ).group_by(ride_daily_stats.c.park_id, ride_daily_stats.c.stat_date)
+            )
+        }
+        by_park = {
+            (park, day): (up, down)
+            for park, day, up, down in conn.execute(
+                select(
+                    park_daily_stats.c.park_id,
+                    park_daily_stats.c.stat_date,
+                    park_daily_stats.c.uptime_minutes,
+                    park_daily_stats.c.downtime_minutes,
+                ).where(park_daily_stats.c.rides_tracked > 0)
+            )
+        }
+    assert by_park.keys() == by_rides.keys()
+    for key, (up, down) in by_park.items():
+        assert up == pytest.approx(by_rides[key][0]) and down == pytest.approx(by_rides[key][1])
+
+
+def test_statistics_do_not_depend_on_the_order_archives_arrive_in(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
+    middle = START + timedelta(hours=20)
+    record_archive(model, early, START, middle, timedelta(minutes=20), park_ids=[6])
+    record_archive(model, late, middle, END, timedelta(minutes=20), park_ids=[6])
+    columns = [c for c in ride_daily_stats.c if c.name not in ("id", "computed_at")]
+
+    import_archives(engine, [late], settings)
+    import_archives(engine, [early], settings)
+    reversed_order = rows(engine, ride_daily_stats, *columns)
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    import_archives(engine, [early, late], settings)
+    assert rows(engine, ride_daily_stats, *columns) == reversed_order
