@@ -28,9 +28,21 @@ sysdeps:
 	  command -v apt-get >/dev/null || { echo "need libmariadb-dev (or mysql-devel) and pkg-config"; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config >/dev/null; }
 
+DEMO_ARCHIVE := data/demo-archive.jsonl.gz
+TRACKER := DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/themepark-tracker --log-format text --log-level WARNING
+
+# The main job on the embedded SQLite database, fed by the local simulated feed: the last
+# two days as a collector would have fetched them, imported, aggregated and ranked.
 demo: $(VENV)/.installed
-	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/themepark-tracker --log-format text init-db
-	DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/themepark-tracker --log-format text sync-parks --file $(SAMPLE_PARKS)
+	$(TRACKER) init-db
+	$(TRACKER) sync-parks --file $(SAMPLE_PARKS)
+	@test -f $(DEMO_ARCHIVE) || $(TRACKER) feed archive --from $$(date -u -d '2 days ago' +%F) \
+	  --to $$(date -u +%FT%H:00:00Z) -o $(DEMO_ARCHIVE)
+	$(TRACKER) import $(DEMO_ARCHIVE)
+	$(TRACKER) classify
+	$(TRACKER) aggregate
+	$(TRACKER) rankings --period yesterday --limit 10
+	$(TRACKER) rankings --period yesterday --rides --limit 10
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

@@ -13,9 +13,10 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine
@@ -26,6 +27,8 @@ from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
 from themepark_tracker.classify import ClassificationError, review_csv
 from themepark_tracker.config import ConfigError, Settings, load_settings
+from themepark_tracker.engine.periods import PERIODS, period_dates
+from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
 from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import Faults, FeedClock, make_server
@@ -38,6 +41,7 @@ from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
 from themepark_tracker.storage import migrate, queries
 from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.rankings import park_rankings, ride_rankings
 
 EXIT_PARTIAL = 3
 EXIT_LOCKED = 4
@@ -350,6 +354,81 @@ def classify_command(runtime: Runtime, review: bool) -> None:
         return
     sources = ", ".join(f"{n} {source}" for source, n in sorted(report.sources.items()))
     click.echo(f"{report.rides} rides classified ({sources or 'none'}), {report.changed} changed")
+
+
+@cli.command("rankings")
+@click.option(
+    "--period",
+    type=click.Choice(PERIODS),
+    default="yesterday",
+    show_default=True,
+    help="Each park's own dates, in its own timezone.",
+)
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First local date.")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last local date.")
+@click.option("--rides", "by_ride", is_flag=True, help="Rank rides instead of parks.")
+@click.option(
+    "--filter",
+    "operators",
+    type=click.Choice(["all", "disney-universal"]),
+    default="all",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.pass_obj
+@_uses_database
+def rankings_command(
+    runtime: Runtime,
+    period: str,
+    first: datetime | None,
+    last: datetime | None,
+    by_ride: bool,
+    operators: str,
+    limit: int,
+) -> None:
+    """Print the Hall of Shame: parks (or rides) ranked over a period, worst first.
+
+    Example: themepark-tracker rankings --period last_7_days --filter disney-universal
+    """
+    if (first is None) != (last is None):
+        raise click.UsageError("give both --from and --to, or neither")
+    if first is not None and last is not None and last < first:
+        raise click.BadParameter("--to must not be before --from", param_hint="--to")
+    now, day_rules = _now(), runtime.settings.day_rules()
+
+    def dates_of(timezone: str) -> tuple[date, date]:
+        if first is not None and last is not None:
+            return first.date(), last.date()
+        return period_dates(period, park_day_of(now, ZoneInfo(timezone), day_rules))
+
+    only = operators == "disney-universal"
+    with runtime.engine.connect() as conn:
+        if by_ride:
+            for rank, ride in enumerate(
+                ride_rankings(conn, dates_of, disney_universal_only=only)[:limit], 1
+            ):
+                uptime = _pct(ride.totals.uptime_pct)
+                click.echo(
+                    f"{rank:>3}. {ride.name} ({ride.park_name}), tier {ride.tier or '-'}: "
+                    f"{ride.totals.downtime_hours:.1f} h down, uptime {uptime}, "
+                    f"{ride.downtime_events} closures, trend {_pct(ride.trend_pct)}"
+                )
+            return
+        for rank, park in enumerate(
+            park_rankings(conn, dates_of, disney_universal_only=only)[:limit], 1
+        ):
+            shame = park.totals.shame_score
+            click.echo(
+                f"{rank:>3}. {park.name}: shame {'-' if shame is None else f'{shame:.2f}'}, "
+                f"{park.totals.downtime_hours:.1f} h down, uptime {_pct(park.totals.uptime_pct)}, "
+                f"{park.rides_with_downtime}/{park.rides_tracked} rides with downtime, "
+                f"{park.first} to {park.last}"
+            )
+    click.echo("Data: Queue-Times.com (https://queue-times.com)")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} %"
 
 
 @cli.group("config")

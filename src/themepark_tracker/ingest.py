@@ -91,6 +91,8 @@ def plan_poll(
         "is_active": False,
     }
     plan = PollPlan(poll=row)
+    if poll.outcome == "invalid_payload":
+        plan.issues.append(_issue(poll, 0, "invalid_payload", None, poll.error))
     if poll.outcome != "ok":
         return plan
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -160,11 +161,13 @@ def _poll(record: ArchiveRecord | None, report: ImportReport) -> PollInput | Non
     report.failed_fetches += 1
     if isinstance(record, ErrorRecord) and record.park_id is not None:
         outcome = record.error.partition(":")[0]
+        status = re.search(r"\bHTTP (\d{3})\b", record.error)
         return PollInput(
             record.park_id,
             record.fetched_at,
             outcome=outcome if outcome in POLL_OUTCOMES and outcome != "ok" else "http_error",
             error=record.error,
+            http_status=int(status.group(1)) if status else None,
         )
     return None
 
