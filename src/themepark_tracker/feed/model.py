@@ -94,7 +94,7 @@ class FeedConfig:
     """Ride-days closed all day."""
     late_opening: float = 0.05
     """Ride-days on which a ride opens one to three hours after the park."""
-    breakdowns_per_hour: tuple[float, float, float] = (0.12, 0.08, 0.05)
+    breakdowns_per_hour: tuple[float, float, float] = (0.06, 0.04, 0.025)
     """Breakdown rate of an open ride by tier 1, 2, 3 (scaled per park)."""
     repair_median_minutes: tuple[float, float, float] = (35.0, 25.0, 18.0)
     """Median repair time by tier; repair times are log-normal."""
