@@ -44,11 +44,10 @@ def completed_days(
         day += timedelta(days=1)
 
 
-def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
-    """Finalise every completed park day that is not final yet."""
-    started = time.monotonic()
-    report = JobReport()
-    rules = StatsRules(settings.state_rules(), settings.day_rules())
+def _park_days(
+    engine: Engine, rules: DayRules, until: datetime
+) -> Iterator[tuple[int, ZoneInfo, date, queries.DayMarks]]:
+    """Every park's completed days up to `until`, with what is recorded of them."""
     with engine.connect() as conn:
         zones = queries.park_timezones(conn)
     for park_id, zone_name in sorted(zones.items()):
@@ -58,42 +57,30 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
             marks = queries.day_marks(conn, park_id)
         if first is None or last is None:
             continue
-        for day in completed_days(first, last, zone, now, rules.days):
-            if not marks.needs_aggregation(day):
-                continue
-            report.days += 1
-            began = datetime.now(now.tzinfo)
-            try:
-                with engine.begin() as conn:
-                    rows = refresh_park_day(
-                        conn, park_id, zone, day, now=now, rules=rules, final=True
-                    )
-                    writes.log_aggregation(
-                        conn,
-                        park_id=park_id,
-                        park_date=day,
-                        job="aggregate",
-                        status="success",
-                        started_at=began,
-                        finished_at=datetime.now(now.tzinfo),
-                        rows_written=rows,
-                    )
-                report.rows += rows
-            except Exception as exc:  # one bad park day must not stop the others
-                report.failures += 1
-                log.exception("aggregation failed", extra={"park_id": park_id, "day": str(day)})
-                with engine.begin() as conn:
-                    writes.log_aggregation(
-                        conn,
-                        park_id=park_id,
-                        park_date=day,
-                        job="aggregate",
-                        status="failure",
-                        started_at=began,
-                        finished_at=datetime.now(now.tzinfo),
-                        rows_written=0,
-                        error=str(exc)[:2000],
-                    )
+        for day in completed_days(first, last, zone, until, rules):
+            yield park_id, zone, day, marks
+
+
+def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
+    """Finalise every completed park day that is not final yet."""
+    started = time.monotonic()
+    report = JobReport()
+    rules = StatsRules(settings.state_rules(), settings.day_rules())
+    for park_id, zone, day, marks in _park_days(engine, rules.days, now):
+        if not marks.needs_aggregation(day):
+            continue
+        report.days += 1
+        began = datetime.now(now.tzinfo)
+        try:
+            with engine.begin() as conn:
+                rows = refresh_park_day(conn, park_id, zone, day, now=now, rules=rules, final=True)
+                _log(conn, park_id, day, "aggregate", began, rows)
+            report.rows += rows
+        except Exception as exc:  # one bad park day must not stop the others
+            report.failures += 1
+            log.exception("aggregation failed", extra={"park_id": park_id, "day": str(day)})
+            with engine.begin() as conn:
+                _log(conn, park_id, day, "aggregate", began, 0, error=str(exc)[:2000])
     report.duration_seconds = time.monotonic() - started
     log.info(
         "aggregation finished",
@@ -115,37 +102,19 @@ def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
     started = time.monotonic()
     report = JobReport()
     rules = settings.day_rules()
-    retention = timedelta(hours=settings.retention_hours)
-    with engine.connect() as conn:
-        zones = queries.park_timezones(conn)
-    for park_id, zone_name in sorted(zones.items()):
-        zone = ZoneInfo(zone_name)
-        with engine.connect() as conn:
-            first, last = queries.poll_time_range(conn, park_id)
-            marks = queries.day_marks(conn, park_id)
-        if first is None or last is None:
+    until = now - timedelta(hours=settings.retention_hours)
+    for park_id, zone, day, marks in _park_days(engine, rules, until):
+        if not marks.is_final(day):
             continue
-        for day in completed_days(first, last, zone, now - retention, rules):
-            if not marks.is_final(day):
-                continue
-            start, end = day_bounds(day, zone, rules)
-            began = datetime.now(now.tzinfo)
-            with engine.begin() as conn:
-                deleted = writes.delete_polls(conn, park_id, start, end)
-                if deleted:
-                    writes.log_aggregation(
-                        conn,
-                        park_id=park_id,
-                        park_date=day,
-                        job="cleanup",
-                        status="success",
-                        started_at=began,
-                        finished_at=datetime.now(now.tzinfo),
-                        rows_written=deleted,
-                    )
+        start, end = day_bounds(day, zone, rules)
+        began = datetime.now(now.tzinfo)
+        with engine.begin() as conn:
+            deleted = writes.delete_polls(conn, park_id, start, end)
             if deleted:
-                report.days += 1
-                report.rows += deleted
+                _log(conn, park_id, day, "cleanup", began, deleted)
+        if deleted:
+            report.days += 1
+            report.rows += deleted
     report.duration_seconds = time.monotonic() - started
     log.info(
         "cleanup finished",

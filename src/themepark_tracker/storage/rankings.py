@@ -31,8 +31,23 @@ from themepark_tracker.storage.tables import (
 DateRange = tuple[date, date]
 
 
+class _Compared:
+    """A period's totals next to the period before's."""
+
+    totals: Totals
+    previous: Totals
+
+    @property
+    def trend_pct(self) -> float | None:
+        return trend_pct(self.totals.downtime_minutes, self.previous.downtime_minutes)
+
+    @property
+    def uptime_change(self) -> float | None:
+        return uptime_change(self.totals.uptime_pct, self.previous.uptime_pct)
+
+
 @dataclass(frozen=True)
-class ParkRanking:
+class ParkRanking(_Compared):
     park_id: int
     name: str
     operator: str
@@ -45,17 +60,9 @@ class ParkRanking:
     rides_tracked: int
     rides_with_downtime: int
 
-    @property
-    def trend_pct(self) -> float | None:
-        return trend_pct(self.totals.downtime_minutes, self.previous.downtime_minutes)
-
-    @property
-    def uptime_change(self) -> float | None:
-        return uptime_change(self.totals.uptime_pct, self.previous.uptime_pct)
-
 
 @dataclass(frozen=True)
-class RideRanking:
+class RideRanking(_Compared):
     ride_id: int
     name: str
     park_id: int
@@ -67,14 +74,6 @@ class RideRanking:
     previous: Totals
     downtime_events: int
     longest_downtime_minutes: float
-
-    @property
-    def trend_pct(self) -> float | None:
-        return trend_pct(self.totals.downtime_minutes, self.previous.downtime_minutes)
-
-    @property
-    def uptime_change(self) -> float | None:
-        return uptime_change(self.totals.uptime_pct, self.previous.uptime_pct)
 
 
 def is_disney_or_universal(operator: str) -> bool:
@@ -280,9 +279,7 @@ def ride_rankings(
 TREND_THRESHOLD = 5.0
 
 
-def trend_lists(
-    ranked: Sequence[ParkRanking] | Sequence[RideRanking],
-) -> tuple[list[Any], list[Any]]:
+def trend_lists(ranked: Sequence[_Compared]) -> tuple[list[Any], list[Any]]:
     """(improving, declining): uptime up or down by at least 5 points on the period before,
     largest change first."""
     improving = [r for r in ranked if (r.uptime_change or 0) >= TREND_THRESHOLD]
