@@ -128,34 +128,39 @@ def park_timezones(conn: Connection) -> dict[int, str]:
 
 
 def polls_between(conn: Connection, park_id: int, start: datetime, end: datetime) -> list[Poll]:
-    """The park's successful polls in [start, end) with every ride's state and wait."""
-    rows = conn.execute(
-        select(
-            polls.c.id,
-            polls.c.polled_at,
-            polls.c.is_active,
-            ride_snapshots.c.ride_id,
-            ride_snapshots.c.state,
-            ride_snapshots.c.wait_time,
-        )
-        .select_from(polls.outerjoin(ride_snapshots, ride_snapshots.c.poll_id == polls.c.id))
-        .where(
-            polls.c.park_id == park_id,
-            polls.c.polled_at >= start,
-            polls.c.polled_at < end,
-            polls.c.outcome == "ok",
-        )
-        .order_by(polls.c.polled_at)
+    """The park's successful polls in [start, end) with every ride's state and wait.
+
+    Two narrow queries rather than one join: the snapshots then carry only integers and
+    short strings, which is what makes recomputing a day after every poll cheap.
+    """
+    in_range = (
+        polls.c.park_id == park_id,
+        polls.c.polled_at >= start,
+        polls.c.polled_at < end,
+        polls.c.outcome == "ok",
     )
+    by_id: dict[int, Poll] = {}
     result: list[Poll] = []
-    current_id = None
-    for row in rows:
-        if row.id != current_id:
-            current_id = row.id
-            result.append(Poll(row.polled_at, bool(row.is_active), {}, {}))
-        if row.ride_id is not None:
-            result[-1].states[row.ride_id] = row.state
-            result[-1].waits[row.ride_id] = row.wait_time
+    for poll_id, polled_at, is_active in conn.execute(
+        select(polls.c.id, polls.c.polled_at, polls.c.is_active)
+        .where(*in_range)
+        .order_by(polls.c.polled_at)
+    ):
+        poll = Poll(polled_at, bool(is_active), {}, {})
+        by_id[poll_id] = poll
+        result.append(poll)
+    if not result:
+        return result
+    snapshots = select(
+        ride_snapshots.c.poll_id,
+        ride_snapshots.c.ride_id,
+        ride_snapshots.c.state,
+        ride_snapshots.c.wait_time,
+    ).where(ride_snapshots.c.poll_id.in_(select(polls.c.id).where(*in_range)))
+    for poll_id, ride_id, state, wait in conn.execute(snapshots):
+        poll = by_id[poll_id]
+        poll.states[ride_id] = state
+        poll.waits[ride_id] = wait
     return result
 
 
