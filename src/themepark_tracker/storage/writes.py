@@ -147,13 +147,15 @@ def save_polls(conn: Connection, plans: Sequence[PollPlan]) -> None:
     The unique key of polls (park, time) makes a poll saved twice fail inside the
     caller's transaction, so nothing of it is written twice.
     """
+    if not plans:
+        return
     snapshots: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     issues: list[dict[str, Any]] = []
+    ids = _insert_polls(conn, [plan.poll for plan in plans])
     for plan in plans:
-        key = conn.execute(insert(polls).values(plan.poll)).inserted_primary_key
-        assert key is not None
-        snapshots.extend({**row, "poll_id": key[0]} for row in plan.snapshots)
+        poll_id = ids[(plan.poll["park_id"], plan.poll["polled_at"])]
+        snapshots.extend({**row, "poll_id": poll_id} for row in plan.snapshots)
         changes.extend(plan.status_changes)
         issues.extend(plan.issues)
         _save_rides(conn, plan)
@@ -175,6 +177,26 @@ def save_polls(conn: Connection, plans: Sequence[PollPlan]) -> None:
             keys=["park_id", "ride_id", "observed_at", "issue_type"],
             update_columns=["detail"],
         )
+
+
+def _insert_polls(conn: Connection, rows: list[dict[str, Any]]) -> dict[tuple[int, datetime], int]:
+    """Insert poll rows in one statement and read their ids back by their natural key."""
+    if len(rows) == 1:
+        key = conn.execute(insert(polls).values(rows[0])).inserted_primary_key
+        assert key is not None
+        return {(rows[0]["park_id"], rows[0]["polled_at"]): int(key[0])}
+    conn.execute(insert(polls), rows)
+    wanted = {(row["park_id"], row["polled_at"]) for row in rows}
+    times = [t for _, t in wanted]
+    query = select(polls.c.park_id, polls.c.polled_at, polls.c.id).where(
+        polls.c.park_id.in_({park_id for park_id, _ in wanted}),
+        polls.c.polled_at.between(min(times), max(times)),
+    )
+    return {
+        (park_id, polled_at): poll_id
+        for park_id, polled_at, poll_id in conn.execute(query)
+        if (park_id, polled_at) in wanted
+    }
 
 
 def _save_rides(conn: Connection, plan: PollPlan) -> None:
