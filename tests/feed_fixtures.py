@@ -20,7 +20,9 @@ from sqlalchemy import Engine, Table, delete, select
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
 from themepark_tracker.config import Settings, load_settings
-from themepark_tracker.feed.model import Reading
+from themepark_tracker.feed.model import FeedModel, Reading
+from themepark_tracker.feed.server import running_server
+from themepark_tracker.jobs.collect import collect_cycle
 from themepark_tracker.storage.tables import metadata, polls, ride_snapshots
 
 SAMPLE: list[dict[str, Any]] = json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8"))
@@ -214,3 +216,15 @@ def clear(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(delete(table))
+
+
+def collect_every_ten_minutes(
+    engine: Engine, model: FeedModel, clock: SimClock, cycles: int, **overrides: str
+) -> datetime:
+    """Run `cycles` collection cycles against the model's feed; returns the last poll time."""
+    with running_server(model, clock) as url:
+        settings = collector_settings(url, **overrides)
+        for _ in range(cycles):
+            collect_cycle(engine, settings, clock)
+            clock.advance(minutes=10)
+    return clock.now - timedelta(minutes=10)

@@ -6,14 +6,12 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from feed_fixtures import SimClock, collect_every_ten_minutes
 from sqlalchemy import Engine, func, select
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
-from themepark_tracker.config import load_settings
 from themepark_tracker.engine.scores import Totals
 from themepark_tracker.feed.model import FeedModel
-from themepark_tracker.feed.server import running_server
-from themepark_tracker.jobs.collect import collect_cycle
 from themepark_tracker.storage.rankings import (
     ParkRanking,
     live_waits,
@@ -32,20 +30,8 @@ TORONTO_DAY = date(2026, 7, 4)
 @pytest.fixture
 def afternoon(engine: Engine) -> tuple[Engine, FeedModel, datetime]:
     model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
-    clock = [START]
-
-    def now() -> datetime:
-        return clock[0]
-
-    with running_server(model, now) as url:
-        settings = load_settings(
-            environ={"QUEUE_TIMES_BASE_URL": url, "PARK_COUNTRIES": "Canada"},
-            ssm_reader=lambda prefix, region: {},
-        )
-        for _ in range(24):
-            collect_cycle(engine, settings, now)
-            clock[0] += timedelta(minutes=10)
-    return engine, model, clock[0] - timedelta(minutes=10)
+    last = collect_every_ten_minutes(engine, model, SimClock(START), 24, PARK_COUNTRIES="Canada")
+    return engine, model, last
 
 
 def test_live_waits_are_the_latest_polls_running_rides_longest_first(

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+from feed_fixtures import SimClock, collect_every_ten_minutes
 from sqlalchemy import Engine, select
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
-from themepark_tracker.config import load_settings
 from themepark_tracker.engine.days import compute_park_day
 from themepark_tracker.engine.live import live_status
 from themepark_tracker.engine.sessions import DayRules, Poll
 from themepark_tracker.engine.states import State
 from themepark_tracker.feed.model import FeedModel
-from themepark_tracker.feed.server import running_server
-from themepark_tracker.jobs.collect import collect_cycle
 from themepark_tracker.storage.queries import live_summary
 from themepark_tracker.storage.tables import park_daily_stats, rides
 
@@ -63,23 +61,12 @@ def test_after_the_session_a_closed_ride_is_closed_not_down() -> None:
 
 def test_collecting_keeps_daily_statistics_and_the_live_summary_current(engine: Engine) -> None:
     model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
-    clock = [datetime(2026, 7, 4, 18, tzinfo=UTC)]
-
-    def now() -> datetime:
-        return clock[0]
-
-    with running_server(model, now) as url:
-        settings = load_settings(
-            environ={"QUEUE_TIMES_BASE_URL": url, "PARK_COUNTRIES": "Canada,Mexico"},
-            ssm_reader=lambda prefix, region: {},
-        )
-        for _ in range(3):
-            collect_cycle(engine, settings, now)
-            clock[0] += timedelta(minutes=10)
+    clock = SimClock(datetime(2026, 7, 4, 18, tzinfo=UTC))
+    collect_every_ten_minutes(engine, model, clock, 3, PARK_COUNTRIES="Canada,Mexico")
     with engine.connect() as conn:
-        live = live_summary(conn, clock[0], RULES.max_gap)
+        live = live_summary(conn, clock.now, RULES.max_gap)
         statuses = set(conn.execute(select(rides.c.live_status)).scalars())
-        stale = live_summary(conn, clock[0] + timedelta(hours=1), RULES.max_gap)
+        stale = live_summary(conn, clock.now + timedelta(hours=1), RULES.max_gap)
         days = conn.execute(select(park_daily_stats.c.park_id, park_daily_stats.c.is_final)).all()
     assert sorted(days) == [(47, False), (57, False)]
     assert live.parks == 2 and live.parks_open >= 1
