@@ -17,6 +17,12 @@ from themepark_tracker.sources.queue_times import CataloguePark
 SAMPLE_PARKS_FILE = Path(__file__).parent / "data" / "parks.sample.json"
 
 
+def is_disney_or_universal(operator: str) -> bool:
+    """METRICS.md: "Disney & Universal" means the operator's name contains either word."""
+    lowered = operator.casefold()
+    return "disney" in lowered or "universal" in lowered
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which parks to track: a continent, a list of countries, or everything."""

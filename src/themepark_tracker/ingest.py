@@ -115,7 +115,10 @@ def plan_poll(
         state = ride_state(ride.is_open, wait.minutes, ride.last_updated, t, rules)
         states.append(state)
         before = stored.get(ride.id)
-        category = before.category if before else classify_by_rules(ride.name).category
+        decision = classify_by_rules(ride.name) if before is None else None
+        category = before.category if before is not None else None
+        if decision is not None:
+            category = decision.category
         if is_counted(ride.name, category, rules):
             counted.append(CountedReading(state, wait.minutes))
         plan.snapshots.append(
@@ -131,7 +134,7 @@ def plan_poll(
         )
         plan.seen_ride_ids.append(ride.id)
         if before is None:
-            decision = classify_by_rules(ride.name)
+            assert decision is not None
             plan.new_rides.append(
                 {
                     "id": ride.id,

@@ -41,6 +41,10 @@ class ParkDay:
     rides: dict[int, RideDay]
     """Eligible rides only: those open in at least one poll of the session."""
 
+    @property
+    def rides_with_downtime(self) -> int:
+        return sum(1 for ride in self.rides.values() if ride.downtime_minutes > 0)
+
 
 def compute_park_day(
     day: date,

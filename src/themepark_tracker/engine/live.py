@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from themepark_tracker.engine.days import ParkDay
@@ -20,13 +20,18 @@ class Live:
     rides: dict[int, LiveState]
 
 
+def is_fresh(at: datetime | None, now: datetime, max_gap: timedelta) -> bool:
+    """Live status needs a poll at most `max_gap` old; anything older says nothing of now."""
+    return at is not None and now - at <= max_gap
+
+
 def live_status(
     today: ParkDay, latest: Poll | None, ride_ids: Iterable[int], now: datetime, rules: DayRules
 ) -> Live:
     """Running when open; down when closed while today's session runs and the ride was
     open earlier in it; closed otherwise; unknown without a fresh poll or a known state."""
     ids = list(ride_ids)
-    if latest is None or now - latest.at > rules.max_gap:
+    if latest is None or not is_fresh(latest.at, now, rules.max_gap):
         return Live(latest.at if latest else None, False, dict.fromkeys(ids, "unknown"))
     rides: dict[int, LiveState] = {}
     for ride_id in ids:

@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.sources.queue_times import CataloguePark, parse_parks_catalogue
 
 DAY_START = time(4, 0)
@@ -305,16 +306,11 @@ _FANCY = (
 )
 
 
-def _is_big_operator(operator: str) -> bool:
-    lowered = operator.casefold()
-    return "disney" in lowered or "universal" in lowered
-
-
 def build_park(catalogue_park: CataloguePark, config: FeedConfig) -> SimPark:
     """A park's fixed layout: lands, rides, tiers, popularity, character."""
     rng = _rng(config.seed, "park", catalogue_park.id)
     quirks = config.quirks
-    big = _is_big_operator(catalogue_park.operator)
+    big = is_disney_or_universal(catalogue_park.operator)
     low, high = config.rides_per_park
     count = rng.randint(low, high)
     land_count = rng.randint(4, 7) if big else 0

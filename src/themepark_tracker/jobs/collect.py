@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -184,8 +185,7 @@ def _refresh_catalogue(
         fetched = client.get("/parks.json")
         document = json.loads(fetched.body)
         if archive:
-            one_line = b"\n" not in fetched.body and b"\r" not in fetched.body
-            archive.write(ParksRecord(fetched_at, fetched.body if one_line else document))
+            archive.write(ParksRecord(fetched_at, _archivable(fetched.body, document)))
         sync_parks(engine, document, source="parks.json", scope=settings.scope(), now=fetched_at)
         return "refreshed"
     except (FetchError, SourceError, ValueError) as exc:
@@ -240,12 +240,17 @@ def _record(
 ) -> None:
     if archive:
         if body is not None:
-            # The exact bytes served, unless they span lines: then the decoded payload.
-            raw = body if b"\n" not in body and b"\r" not in body else poll.payload
-            archive.write(QueueTimesRecord(poll.park_id, poll.fetched_at, raw))
+            archive.write(
+                QueueTimesRecord(poll.park_id, poll.fetched_at, _archivable(body, poll.payload))
+            )
         else:
             archive.write(ErrorRecord(poll.park_id, poll.fetched_at, poll.error or poll.outcome))
     _count(report, store.store(poll))
+
+
+def _archivable(body: bytes, decoded: Any) -> Any:
+    """The exact bytes served, unless they span lines (an archive record is one line)."""
+    return body if b"\n" not in body and b"\r" not in body else decoded
 
 
 def _count(report: CycleReport, result: StoredPoll) -> None:

@@ -96,7 +96,8 @@ class PollStore:
             if len(polls) > 1:
                 return [result for poll in polls for result in self.store_many([poll])]
             with self.engine.connect() as conn:
-                if queries.poll_exists(conn, polls[0].park_id, polls[0].fetched_at):
+                key = (polls[0].park_id, polls[0].fetched_at)
+                if queries.stored_poll_keys(conn, [key]):
                     return [StoredPoll("duplicate", polls[0].outcome)]
             raise
         except BaseException:

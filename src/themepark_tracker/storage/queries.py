@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, case, func, select
 
 from themepark_tracker.catalogue import StoredPark
+from themepark_tracker.engine.live import is_fresh
 from themepark_tracker.engine.sessions import Poll
 from themepark_tracker.engine.states import StateRules, is_counted
 from themepark_tracker.ingest import StoredRide
@@ -88,11 +89,6 @@ def stored_poll_keys(
     )
     wanted = set(keys)
     return {(row.park_id, row.polled_at) for row in conn.execute(query)} & wanted
-
-
-def poll_exists(conn: Connection, park_id: int, polled_at: datetime) -> bool:
-    query = select(polls.c.id).where(polls.c.park_id == park_id, polls.c.polled_at == polled_at)
-    return conn.execute(query).first() is not None
 
 
 def park_rides(conn: Connection, park_id: int) -> dict[int, StoredRide]:
@@ -280,7 +276,7 @@ def live_summary(
     all_parks: set[int] = set()
     for park_id, open_now, live_at, ride_id, status in conn.execute(query):
         all_parks.add(park_id)
-        fresh = live_at is not None and now - live_at <= max_age
+        fresh = is_fresh(live_at, now, max_age)
         if fresh and open_now:
             open_parks.add(park_id)
         if ride_id is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
+from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.periods import previous_period
 from themepark_tracker.engine.scores import Totals, tier_totals, trend_pct, uptime_change
 from themepark_tracker.storage.tables import (
@@ -74,12 +75,6 @@ class RideRanking(_Compared):
     previous: Totals
     downtime_events: int
     longest_downtime_minutes: float
-
-
-def is_disney_or_universal(operator: str) -> bool:
-    """METRICS.md: the operator's name contains Disney or Universal."""
-    lowered = operator.casefold()
-    return "disney" in lowered or "universal" in lowered
 
 
 def _in_ranges(

@@ -275,7 +275,7 @@ def save_park_day(
             stat_date=day.day,
             operating_minutes=day.operating_minutes,
             rides_tracked=len(day.rides),
-            rides_with_downtime=sum(1 for r in day.rides.values() if r.downtime_minutes > 0),
+            rides_with_downtime=day.rides_with_downtime,
             uptime_minutes=sums.uptime_minutes,
             downtime_minutes=sums.downtime_minutes,
             weighted_downtime_minutes=sums.weighted_downtime_minutes,
