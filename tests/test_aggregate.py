@@ -218,7 +218,9 @@ def test_park_figures_are_the_sums_of_their_rides(
                     ride_daily_stats.c.stat_date,
                     func.sum(ride_daily_stats.c.uptime_minutes),
                     func.sum(ride_daily_stats.c.downtime_minutes),
-                ).group_by(ride_daily_stats.c.park_id, ride_daily_stats.c.stat_date)
+                )
+                .where(ride_daily_stats.c.tracked)
+                .group_by(ride_daily_stats.c.park_id, ride_daily_stats.c.stat_date)
             )
         }
         by_park = {

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, Table, insert, inspect, select
 from sqlalchemy.engine import URL
 
 from themepark_tracker.storage import migrate
 from themepark_tracker.storage.db import make_engine
-from themepark_tracker.storage.tables import metadata
+from themepark_tracker.storage.tables import (
+    metadata,
+    parks,
+    ride_daily_stats,
+    rides,
+    status_changes,
+)
 
 TABLES = {table.name for table in metadata.sorted_tables}
 
@@ -49,4 +57,90 @@ def test_the_migrated_schema_matches_the_table_definitions(empty_db_url: URL) ->
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         differences = compare_metadata(context, metadata)
     assert differences == []
+    engine.dispose()
+
+
+def test_revision_0005_fills_the_days_rides_missed_and_their_running_totals(
+    empty_db_url: URL,
+) -> None:
+    engine = make_engine(empty_db_url)
+    migrate.upgrade(engine, "0004")
+    t = datetime(2026, 7, 9, tzinfo=UTC)
+    stamp = {"first_seen_at": t, "last_seen_at": t, "updated_at": t}
+    old_days = Table("ride_daily_stats", MetaData(), autoload_with=engine)
+    old_changes = Table("status_changes", MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(parks),
+            [
+                {
+                    "id": 6,
+                    "name": "Magic Kingdom",
+                    "operator": "Walt Disney Attractions",
+                    "operator_id": 2,
+                    "country": "United States",
+                    "continent": "North America",
+                    "latitude": 0.0,
+                    "longitude": 0.0,
+                    "timezone": "America/New_York",
+                    **stamp,
+                }
+            ],
+        )
+        conn.execute(
+            insert(rides),
+            [{"id": ride, "park_id": 6, "name": f"Ride {ride}", **stamp} for ride in (1, 2)],
+        )
+        day = {
+            "park_id": 6,
+            "downtime_events": 1,
+            "longest_downtime_minutes": 5.0,
+            "uptime_minutes": 600.0,
+            "downtime_minutes": 10.0,
+            "avg_wait": 20.0,
+            "wait_samples": 3,
+            "window_start": t.replace(tzinfo=None),
+            "is_final": True,
+            "computed_at": t.replace(tzinfo=None),
+        }
+        conn.execute(
+            insert(old_days),
+            [
+                {**day, "ride_id": 1, "stat_date": date(2026, 7, 7), "tier": 1},
+                {**day, "ride_id": 2, "stat_date": date(2026, 7, 7), "tier": None},
+                {**day, "ride_id": 1, "stat_date": date(2026, 7, 8), "tier": 1},
+            ],
+        )
+        conn.execute(
+            insert(old_changes).values(
+                ride_id=1,
+                park_id=6,
+                changed_at=t.replace(tzinfo=None),
+                from_state="open",
+                to_state="closed",
+            )
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        got = {
+            (row.ride_id, row.stat_date): row
+            for row in conn.execute(select(ride_daily_stats).order_by("stat_date", "ride_id"))
+        }
+        changes = list(conn.execute(select(status_changes)))
+    assert sorted(got) == [(1, date(2026, 7, 7)), (1, date(2026, 7, 8))] + [
+        (2, date(2026, 7, 7)),
+        (2, date(2026, 7, 8)),
+    ]
+    missed = got[(2, date(2026, 7, 8))]
+    assert not missed.tracked and missed.cum_downtime_minutes == 10.0
+    assert missed.cum_tracked_days == 1 and missed.cum_weighted_downtime_minutes == 20.0
+    second = got[(1, date(2026, 7, 8))]
+    assert second.tracked and second.window_start == t
+    assert (second.cum_uptime_minutes, second.cum_weighted_total_minutes) == (1200.0, 3660.0)
+    assert (second.cum_wait_sum, second.cum_wait_samples, second.cum_downtime_events) == (
+        120.0,
+        6,
+        2,
+    )
+    assert [(c.ride_id, c.changed_at, c.to_state) for c in changes] == [(1, t, "closed")]
     engine.dispose()

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
+from themepark_tracker.engine.days import ParkDay, RideDay
+from themepark_tracker.storage.park_days import save_park_day
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
-from themepark_tracker.storage.tables import park_daily_stats, parks, ride_daily_stats, rides
+from themepark_tracker.storage.tables import parks, rides
 
 T = datetime(2026, 7, 9, tzinfo=UTC)
 PARKS = [
@@ -33,10 +35,6 @@ LOS_ANGELES = (date(2026, 7, 1), date(2026, 7, 7))
 
 def dates_of(timezone: str) -> tuple[date, date]:
     return LOS_ANGELES if timezone == "America/Los_Angeles" else NEW_YORK
-
-
-def weight(tier: int | None) -> int:
-    return {1: 3, 2: 2, 3: 1}.get(tier or 0, 2)
 
 
 @pytest.fixture
@@ -68,50 +66,18 @@ def stats(engine: Engine) -> Engine:
                 for ride, park, tier in {(r[0], r[1], r[2]) for r in RIDE_DAYS}
             ],
         )
-        conn.execute(
-            insert(ride_daily_stats),
-            [
-                {
-                    "ride_id": ride,
-                    "park_id": park,
-                    "stat_date": day,
-                    "tier": tier,
-                    "uptime_minutes": up,
-                    "downtime_minutes": down,
-                    "downtime_events": events,
-                    "longest_downtime_minutes": longest,
-                    "avg_wait": 30.0,
-                    "peak_wait": 45,
-                    "wait_samples": 10,
-                    "computed_at": T,
-                }
-                for ride, park, tier, day, up, down, events, longest in RIDE_DAYS
-            ],
-        )
         by_park_day: dict[tuple[int, date], list[tuple[Any, ...]]] = {}
         for row in RIDE_DAYS:
             by_park_day.setdefault((row[1], row[3]), []).append(row)
-        conn.execute(
-            insert(park_daily_stats),
-            [
-                {
-                    "park_id": park,
-                    "stat_date": day,
-                    "operating_minutes": 660,
-                    "rides_tracked": len(rows_),
-                    "rides_with_downtime": sum(1 for r in rows_ if r[5] > 0),
-                    "uptime_minutes": sum(r[4] for r in rows_),
-                    "downtime_minutes": sum(r[5] for r in rows_),
-                    "weighted_downtime_minutes": sum(weight(r[2]) * r[5] for r in rows_),
-                    "weighted_total_minutes": sum(weight(r[2]) * (r[4] + r[5]) for r in rows_),
-                    "avg_wait": 30.0,
-                    "peak_wait": 45,
-                    "wait_samples": 10 * len(rows_),
-                    "computed_at": T,
-                }
-                for (park, day), rows_ in by_park_day.items()
-            ],
-        )
+        # Latest day first: every earlier day saved after it carries its totals forward.
+        for (park, day), rows_ in sorted(by_park_day.items(), key=lambda item: item[0][1])[::-1]:
+            tiers = {r[0]: r[2] for r in RIDE_DAYS if r[1] == park}
+            rides_ = {
+                ride: RideDay(ride, T, T, up, down, events, longest, 30.0, 45, 10)
+                for ride, _, _, _, up, down, events, longest in rows_
+            }
+            park_day = ParkDay(day, T, T, 660.0, 70, 66, False, rides_)
+            save_park_day(conn, park, park_day, tiers, final=True, computed_at=T)
     return engine
 
 

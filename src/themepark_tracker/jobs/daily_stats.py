@@ -12,7 +12,7 @@ from themepark_tracker.engine.days import compute_park_day
 from themepark_tracker.engine.live import live_status
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.engine.states import StateRules
-from themepark_tracker.storage import queries, writes
+from themepark_tracker.storage import park_days, queries, writes
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def refresh_park_day(
         counted=tiers,
         next_poll_at=queries.first_poll_at_or_after(conn, park_id, end),
     )
-    written = writes.save_park_day(conn, park_id, park_day, tiers, final=final, computed_at=now)
+    written = park_days.save_park_day(conn, park_id, park_day, tiers, final=final, computed_at=now)
     if day == park_day_of(now, zone, rules.days):
         latest = polls[-1] if polls else None
         ride_ids = set(tiers) | (set(latest.states) if latest else set())

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, func, or_, select, union_all
 
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.periods import previous_period
-from themepark_tracker.engine.scores import Totals, tier_totals, trend_pct, uptime_change
+from themepark_tracker.engine.scores import Totals, trend_pct, uptime_change
+from themepark_tracker.storage.park_days import SUMS
 from themepark_tracker.storage.tables import (
     operating_sessions,
     park_daily_stats,
@@ -77,16 +78,20 @@ class RideRanking(_Compared):
     longest_downtime_minutes: float
 
 
-def _in_ranges(
-    park_column: Any, date_column: Any, ranges: Mapping[int, DateRange]
-) -> ColumnElement[bool]:
+def _by_range(ranges: Mapping[int, DateRange]) -> dict[DateRange, list[int]]:
     groups: dict[DateRange, list[int]] = {}
     for park_id, span in ranges.items():
         groups.setdefault(span, []).append(park_id)
+    return groups
+
+
+def _in_ranges(
+    park_column: Any, date_column: Any, ranges: Mapping[int, DateRange]
+) -> ColumnElement[bool]:
     return or_(
         *(
             and_(park_column.in_(ids), date_column.between(first, last))
-            for (first, last), ids in groups.items()
+            for (first, last), ids in _by_range(ranges).items()
         )
     )
 
@@ -115,14 +120,104 @@ def _park_sums(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, T
 def _totals(values: Sequence[Any]) -> Totals:
     up, down, weighted_down, weighted_total, wait_sum, samples, peak = values
     return Totals(
-        float(up or 0),
-        float(down or 0),
-        float(weighted_down or 0),
-        float(weighted_total or 0),
+        _minutes(up),
+        _minutes(down),
+        _minutes(weighted_down),
+        _minutes(weighted_total),
         float(wait_sum or 0),
         int(samples or 0),
         None if peak is None else int(peak),
     )
+
+
+def _minutes(value: Any) -> float:
+    """Sums taken as differences of running totals carry float noise; minutes are exact
+    to far below a second."""
+    return round(float(value or 0), 6)
+
+
+def _bounds(
+    conn: Connection, ranges: Mapping[int, DateRange]
+) -> dict[int, tuple[date, date | None]]:
+    """Per park: its last day with statistics in its range, and its last day before it."""
+    s = park_daily_stats.c
+    parts = []
+    for (first, last), ids in _by_range(ranges).items():
+        inside = select(func.max(s.stat_date)).where(
+            s.park_id == parks.c.id, s.stat_date.between(first, last)
+        )
+        before = select(func.max(s.stat_date)).where(s.park_id == parks.c.id, s.stat_date < first)
+        parts.append(
+            select(
+                parks.c.id,
+                inside.scalar_subquery().label("last"),
+                before.scalar_subquery().label("before"),
+            ).where(parks.c.id.in_(ids))
+        )
+    if not parts:
+        return {}
+    return {
+        park_id: (last, before)
+        for park_id, last, before in conn.execute(union_all(*parts))
+        if last is not None
+    }
+
+
+def _period(
+    conn: Connection, ranges: Mapping[int, DateRange], ride_ids: Sequence[int] | None = None
+) -> Subquery | None:
+    """Per ride of the parks in `ranges`: its sums over its park's range, as the running
+    totals on the last day minus those on the day before the range (METRICS.md sums)."""
+    groups: dict[tuple[date, date | None], list[int]] = {}
+    for park_id, bounds in _bounds(conn, ranges).items():
+        groups.setdefault(bounds, []).append(park_id)
+    parts = []
+    for (last, before), park_ids in groups.items():
+        end, start = ride_daily_stats.alias("e"), ride_daily_stats.alias("s")
+        joined = end.outerjoin(
+            start,
+            and_(
+                start.c.park_id == end.c.park_id,
+                start.c.ride_id == end.c.ride_id,
+                start.c.stat_date == before,
+            ),
+        )
+        columns = [
+            (
+                end.c[f"cum_{name}"]
+                if before is None
+                else end.c[f"cum_{name}"] - func.coalesce(start.c[f"cum_{name}"], 0)
+            ).label(name)
+            for name in SUMS
+        ]
+        part = select(end.c.park_id, end.c.ride_id, *columns).where(
+            end.c.park_id.in_(park_ids), end.c.stat_date == last
+        )
+        if before is not None:
+            part = part.select_from(joined)
+        if ride_ids is not None:
+            part = part.where(end.c.ride_id.in_(ride_ids))
+        parts.append(part)
+    if not parts:
+        return None
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("period")
+
+
+def _ride_counts(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, tuple[int, int]]:
+    """Per park: rides tracked on at least one day of the range, and those with downtime."""
+    period = _period(conn, ranges)
+    if period is None:
+        return {}
+    query = (
+        select(
+            period.c.park_id,
+            func.sum(case((period.c.tracked_days > 0, 1), else_=0)),
+            func.sum(case((period.c.downtime_minutes > EPSILON, 1), else_=0)),
+        )
+        .where(period.c.tracked_days > 0)
+        .group_by(period.c.park_id)
+    )
+    return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query)}
 
 
 def park_rankings(
@@ -167,60 +262,60 @@ def park_rankings(
     return sorted(result, key=lambda r: (-(r.totals.shame_score or -1), r.name))
 
 
-def _ride_counts(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, tuple[int, int]]:
-    if not ranges:
-        return {}
-    s = ride_daily_stats.c
-    down_ride = case((s.downtime_minutes > 0, s.ride_id), else_=None)
-    query = (
-        select(
-            s.park_id, func.count(func.distinct(s.ride_id)), func.count(func.distinct(down_ride))
-        )
-        .where(_in_ranges(s.park_id, s.stat_date, ranges))
-        .group_by(s.park_id)
-    )
-    return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query)}
+#: Below a microsecond of downtime, a difference of running totals is float noise.
+EPSILON = 1e-6
+
+RIDE_SORTS = ("downtime", "weighted_downtime", "uptime", "events", "avg_wait", "name")
 
 
-def _ride_sums(
-    conn: Connection, ranges: Mapping[int, DateRange]
-) -> dict[int, tuple[Totals, int, float]]:
-    """Per ride: totals (weighted by each day's tier), downtime events, longest closure."""
-    if not ranges:
+def _ride_order(period: Subquery, sort: str) -> ColumnElement[Any]:
+    c = period.c
+    if sort == "downtime":
+        return c.downtime_minutes
+    if sort == "weighted_downtime":
+        return c.weighted_downtime_minutes
+    if sort == "uptime":
+        operating = c.uptime_minutes + c.downtime_minutes
+        return case((operating > EPSILON, c.uptime_minutes / operating), else_=None)
+    if sort == "events":
+        return c.downtime_events
+    if sort == "avg_wait":
+        return case((c.wait_samples > 0, c.wait_sum / c.wait_samples), else_=None)
+    if sort == "name":
+        return rides.c.name
+    raise ValueError(f"unknown sort {sort!r}; known: {', '.join(RIDE_SORTS)}")
+
+
+def _ride_totals(row: Any, peak: int | None) -> Totals:
+    return _totals(
+        (
+            row.uptime_minutes,
+            row.downtime_minutes,
+            row.weighted_downtime_minutes,
+            row.weighted_total_minutes,
+            row.wait_sum,
+            row.wait_samples,
+            peak,
+        )
+    )
+
+
+def _ride_maxima(
+    conn: Connection, ride_ids: Sequence[int], ranges: Mapping[int, DateRange]
+) -> dict[int, tuple[int | None, float]]:
+    """Peak wait and longest closure per ride: maxima, which running totals cannot give."""
+    if not ride_ids:
         return {}
     s = ride_daily_stats.c
     query = (
-        select(
-            s.ride_id,
-            s.tier,
-            func.sum(s.uptime_minutes),
-            func.sum(s.downtime_minutes),
-            func.sum(func.coalesce(s.avg_wait, 0) * s.wait_samples),
-            func.sum(s.wait_samples),
-            func.max(s.peak_wait),
-            func.sum(s.downtime_events),
-            func.max(s.longest_downtime_minutes),
-        )
-        .where(_in_ranges(s.park_id, s.stat_date, ranges))
-        .group_by(s.ride_id, s.tier)
+        select(s.ride_id, func.max(s.peak_wait), func.max(s.longest_downtime_minutes))
+        .where(s.ride_id.in_(ride_ids), _in_ranges(s.park_id, s.stat_date, ranges))
+        .group_by(s.ride_id)
     )
-    sums: dict[int, tuple[Totals, int, float]] = {}
-    for ride_id, tier, up, down, wait_sum, samples, peak, events, longest in conn.execute(query):
-        part = tier_totals(
-            float(up or 0),
-            float(down or 0),
-            tier,
-            float(wait_sum or 0),
-            int(samples or 0),
-            None if peak is None else int(peak),
-        )
-        before = sums.get(ride_id, (Totals(), 0, 0.0))
-        sums[ride_id] = (
-            before[0] + part,
-            before[1] + int(events or 0),
-            max(before[2], float(longest or 0)),
-        )
-    return sums
+    return {
+        ride_id: (None if peak is None else int(peak), float(longest or 0))
+        for ride_id, peak, longest in conn.execute(query)
+    }
 
 
 def ride_rankings(
@@ -229,8 +324,16 @@ def ride_rankings(
     *,
     disney_universal_only: bool = False,
     park_id: int | None = None,
+    sort: str = "downtime",
+    descending: bool = True,
+    limit: int | None = None,
 ) -> list[RideRanking]:
-    """Rides that were tracked in the period (eligible on at least one day), worst first."""
+    """Rides tracked in the period (eligible on at least one day), by `sort` (worst first).
+
+    Sorting and the limit happen in SQL over the running totals, so the cost depends on
+    the number of rides, not on the length of the period; the period before and the
+    maxima are then read for the rides returned only.
+    """
     query = select(parks.c.id, parks.c.name, parks.c.operator, parks.c.timezone).where(
         parks.c.is_active
     )
@@ -242,33 +345,54 @@ def ride_rankings(
         if not disney_universal_only or is_disney_or_universal(row.operator)
     }
     ranges = {pid: dates_of(row.timezone) for pid, row in catalogue.items()}
-    current = _ride_sums(conn, ranges)
-    previous = _ride_sums(conn, {pid: previous_period(*span) for pid, span in ranges.items()})
-    if not current:
+    period = _period(conn, ranges)
+    if period is None:
         return []
-    ride_rows = conn.execute(
-        select(rides.c.id, rides.c.name, rides.c.park_id, rides.c.tier).where(
-            rides.c.id.in_(list(current))
+    order = _ride_order(period, sort)
+    ranked = (
+        select(period, rides.c.name, rides.c.tier)
+        .join_from(period, rides, rides.c.id == period.c.ride_id)
+        .where(period.c.tracked_days > 0)
+        .order_by(
+            order.is_(None),
+            order.desc() if descending else order.asc(),
+            rides.c.name,
+            rides.c.id,
         )
+        .limit(limit)
     )
-    result = []
-    for ride in ride_rows:
-        totals, events, longest = current[ride.id]
-        result.append(
-            RideRanking(
-                ride.id,
-                ride.name,
-                ride.park_id,
-                catalogue[ride.park_id].name,
-                ride.tier,
-                *ranges[ride.park_id],
-                totals,
-                previous.get(ride.id, (Totals(), 0, 0.0))[0],
-                events,
-                longest,
-            )
+    rows = list(conn.execute(ranked))
+    ride_ids = [row.ride_id for row in rows]
+    previous_ranges = {
+        pid: previous_period(*span)
+        for pid, span in ranges.items()
+        if pid in {row.park_id for row in rows}
+    }
+    previous_period_sums = _period(conn, previous_ranges, ride_ids)
+    previous = (
+        {}
+        if previous_period_sums is None
+        else {
+            row.ride_id: _ride_totals(row, None)
+            for row in conn.execute(select(previous_period_sums))
+        }
+    )
+    maxima = _ride_maxima(conn, ride_ids, ranges)
+    return [
+        RideRanking(
+            row.ride_id,
+            row.name,
+            row.park_id,
+            catalogue[row.park_id].name,
+            row.tier,
+            *ranges[row.park_id],
+            _ride_totals(row, maxima.get(row.ride_id, (None, 0.0))[0]),
+            previous.get(row.ride_id, Totals()),
+            int(row.downtime_events),
+            maxima.get(row.ride_id, (None, 0.0))[1],
         )
-    return sorted(result, key=lambda r: (-r.totals.downtime_minutes, r.name))
+        for row in rows
+    ]
 
 
 TREND_THRESHOLD = 5.0

@@ -147,10 +147,9 @@ ride_snapshots = Table(
 status_changes = Table(
     "status_changes",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("ride_id", Integer, ForeignKey("rides.id"), nullable=False),
+    Column("ride_id", Integer, ForeignKey("rides.id"), primary_key=True),
+    Column("changed_at", UTCDateTime, primary_key=True),
     Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
-    Column("changed_at", UTCDateTime, nullable=False),
     Column("from_state", String(8), nullable=False),
     Column("to_state", String(8), nullable=False),
     Column("previous_duration_minutes", Double, nullable=True, comment="null when unknown"),
@@ -158,8 +157,7 @@ status_changes = Table(
         "from_state IN ('open', 'closed', 'unknown') AND to_state IN ('open', 'closed', 'unknown')",
         name="state_values",
     ),
-    UniqueConstraint("ride_id", "changed_at", name="uq_status_changes_ride_id_changed_at"),
-    Index("ix_status_changes_park_id_changed_at", "park_id", "changed_at"),
+    sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
 )
 
@@ -181,28 +179,42 @@ operating_sessions = Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+#: Running totals (`cum_*`) of a ride up to and including each of its park's days. The
+#: table is dense: every counted ride of a park has a row on every day the park has
+#: statistics (`tracked` false and zero minutes when it never opened), so any period's sums
+#: are two rows per ride, the last day's running total minus the one before the period.
+RUNNING_TOTALS = (
+    ("uptime_minutes", Double),
+    ("downtime_minutes", Double),
+    ("weighted_downtime_minutes", Double),
+    ("weighted_total_minutes", Double),
+    ("wait_sum", Double),
+    ("wait_samples", Integer),
+    ("downtime_events", Integer),
+    ("tracked_days", Integer),
+)
+
 ride_daily_stats = Table(
     "ride_daily_stats",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("ride_id", Integer, ForeignKey("rides.id"), nullable=False),
-    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
-    Column("stat_date", Date, nullable=False, comment="the park's local day"),
+    Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
+    Column("stat_date", Date, primary_key=True, comment="the park's local day"),
+    Column("ride_id", Integer, ForeignKey("rides.id"), primary_key=True),
     Column("tier", SmallInteger, nullable=True, comment="tier used for this day's weights"),
+    Column("tracked", Boolean, nullable=False, comment="eligible: open in the session"),
     Column("uptime_minutes", Double, nullable=False),
     Column("downtime_minutes", Double, nullable=False),
     Column("downtime_events", Integer, nullable=False),
     Column("longest_downtime_minutes", Double, nullable=False),
     Column("avg_wait", Double, nullable=True),
     Column("peak_wait", SmallInteger, nullable=True),
-    Column("wait_samples", Integer, nullable=False, server_default="0"),
+    Column("wait_samples", Integer, nullable=False),
     Column("window_start", UTCDateTime, nullable=True, comment="first open poll in session"),
     Column("window_end", UTCDateTime, nullable=True, comment="last open poll in session"),
-    Column("is_final", Boolean, nullable=False, server_default=false()),
-    Column("computed_at", UTCDateTime, nullable=False),
+    Column("is_final", Boolean, nullable=False),
+    *(Column(f"cum_{name}", kind, nullable=False) for name, kind in RUNNING_TOTALS),
     UniqueConstraint("ride_id", "stat_date", name="uq_ride_daily_stats_ride_id_stat_date"),
-    Index("ix_ride_daily_stats_park_id_stat_date", "park_id", "stat_date"),
-    Index("ix_ride_daily_stats_stat_date", "stat_date"),
+    sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
 )
 

@@ -11,19 +11,14 @@ from sqlalchemy.dialects import mysql, sqlite
 
 from themepark_tracker.catalogue import CataloguePlan
 from themepark_tracker.classify import Decision
-from themepark_tracker.engine.days import ParkDay
 from themepark_tracker.engine.live import Live
-from themepark_tracker.engine.scores import ride_totals, total
 from themepark_tracker.ingest import PollPlan
 from themepark_tracker.sources.queue_times import CataloguePark
 from themepark_tracker.storage.tables import (
     aggregation_log,
     data_quality_issues,
-    operating_sessions,
-    park_daily_stats,
     parks,
     polls,
-    ride_daily_stats,
     ride_snapshots,
     rides,
     status_changes,
@@ -221,89 +216,6 @@ def _save_rides(conn: Connection, plan: PollPlan) -> None:
             .values(current_state=bindparam("current_state"), state_since=bindparam("state_since")),
             plan.state_updates,
         )
-
-
-def save_park_day(
-    conn: Connection,
-    park_id: int,
-    day: ParkDay,
-    tiers: dict[int, int | None],
-    *,
-    final: bool,
-    computed_at: datetime,
-) -> int:
-    """Replace a park day's statistics with `day`; returns the number of rows written.
-
-    The day is recomputed from its polls every time, so its rows are replaced whole:
-    a ride that is no longer eligible (a longer run became the session) loses its row.
-    """
-    for table in (ride_daily_stats, park_daily_stats):
-        conn.execute(delete(table).where(table.c.park_id == park_id, table.c.stat_date == day.day))
-    conn.execute(
-        delete(operating_sessions).where(
-            operating_sessions.c.park_id == park_id, operating_sessions.c.park_date == day.day
-        )
-    )
-    if not day.polls:
-        return 0
-    rows = [
-        {
-            "ride_id": ride.ride_id,
-            "park_id": park_id,
-            "stat_date": day.day,
-            "tier": tiers.get(ride.ride_id),
-            "uptime_minutes": ride.uptime_minutes,
-            "downtime_minutes": ride.downtime_minutes,
-            "downtime_events": ride.downtime_events,
-            "longest_downtime_minutes": ride.longest_downtime_minutes,
-            "avg_wait": ride.avg_wait,
-            "peak_wait": ride.peak_wait,
-            "wait_samples": ride.wait_samples,
-            "window_start": ride.window_start,
-            "window_end": ride.window_end,
-            "is_final": final,
-            "computed_at": computed_at,
-        }
-        for ride in day.rides.values()
-    ]
-    if rows:
-        conn.execute(insert(ride_daily_stats), rows)
-    sums = total(ride_totals(ride, tiers.get(ride.ride_id)) for ride in day.rides.values())
-    conn.execute(
-        insert(park_daily_stats).values(
-            park_id=park_id,
-            stat_date=day.day,
-            operating_minutes=day.operating_minutes,
-            rides_tracked=len(day.rides),
-            rides_with_downtime=day.rides_with_downtime,
-            uptime_minutes=sums.uptime_minutes,
-            downtime_minutes=sums.downtime_minutes,
-            weighted_downtime_minutes=sums.weighted_downtime_minutes,
-            weighted_total_minutes=sums.weighted_total_minutes,
-            avg_wait=sums.avg_wait,
-            peak_wait=sums.peak_wait,
-            wait_samples=sums.wait_samples,
-            is_final=final,
-            computed_at=computed_at,
-        )
-    )
-    written = len(rows) + 1
-    if day.session_start is not None and day.session_end is not None:
-        conn.execute(
-            insert(operating_sessions).values(
-                park_id=park_id,
-                park_date=day.day,
-                started_at=day.session_start,
-                ended_at=day.session_end,
-                operating_minutes=day.operating_minutes,
-                polls=day.polls,
-                active_polls=day.active_polls,
-                is_final=final,
-                computed_at=computed_at,
-            )
-        )
-        written += 1
-    return written
 
 
 def log_aggregation(

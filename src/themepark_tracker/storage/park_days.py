@@ -1,0 +1,219 @@
+"""Writing a park day's statistics, with the running totals that make periods cheap.
+
+Every ride row carries, next to its own day, the running total of its days so far
+(`RUNNING_TOTALS` in tables.py). A period's sums are then the running total on the
+period's last day minus the one on the day before it: two rows per ride whatever the
+period's length. The table is kept dense, one row per counted ride on each of its park's
+days, so that both rows can be found by date; once a ride has a row it has one on every
+later day of its park.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+
+from themepark_tracker.engine.days import ParkDay, RideDay
+from themepark_tracker.engine.scores import ride_totals, tier_totals, total
+from themepark_tracker.storage.tables import (
+    RUNNING_TOTALS,
+    operating_sessions,
+    park_daily_stats,
+    ride_daily_stats,
+)
+
+SUMS = tuple(name for name, _ in RUNNING_TOTALS)
+CUMULATIVE = tuple(f"cum_{name}" for name in SUMS)
+Running = tuple[float, ...]
+NOTHING: Running = (0.0,) * len(SUMS)
+
+
+def own_sums(row: Mapping[str, Any]) -> Running:
+    """One ride row's contribution to the running totals, in `SUMS` order."""
+    weighted = tier_totals(row["uptime_minutes"], row["downtime_minutes"], row["tier"])
+    return (
+        row["uptime_minutes"],
+        row["downtime_minutes"],
+        weighted.weighted_downtime_minutes,
+        weighted.weighted_total_minutes,
+        (row["avg_wait"] or 0.0) * row["wait_samples"],
+        row["wait_samples"],
+        row["downtime_events"],
+        1 if row["tracked"] else 0,
+    )
+
+
+def _add(left: Running, right: Running) -> Running:
+    return tuple(a + b for a, b in zip(left, right, strict=True))
+
+
+def _ride_row(
+    park_id: int, day: date, ride_id: int, tier: int | None, ride: RideDay | None, final: bool
+) -> dict[str, Any]:
+    return {
+        "park_id": park_id,
+        "stat_date": day,
+        "ride_id": ride_id,
+        "tier": tier,
+        "tracked": ride is not None,
+        "uptime_minutes": ride.uptime_minutes if ride else 0.0,
+        "downtime_minutes": ride.downtime_minutes if ride else 0.0,
+        "downtime_events": ride.downtime_events if ride else 0,
+        "longest_downtime_minutes": ride.longest_downtime_minutes if ride else 0.0,
+        "avg_wait": ride.avg_wait if ride else None,
+        "peak_wait": ride.peak_wait if ride else None,
+        "wait_samples": ride.wait_samples if ride else 0,
+        "window_start": ride.window_start if ride else None,
+        "window_end": ride.window_end if ride else None,
+        "is_final": final,
+    }
+
+
+def running_totals_before(conn: Connection, park_id: int, day: date) -> dict[int, Running]:
+    """Each ride's running totals on the park's last day with statistics before `day`."""
+    s = ride_daily_stats.c
+    before = (
+        select(func.max(s.stat_date))
+        .where(s.park_id == park_id, s.stat_date < day)
+        .scalar_subquery()
+    )
+    query = select(s.ride_id, *(s[name] for name in CUMULATIVE)).where(
+        s.park_id == park_id, s.stat_date == before
+    )
+    return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
+
+
+def save_park_day(
+    conn: Connection,
+    park_id: int,
+    day: ParkDay,
+    tiers: Mapping[int, int | None],
+    *,
+    final: bool,
+    computed_at: datetime,
+) -> int:
+    """Replace a park day's statistics with `day`; returns the number of rows written.
+
+    The day is recomputed from its polls every time, so its rows are replaced whole.
+    Rides get a row when they count (`tiers`) or had one before; the running totals of
+    any later days are carried forward so that they stay exact.
+    """
+    for table in (ride_daily_stats, park_daily_stats):
+        conn.execute(delete(table).where(table.c.park_id == park_id, table.c.stat_date == day.day))
+    conn.execute(
+        delete(operating_sessions).where(
+            operating_sessions.c.park_id == park_id, operating_sessions.c.park_date == day.day
+        )
+    )
+    running = running_totals_before(conn, park_id, day.day)
+    written = 0
+    if day.polls:
+        rows = [
+            _ride_row(park_id, day.day, ride_id, tiers.get(ride_id), day.rides.get(ride_id), final)
+            for ride_id in sorted(set(tiers) | set(running) | set(day.rides))
+        ]
+        for row in rows:
+            running[row["ride_id"]] = _add(running.get(row["ride_id"], NOTHING), own_sums(row))
+            row.update(zip(CUMULATIVE, running[row["ride_id"]], strict=True))
+        if rows:
+            conn.execute(insert(ride_daily_stats), rows)
+        written = len(rows) + _save_park_row(conn, park_id, day, tiers, final, computed_at)
+    _carry_forward(conn, park_id, day.day, running)
+    return written
+
+
+def _save_park_row(
+    conn: Connection,
+    park_id: int,
+    day: ParkDay,
+    tiers: Mapping[int, int | None],
+    final: bool,
+    computed_at: datetime,
+) -> int:
+    sums = total(ride_totals(ride, tiers.get(ride.ride_id)) for ride in day.rides.values())
+    conn.execute(
+        insert(park_daily_stats).values(
+            park_id=park_id,
+            stat_date=day.day,
+            operating_minutes=day.operating_minutes,
+            rides_tracked=len(day.rides),
+            rides_with_downtime=day.rides_with_downtime,
+            uptime_minutes=sums.uptime_minutes,
+            downtime_minutes=sums.downtime_minutes,
+            weighted_downtime_minutes=sums.weighted_downtime_minutes,
+            weighted_total_minutes=sums.weighted_total_minutes,
+            avg_wait=sums.avg_wait,
+            peak_wait=sums.peak_wait,
+            wait_samples=sums.wait_samples,
+            is_final=final,
+            computed_at=computed_at,
+        )
+    )
+    if day.session_start is None or day.session_end is None:
+        return 1
+    conn.execute(
+        insert(operating_sessions).values(
+            park_id=park_id,
+            park_date=day.day,
+            started_at=day.session_start,
+            ended_at=day.session_end,
+            operating_minutes=day.operating_minutes,
+            polls=day.polls,
+            active_polls=day.active_polls,
+            is_final=final,
+            computed_at=computed_at,
+        )
+    )
+    return 2
+
+
+def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int, Running]) -> None:
+    """Recompute the running totals of the park's days after `day`, from `running`.
+
+    Usually there is no later day, or one (the day after, which has begun); an archive
+    of older polls imported into newer history pays for the days it precedes. A ride
+    missing on a later day (it first appears in the older polls) gets its zero row there.
+    """
+    s = ride_daily_stats.c
+    later = conn.execute(
+        select(ride_daily_stats)
+        .where(s.park_id == park_id, s.stat_date > day)
+        .order_by(s.stat_date, s.ride_id)
+    ).mappings()
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for found in later:
+        by_day.setdefault(found["stat_date"], []).append(dict(found))
+    changed: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+    for stat_date, rows in by_day.items():
+        present = set()
+        for row in rows:
+            present.add(row["ride_id"])
+            totals = _add(running.get(row["ride_id"], NOTHING), own_sums(row))
+            running[row["ride_id"]] = totals
+            if totals != tuple(row[name] for name in CUMULATIVE):
+                changed.append({"b_ride_id": row["ride_id"], "b_date": stat_date})
+                changed[-1].update(zip(CUMULATIVE, totals, strict=True))
+        final = all(row["is_final"] for row in rows)
+        for ride_id in sorted(set(running) - present):
+            zero = _ride_row(park_id, stat_date, ride_id, None, None, final)
+            zero.update(zip(CUMULATIVE, running[ride_id], strict=True))
+            missing.append(zero)
+    if changed:
+        conn.execute(
+            update(ride_daily_stats)
+            .where(
+                and_(
+                    s.park_id == park_id,
+                    s.stat_date == bindparam("b_date"),
+                    s.ride_id == bindparam("b_ride_id"),
+                )
+            )
+            .values({name: bindparam(name) for name in CUMULATIVE}),
+            changed,
+        )
+    if missing:
+        conn.execute(insert(ride_daily_stats), missing)
