@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert, make_url, select, text
 from sqlalchemy.exc import StatementError
 
 from themepark_tracker.storage.db import make_engine
-from themepark_tracker.storage.tables import api_keys, parks
+from themepark_tracker.storage.tables import api_keys, parks, rides, status_changes
 from themepark_tracker.storage.writes import upsert
 
 NOW = datetime(2026, 7, 4, 15, 30, 12, 345678, tzinfo=UTC)
@@ -155,3 +155,28 @@ def test_mysql_pool_is_configured_and_recycles_below_the_server_idle_timeout(
     with engine.connect() as conn:
         wait_timeout = conn.execute(text("SELECT @@wait_timeout")).scalar_one()
     assert pool._recycle == 3600 < int(wait_timeout)
+
+
+def test_whole_second_times_come_back_aware_and_a_fraction_is_refused(engine: Engine) -> None:
+    change = {
+        "ride_id": 1,
+        "park_id": 6,
+        "from_state": "open",
+        "to_state": "closed",
+        "changed_at": NOW.replace(microsecond=0).astimezone(timezone(timedelta(hours=-4))),
+    }
+    with engine.begin() as conn:
+        conn.execute(insert(parks), [_park()])
+        conn.execute(
+            insert(rides),
+            [{"id": 1, "park_id": 6, "name": "Space Mountain", **_stamps()}],
+        )
+        conn.execute(insert(status_changes), [change])
+        stored = conn.execute(select(status_changes.c.changed_at)).scalar_one()
+    assert stored == NOW.replace(microsecond=0) and stored.tzinfo is UTC
+    with pytest.raises(StatementError, match="fraction of a second"), engine.begin() as conn:
+        conn.execute(insert(status_changes), [{**change, "changed_at": NOW}])
+
+
+def _stamps() -> dict[str, datetime]:
+    return {"first_seen_at": NOW, "last_seen_at": NOW, "updated_at": NOW}

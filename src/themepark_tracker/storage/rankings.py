@@ -80,17 +80,18 @@ class RideRanking(_Compared):
 
 def _by_range(ranges: Mapping[int, DateRange]) -> dict[DateRange, list[int]]:
     groups: dict[DateRange, list[int]] = {}
-    for park_id, span in ranges.items():
-        groups.setdefault(span, []).append(park_id)
+    for key, span in ranges.items():
+        groups.setdefault(span, []).append(key)
     return groups
 
 
 def _in_ranges(
-    park_column: Any, date_column: Any, ranges: Mapping[int, DateRange]
+    key_column: Any, date_column: Any, ranges: Mapping[int, DateRange]
 ) -> ColumnElement[bool]:
+    """Rows whose key (a park, or a ride) is in `ranges` and whose date is in its range."""
     return or_(
         *(
-            and_(park_column.in_(ids), date_column.between(first, last))
+            and_(key_column.in_(ids), date_column.between(first, last))
             for (first, last), ids in _by_range(ranges).items()
         )
     )
@@ -301,15 +302,16 @@ def _ride_totals(row: Any, peak: int | None) -> Totals:
 
 
 def _ride_maxima(
-    conn: Connection, ride_ids: Sequence[int], ranges: Mapping[int, DateRange]
+    conn: Connection, ranges: Mapping[int, DateRange]
 ) -> dict[int, tuple[int | None, float]]:
-    """Peak wait and longest closure per ride: maxima, which running totals cannot give."""
-    if not ride_ids:
+    """Peak wait and longest closure per ride (`ranges` by ride): maxima, which running
+    totals cannot give, read through the (ride, day) key for the few rides asked."""
+    if not ranges:
         return {}
     s = ride_daily_stats.c
     query = (
         select(s.ride_id, func.max(s.peak_wait), func.max(s.longest_downtime_minutes))
-        .where(s.ride_id.in_(ride_ids), _in_ranges(s.park_id, s.stat_date, ranges))
+        .where(_in_ranges(s.ride_id, s.stat_date, ranges))
         .group_by(s.ride_id)
     )
     return {
@@ -349,42 +351,37 @@ def ride_rankings(
     if period is None:
         return []
     order = _ride_order(period, sort)
-    ranked = (
-        select(period, rides.c.name, rides.c.tier)
-        .join_from(period, rides, rides.c.id == period.c.ride_id)
-        .where(period.c.tracked_days > 0)
-        .order_by(
-            order.is_(None),
-            order.desc() if descending else order.asc(),
-            rides.c.name,
-            rides.c.id,
-        )
-        .limit(limit)
-    )
+    ranked = select(period).where(period.c.tracked_days > 0)
+    if sort == "name":
+        ranked = ranked.join_from(period, rides, rides.c.id == period.c.ride_id)
+    ranked = ranked.order_by(
+        order.is_(None), order.desc() if descending else order.asc(), period.c.ride_id
+    ).limit(limit)
     rows = list(conn.execute(ranked))
     ride_ids = [row.ride_id for row in rows]
-    previous_ranges = {
-        pid: previous_period(*span)
-        for pid, span in ranges.items()
-        if pid in {row.park_id for row in rows}
-    }
-    previous_period_sums = _period(conn, previous_ranges, ride_ids)
+    park_of = {row.ride_id: row.park_id for row in rows}
+    previous_sums = _period(
+        conn, {pid: previous_period(*ranges[pid]) for pid in set(park_of.values())}, ride_ids
+    )
     previous = (
         {}
-        if previous_period_sums is None
-        else {
-            row.ride_id: _ride_totals(row, None)
-            for row in conn.execute(select(previous_period_sums))
-        }
+        if previous_sums is None
+        else {row.ride_id: _ride_totals(row, None) for row in conn.execute(select(previous_sums))}
     )
-    maxima = _ride_maxima(conn, ride_ids, ranges)
+    maxima = _ride_maxima(conn, {ride: ranges[park] for ride, park in park_of.items()})
+    names = {
+        ride.id: ride
+        for ride in conn.execute(
+            select(rides.c.id, rides.c.name, rides.c.tier).where(rides.c.id.in_(ride_ids))
+        )
+    }
     return [
         RideRanking(
             row.ride_id,
-            row.name,
+            names[row.ride_id].name,
             row.park_id,
             catalogue[row.park_id].name,
-            row.tier,
+            names[row.ride_id].tier,
             *ranges[row.park_id],
             _ride_totals(row, maxima.get(row.ride_id, (None, 0.0))[0]),
             previous.get(row.ride_id, Totals()),

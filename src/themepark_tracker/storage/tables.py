@@ -30,7 +30,7 @@ from sqlalchemy import (
     true,
 )
 
-from themepark_tracker.storage.types import BigId, UTCDateTime
+from themepark_tracker.storage.types import BigId, UTCDateTime, UTCSeconds
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -148,7 +148,7 @@ status_changes = Table(
     "status_changes",
     metadata,
     Column("ride_id", Integer, ForeignKey("rides.id"), primary_key=True),
-    Column("changed_at", UTCDateTime, primary_key=True),
+    Column("changed_at", UTCSeconds, primary_key=True),
     Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
     Column("from_state", String(8), nullable=False),
     Column("to_state", String(8), nullable=False),
@@ -209,8 +209,8 @@ ride_daily_stats = Table(
     Column("avg_wait", Double, nullable=True),
     Column("peak_wait", SmallInteger, nullable=True),
     Column("wait_samples", Integer, nullable=False),
-    Column("window_start", UTCDateTime, nullable=True, comment="first open poll in session"),
-    Column("window_end", UTCDateTime, nullable=True, comment="last open poll in session"),
+    Column("window_start", UTCSeconds, nullable=True, comment="first open poll in session"),
+    Column("window_end", UTCSeconds, nullable=True, comment="last open poll in session"),
     Column("is_final", Boolean, nullable=False),
     *(Column(f"cum_{name}", kind, nullable=False) for name, kind in RUNNING_TOTALS),
     UniqueConstraint("ride_id", "stat_date", name="uq_ride_daily_stats_ride_id_stat_date"),
@@ -221,9 +221,8 @@ ride_daily_stats = Table(
 park_daily_stats = Table(
     "park_daily_stats",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
-    Column("stat_date", Date, nullable=False, comment="the park's local day"),
+    Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
+    Column("stat_date", Date, primary_key=True, comment="the park's local day"),
     Column("operating_minutes", Double, nullable=False),
     Column("rides_tracked", Integer, nullable=False),
     Column("rides_with_downtime", Integer, nullable=False),
@@ -236,8 +235,7 @@ park_daily_stats = Table(
     Column("wait_samples", Integer, nullable=False, server_default="0"),
     Column("is_final", Boolean, nullable=False, server_default=false()),
     Column("computed_at", UTCDateTime, nullable=False),
-    UniqueConstraint("park_id", "stat_date", name="uq_park_daily_stats_park_id_stat_date"),
-    Index("ix_park_daily_stats_stat_date", "stat_date"),
+    sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
 )
 

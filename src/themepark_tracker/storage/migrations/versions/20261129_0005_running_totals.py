@@ -1,9 +1,10 @@
-"""Running totals on dense ride statistics; natural primary keys for the permanent tables.
+"""Running totals on dense ride statistics; compact keys and times for permanent tables.
 
 `ride_daily_stats` becomes one row per counted ride on each of its park's days, keyed by
 (park, day, ride), with running totals that turn any period's sums into two rows per
-ride. `status_changes` is keyed by (ride, time). Both lose their surrogate ids and, on
-SQLite, their rowids: they are the tables that grow for ever.
+ride. `status_changes` is keyed by (ride, time) and `park_daily_stats` by (park, day).
+The three lose their surrogate ids and, on SQLite, their rowids, and keep their times
+to the second: they are the tables that grow for ever.
 
 Revision ID: 0005
 Revises: 0004
@@ -12,7 +13,7 @@ Create Date: 2026-11-29 05:40:00.000000
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import themepark_tracker.storage.types
+from themepark_tracker.storage.types import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"
@@ -34,16 +36,42 @@ TABLE_OPTIONS: dict[str, Any] = {
 }
 #: Tier weights as METRICS.md gave them when this migration was written.
 WEIGHTS = {1: 3, 2: 2, 3: 1}
-SUMS = (
+SUMS: tuple[tuple[str, type[sa.Double[float]] | type[sa.Integer]], ...] = (
+    ("uptime_minutes", sa.Double),
+    ("downtime_minutes", sa.Double),
+    ("weighted_downtime_minutes", sa.Double),
+    ("weighted_total_minutes", sa.Double),
+    ("wait_sum", sa.Double),
+    ("wait_samples", sa.Integer),
+    ("downtime_events", sa.Integer),
+    ("tracked_days", sa.Integer),
+)
+CHANGE_COLUMNS = (
+    "ride_id",
+    "changed_at",
+    "park_id",
+    "from_state",
+    "to_state",
+    "previous_duration_minutes",
+)
+PARK_DAY_COLUMNS = (
+    "park_id",
+    "stat_date",
+    "operating_minutes",
+    "rides_tracked",
+    "rides_with_downtime",
     "uptime_minutes",
     "downtime_minutes",
     "weighted_downtime_minutes",
     "weighted_total_minutes",
-    "wait_sum",
+    "avg_wait",
+    "peak_wait",
     "wait_samples",
-    "downtime_events",
-    "tracked_days",
+    "is_final",
+    "computed_at",
 )
+#: Columns holding times: reflection reads SQLite's whole-second times as integers.
+TIMES = ("changed_at", "window_start", "window_end", "computed_at")
 DAY_COLUMNS = (
     "park_id",
     "stat_date",
@@ -64,7 +92,7 @@ DAY_COLUMNS = (
 
 def _daily_columns(*, running_totals: bool) -> list[sa.Column[Any]]:
     """A ride day's own columns, as revision 0005 (`running_totals`) or 0004 has them."""
-    utc = themepark_tracker.storage.types.UTCDateTime
+    time = themepark_tracker.storage.types.UTCSeconds if running_totals else UTCDateTime
     defaults: dict[str, Any] = {} if running_totals else {"server_default": "0"}
     final_default: dict[str, Any] = {} if running_totals else {"server_default": sa.text("0")}
     tracked: list[sa.Column[Any]] = [
@@ -82,79 +110,41 @@ def _daily_columns(*, running_totals: bool) -> list[sa.Column[Any]]:
         sa.Column("avg_wait", sa.Double(), nullable=True),
         sa.Column("peak_wait", sa.SmallInteger(), nullable=True),
         sa.Column("wait_samples", sa.Integer(), nullable=False, **defaults),
-        sa.Column("window_start", utc(), nullable=True, comment="first open poll in session"),
-        sa.Column("window_end", utc(), nullable=True, comment="last open poll in session"),
+        sa.Column("window_start", time(), nullable=True, comment="first open poll in session"),
+        sa.Column("window_end", time(), nullable=True, comment="last open poll in session"),
         sa.Column("is_final", sa.Boolean(), nullable=False, **final_default),
     ]
 
 
-def _plain(row: Any) -> dict[str, Any]:
-    """A reflected row as the table definitions give it: reflection knows neither
-    `UTCDateTime` (times come back naive) nor `Double` (MySQL's come back as Decimal)."""
-    values = {name: float(v) if isinstance(v, Decimal) else v for name, v in dict(row).items()}
-    for name in ("window_start", "window_end"):
-        if values[name] is not None:
-            values[name] = values[name].replace(tzinfo=UTC)
-    return values
+def _park_day_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("operating_minutes", sa.Double(), nullable=False),
+        sa.Column("rides_tracked", sa.Integer(), nullable=False),
+        sa.Column("rides_with_downtime", sa.Integer(), nullable=False),
+        sa.Column("uptime_minutes", sa.Double(), nullable=False),
+        sa.Column("downtime_minutes", sa.Double(), nullable=False),
+        sa.Column(
+            "weighted_downtime_minutes", sa.Double(), nullable=False, comment="sum of weight x down"
+        ),
+        sa.Column(
+            "weighted_total_minutes",
+            sa.Double(),
+            nullable=False,
+            comment="sum of weight x (up+down)",
+        ),
+        sa.Column("avg_wait", sa.Double(), nullable=True),
+        sa.Column("peak_wait", sa.SmallInteger(), nullable=True),
+        sa.Column("wait_samples", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("is_final", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("computed_at", UTCDateTime(), nullable=False),
+    ]
 
 
-def _drop_foreign_keys(table: str, columns: tuple[str, ...]) -> None:
-    """MySQL names foreign keys per database: the old table's must go before the new one's
-    are created. SQLite's names are per table."""
-    if op.get_bind().dialect.name == "mysql":
-        for column in columns:
-            op.drop_constraint(f"fk_{table}_{column}", table, type_="foreignkey")
-
-
-def _copy_status_changes(source: str) -> None:
-    bind = op.get_bind()
-    old = sa.Table(source, sa.MetaData(), autoload_with=bind)
-    new = sa.Table("status_changes", sa.MetaData(), autoload_with=bind)
-    names = ["ride_id", "changed_at", "park_id", "from_state", "to_state"]
-    names.append("previous_duration_minutes")
-    bind.execute(
-        sa.insert(new).from_select(
-            names, sa.select(*(old.c[name] for name in names)).order_by(old.c.changed_at)
-        )
-    )
-
-
-def upgrade() -> None:
-    _drop_foreign_keys("ride_daily_stats", ("park_id", "ride_id"))
-    _drop_foreign_keys("status_changes", ("park_id", "ride_id"))
-    op.rename_table("ride_daily_stats", "ride_daily_stats_0004")
-    op.rename_table("status_changes", "status_changes_0004")
-    new_days = op.create_table(
-        "ride_daily_stats",
-        sa.Column("park_id", sa.Integer(), nullable=False),
-        sa.Column("stat_date", sa.Date(), nullable=False, comment="the park's local day"),
+def _change_columns(*, seconds: bool) -> list[sa.schema.SchemaItem]:
+    time = themepark_tracker.storage.types.UTCSeconds if seconds else UTCDateTime
+    return [
         sa.Column("ride_id", sa.Integer(), nullable=False),
-        *_daily_columns(running_totals=True),
-        sa.Column("cum_uptime_minutes", sa.Double(), nullable=False),
-        sa.Column("cum_downtime_minutes", sa.Double(), nullable=False),
-        sa.Column("cum_weighted_downtime_minutes", sa.Double(), nullable=False),
-        sa.Column("cum_weighted_total_minutes", sa.Double(), nullable=False),
-        sa.Column("cum_wait_sum", sa.Double(), nullable=False),
-        sa.Column("cum_wait_samples", sa.Integer(), nullable=False),
-        sa.Column("cum_downtime_events", sa.Integer(), nullable=False),
-        sa.Column("cum_tracked_days", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["parks.id"], name=op.f("fk_ride_daily_stats_park_id")
-        ),
-        sa.ForeignKeyConstraint(
-            ["ride_id"], ["rides.id"], name=op.f("fk_ride_daily_stats_ride_id")
-        ),
-        sa.PrimaryKeyConstraint(
-            "park_id", "stat_date", "ride_id", name=op.f("pk_ride_daily_stats")
-        ),
-        sa.UniqueConstraint("ride_id", "stat_date", name="uq_ride_daily_stats_ride_id_stat_date"),
-        sqlite_with_rowid=False,
-        **TABLE_OPTIONS,
-    )
-    op.create_table(
-        "status_changes",
-        sa.Column("ride_id", sa.Integer(), nullable=False),
-        sa.Column("changed_at", themepark_tracker.storage.types.UTCDateTime(), nullable=False),
+        sa.Column("changed_at", time(), nullable=False),
         sa.Column("park_id", sa.Integer(), nullable=False),
         sa.Column("from_state", sa.String(length=8), nullable=False),
         sa.Column("to_state", sa.String(length=8), nullable=False),
@@ -168,35 +158,114 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["park_id"], ["parks.id"], name=op.f("fk_status_changes_park_id")),
         sa.ForeignKeyConstraint(["ride_id"], ["rides.id"], name=op.f("fk_status_changes_ride_id")),
+    ]
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """A reflected row as the table definitions give it: reflection knows neither the
+    UTC time types (times come back naive) nor `Double` (MySQL's come back as Decimal)."""
+    values = dict(row)
+    for name, value in values.items():
+        if isinstance(value, Decimal):
+            values[name] = float(value)
+        elif isinstance(value, datetime) and value.tzinfo is None:
+            values[name] = value.replace(tzinfo=UTC)
+        elif name in TIMES and isinstance(value, int):
+            values[name] = datetime.fromtimestamp(value, UTC)
+    return values
+
+
+def _set_aside(table: str, suffix: str) -> sa.Table:
+    """Rename a table out of the way; MySQL names foreign keys per database, so the old
+    table's must go first. SQLite's names are per table."""
+    bind = op.get_bind()
+    if bind.dialect.name == "mysql":
+        old = sa.Table(table, sa.MetaData(), autoload_with=bind)
+        for constraint in old.foreign_key_constraints:
+            op.drop_constraint(str(constraint.name), table, type_="foreignkey")
+    op.rename_table(table, f"{table}_{suffix}")
+    return sa.Table(f"{table}_{suffix}", sa.MetaData(), autoload_with=bind)
+
+
+def _write(target: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= 1000:
+            op.get_bind().execute(sa.insert(target), batch)
+            batch = []
+    if batch:
+        op.get_bind().execute(sa.insert(target), batch)
+
+
+def _rows(source: sa.Table, columns: Iterable[str], *where: Any) -> Iterator[dict[str, Any]]:
+    query = sa.select(*(source.c[name] for name in columns)).where(*where)
+    for row in op.get_bind().execute(query).mappings():
+        yield _plain(row)
+
+
+def upgrade() -> None:
+    old_days = _set_aside("ride_daily_stats", "0004")
+    old_parks = _set_aside("park_daily_stats", "0004")
+    old_changes = _set_aside("status_changes", "0004")
+    new_days = op.create_table(
+        "ride_daily_stats",
+        sa.Column("park_id", sa.Integer(), nullable=False),
+        sa.Column("stat_date", sa.Date(), nullable=False, comment="the park's local day"),
+        sa.Column("ride_id", sa.Integer(), nullable=False),
+        *_daily_columns(running_totals=True),
+        *(sa.Column(f"cum_{name}", kind(), nullable=False) for name, kind in SUMS),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["parks.id"], name=op.f("fk_ride_daily_stats_park_id")
+        ),
+        sa.ForeignKeyConstraint(
+            ["ride_id"], ["rides.id"], name=op.f("fk_ride_daily_stats_ride_id")
+        ),
+        sa.PrimaryKeyConstraint(
+            "park_id", "stat_date", "ride_id", name=op.f("pk_ride_daily_stats")
+        ),
+        sa.UniqueConstraint("ride_id", "stat_date", name="uq_ride_daily_stats_ride_id_stat_date"),
+        sqlite_with_rowid=False,
+        **TABLE_OPTIONS,
+    )
+    new_parks = op.create_table(
+        "park_daily_stats",
+        sa.Column("park_id", sa.Integer(), nullable=False),
+        sa.Column("stat_date", sa.Date(), nullable=False, comment="the park's local day"),
+        *_park_day_columns(),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["parks.id"], name=op.f("fk_park_daily_stats_park_id")
+        ),
+        sa.PrimaryKeyConstraint("park_id", "stat_date", name=op.f("pk_park_daily_stats")),
+        sqlite_with_rowid=False,
+        **TABLE_OPTIONS,
+    )
+    new_changes = op.create_table(
+        "status_changes",
+        *_change_columns(seconds=True),
         sa.PrimaryKeyConstraint("ride_id", "changed_at", name=op.f("pk_status_changes")),
         sqlite_with_rowid=False,
         **TABLE_OPTIONS,
     )
-    _copy_status_changes("status_changes_0004")
-    bind = op.get_bind()
-    old = sa.Table("ride_daily_stats_0004", sa.MetaData(), autoload_with=bind)
-    batch: list[dict[str, Any]] = []
-    for row in _dense_with_running_totals(bind, old):
-        batch.append(row)
-        if len(batch) >= 1000:
-            bind.execute(sa.insert(new_days), batch)
-            batch = []
-    if batch:
-        bind.execute(sa.insert(new_days), batch)
-    op.drop_table("ride_daily_stats_0004")
-    op.drop_table("status_changes_0004")
+    _write(new_changes, _rows(old_changes, CHANGE_COLUMNS))
+    _write(new_parks, _rows(old_parks, PARK_DAY_COLUMNS))
+    _write(new_days, _dense_with_running_totals(old_days))
+    for old in (old_days, old_parks, old_changes):
+        op.drop_table(old.name)
 
 
-def _dense_with_running_totals(bind: sa.Connection, old: sa.Table) -> Iterator[dict[str, Any]]:
+def _dense_with_running_totals(old: sa.Table) -> Iterator[dict[str, Any]]:
     """The old (eligible-only) rows, with a zero row wherever a ride seen earlier in its
     park had none, and the running totals of each ride through its park's days."""
-    query = sa.select(*(old.c[name] for name in DAY_COLUMNS)).order_by(
-        old.c.park_id, old.c.stat_date, old.c.ride_id
-    )
     park_id = None
     running: dict[int, list[float]] = {}
     day_rows: list[dict[str, Any]] = []
-    for row in bind.execute(query).mappings():
+    rows = op.get_bind().execute(
+        sa.select(*(old.c[name] for name in DAY_COLUMNS)).order_by(
+            old.c.park_id, old.c.stat_date, old.c.ride_id
+        )
+    )
+    for row in rows.mappings():
         if row["park_id"] != park_id:
             yield from _finish_day(day_rows, running)
             park_id, running, day_rows = row["park_id"], {}, []
@@ -247,20 +316,20 @@ def _finish_day(
             row["downtime_events"],
             1 if row["tracked"] else 0,
         )
-        totals = [
-            a + b for a, b in zip(running.get(row["ride_id"], [0.0] * len(SUMS)), own, strict=True)
-        ]
+        before = running.get(row["ride_id"], [0.0] * len(SUMS))
+        totals = [a + b for a, b in zip(before, own, strict=True)]
         running[row["ride_id"]] = totals
-        yield {**row, **{f"cum_{name}": value for name, value in zip(SUMS, totals, strict=True)}}
+        yield {
+            **row,
+            **{f"cum_{name}": value for (name, _), value in zip(SUMS, totals, strict=True)},
+        }
 
 
 def downgrade() -> None:
-    _drop_foreign_keys("ride_daily_stats", ("park_id", "ride_id"))
-    _drop_foreign_keys("status_changes", ("park_id", "ride_id"))
-    op.rename_table("ride_daily_stats", "ride_daily_stats_0005")
-    op.rename_table("status_changes", "status_changes_0005")
+    new_days = _set_aside("ride_daily_stats", "0005")
+    new_parks = _set_aside("park_daily_stats", "0005")
+    new_changes = _set_aside("status_changes", "0005")
     bigid = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-    utc = themepark_tracker.storage.types.UTCDateTime
     old_days = op.create_table(
         "ride_daily_stats",
         sa.Column("id", bigid, autoincrement=True, nullable=False),
@@ -268,7 +337,7 @@ def downgrade() -> None:
         sa.Column("park_id", sa.Integer(), nullable=False),
         sa.Column("stat_date", sa.Date(), nullable=False, comment="the park's local day"),
         *_daily_columns(running_totals=False),
-        sa.Column("computed_at", utc(), nullable=False),
+        sa.Column("computed_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["park_id"], ["parks.id"], name=op.f("fk_ride_daily_stats_park_id")
         ),
@@ -284,24 +353,25 @@ def downgrade() -> None:
             "ix_ride_daily_stats_park_id_stat_date", ["park_id", "stat_date"], unique=False
         )
         batch_op.create_index("ix_ride_daily_stats_stat_date", ["stat_date"], unique=False)
-    op.create_table(
+    old_parks = op.create_table(
+        "park_daily_stats",
+        sa.Column("id", bigid, autoincrement=True, nullable=False),
+        sa.Column("park_id", sa.Integer(), nullable=False),
+        sa.Column("stat_date", sa.Date(), nullable=False, comment="the park's local day"),
+        *_park_day_columns(),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["parks.id"], name=op.f("fk_park_daily_stats_park_id")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_park_daily_stats")),
+        sa.UniqueConstraint("park_id", "stat_date", name="uq_park_daily_stats_park_id_stat_date"),
+        **TABLE_OPTIONS,
+    )
+    with op.batch_alter_table("park_daily_stats", schema=None) as batch_op:
+        batch_op.create_index("ix_park_daily_stats_stat_date", ["stat_date"], unique=False)
+    old_changes = op.create_table(
         "status_changes",
         sa.Column("id", bigid, autoincrement=True, nullable=False),
-        sa.Column("ride_id", sa.Integer(), nullable=False),
-        sa.Column("park_id", sa.Integer(), nullable=False),
-        sa.Column("changed_at", utc(), nullable=False),
-        sa.Column("from_state", sa.String(length=8), nullable=False),
-        sa.Column("to_state", sa.String(length=8), nullable=False),
-        sa.Column(
-            "previous_duration_minutes", sa.Double(), nullable=True, comment="null when unknown"
-        ),
-        sa.CheckConstraint(
-            "from_state IN ('open', 'closed', 'unknown') "
-            "AND to_state IN ('open', 'closed', 'unknown')",
-            name=op.f("ck_status_changes_state_values"),
-        ),
-        sa.ForeignKeyConstraint(["park_id"], ["parks.id"], name=op.f("fk_status_changes_park_id")),
-        sa.ForeignKeyConstraint(["ride_id"], ["rides.id"], name=op.f("fk_status_changes_ride_id")),
+        *_change_columns(seconds=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_status_changes")),
         sa.UniqueConstraint("ride_id", "changed_at", name="uq_status_changes_ride_id_changed_at"),
         **TABLE_OPTIONS,
@@ -310,17 +380,15 @@ def downgrade() -> None:
         batch_op.create_index(
             "ix_status_changes_park_id_changed_at", ["park_id", "changed_at"], unique=False
         )
-    _copy_status_changes("status_changes_0005")
-    bind = op.get_bind()
-    new = sa.Table("ride_daily_stats_0005", sa.MetaData(), autoload_with=bind)
+    _write(old_changes, _rows(new_changes, CHANGE_COLUMNS))
+    _write(old_parks, _rows(new_parks, PARK_DAY_COLUMNS))
     computed_at = datetime.now(UTC)
-    rows = [
-        {**_plain(row), "computed_at": computed_at}
-        for row in bind.execute(
-            sa.select(*(new.c[name] for name in DAY_COLUMNS)).where(new.c.tracked)
-        ).mappings()
-    ]
-    if rows:
-        bind.execute(sa.insert(old_days), rows)
-    op.drop_table("ride_daily_stats_0005")
-    op.drop_table("status_changes_0005")
+    _write(
+        old_days,
+        (
+            {**row, "computed_at": computed_at}
+            for row in _rows(new_days, DAY_COLUMNS, new_days.c.tracked)
+        ),
+    )
+    for new in (new_days, new_parks, new_changes):
+        op.drop_table(new.name)

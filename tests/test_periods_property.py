@@ -1,0 +1,176 @@
+"""Any period's figures equal the sum of its days, however and in whatever order the days
+were saved: the running totals behind the rankings never drift from the daily rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, delete, insert
+
+from themepark_tracker.engine.days import ParkDay, RideDay
+from themepark_tracker.engine.scores import Totals, ride_totals, total
+from themepark_tracker.storage.park_days import save_park_day
+from themepark_tracker.storage.rankings import park_rankings, ride_rankings
+from themepark_tracker.storage.tables import (
+    operating_sessions,
+    park_daily_stats,
+    parks,
+    ride_daily_stats,
+    rides,
+)
+
+T = datetime(2026, 7, 1, tzinfo=UTC)
+FIRST = date(2026, 7, 1)
+PARK = 6
+TIERS = {1: 1, 2: 3, 3: None}
+
+
+@dataclass(frozen=True)
+class SavedDay:
+    day: date
+    rides: dict[int, RideDay]
+    counted: tuple[int, ...]
+
+
+ride_day = st.builds(
+    lambda up, down, events, waits: (up, down, events, waits),
+    st.integers(0, 700),
+    st.integers(0, 300),
+    st.integers(0, 5),
+    st.integers(0, 30),
+)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[SavedDay], list[int]]:
+    offsets = draw(st.lists(st.integers(0, 14), min_size=1, max_size=8, unique=True))
+    days = []
+    for offset in sorted(offsets):
+        # A ride appears on some day and counts from then on, as rides do in a catalogue.
+        counted = tuple(r for r in TIERS if r <= 1 + offset // 5)
+        eligible = draw(st.lists(st.sampled_from(counted), unique=True))
+        values = {ride: draw(ride_day) for ride in eligible}
+        stamp = datetime(2026, 7, 1, 14, tzinfo=UTC) + timedelta(days=offset)
+        rides_ = {
+            ride: RideDay(
+                ride,
+                stamp,
+                stamp,
+                up / 7,
+                down / 7,
+                events,
+                down / 7,
+                None if not waits else 25.5,
+                None if not waits else 40,
+                waits,
+            )
+            for ride, (up, down, events, waits) in values.items()
+        }
+        days.append(SavedDay(FIRST + timedelta(days=offset), rides_, counted))
+    order = draw(st.permutations(range(len(days))))
+    return days, list(order)
+
+
+def _reset(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in (ride_daily_stats, park_daily_stats, operating_sessions, rides, parks):
+            conn.execute(delete(table))
+        conn.execute(
+            insert(parks).values(
+                id=PARK,
+                name="Magic Kingdom",
+                operator="Walt Disney Attractions",
+                operator_id=2,
+                country="United States",
+                continent="North America",
+                latitude=0.0,
+                longitude=0.0,
+                timezone="America/New_York",
+                first_seen_at=T,
+                last_seen_at=T,
+                updated_at=T,
+            )
+        )
+        conn.execute(
+            insert(rides),
+            [
+                {
+                    "id": ride,
+                    "park_id": PARK,
+                    "name": f"Ride {ride}",
+                    "tier": tier,
+                    "first_seen_at": T,
+                    "last_seen_at": T,
+                    "updated_at": T,
+                }
+                for ride, tier in TIERS.items()
+            ],
+        )
+
+
+def _save(engine: Engine, saved: SavedDay) -> None:
+    park_day = ParkDay(saved.day, T, T, 700.0, 60, 50, False, saved.rides)
+    tiers = {ride: TIERS[ride] for ride in saved.counted}
+    with engine.begin() as conn:
+        save_park_day(conn, PARK, park_day, tiers, final=True, computed_at=T)
+
+
+def _close(actual: Totals, expected: Totals) -> bool:
+    pairs: list[tuple[Any, Any]] = [
+        (actual.uptime_minutes, expected.uptime_minutes),
+        (actual.downtime_minutes, expected.downtime_minutes),
+        (actual.weighted_downtime_minutes, expected.weighted_downtime_minutes),
+        (actual.weighted_total_minutes, expected.weighted_total_minutes),
+        (actual.wait_sum, expected.wait_sum),
+    ]
+    return all(a == pytest.approx(e, abs=1e-6) for a, e in pairs) and (
+        actual.wait_samples,
+        actual.peak_wait,
+    ) == (expected.wait_samples, expected.peak_wait)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(history=histories(), span=st.tuples(st.integers(0, 16), st.integers(0, 16)))
+def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_saved(
+    engine: Engine, history: tuple[list[SavedDay], list[int]], span: tuple[int, int]
+) -> None:
+    days, order = history
+    _reset(engine)
+    for index in order:
+        _save(engine, days[index])
+    # A day recomputed later (a late poll) must leave the other days' sums exact too.
+    _save(engine, days[order[0]])
+    first, last = (FIRST + timedelta(days=n) for n in sorted(span))
+    inside = [d for d in days if first <= d.day <= last]
+    expected = {
+        ride: total(ride_totals(d.rides[ride], TIERS[ride]) for d in inside if ride in d.rides)
+        for ride in TIERS
+        if any(ride in d.rides for d in inside)
+    }
+    with engine.connect() as conn:
+        ranked_rides = ride_rankings(conn, lambda _zone: (first, last))
+        (ranked_park,) = park_rankings(conn, lambda _zone: (first, last))
+    assert {r.ride_id for r in ranked_rides} == set(expected)
+    for ranked in ranked_rides:
+        assert _close(ranked.totals, expected[ranked.ride_id])
+        assert ranked.downtime_events == sum(
+            d.rides[ranked.ride_id].downtime_events for d in inside if ranked.ride_id in d.rides
+        )
+    assert [r.totals.downtime_minutes for r in ranked_rides] == sorted(
+        (r.totals.downtime_minutes for r in ranked_rides), reverse=True
+    )
+    park_total = total(expected.values())
+    assert _close(ranked_park.totals, park_total)
+    assert ranked_park.rides_tracked == len(expected)
+    assert ranked_park.rides_with_downtime == sum(
+        1 for t in expected.values() if t.downtime_minutes > 0
+    )
+    shame = ranked_park.totals.shame_score
+    assert shame is None or 0 <= shame <= 10
