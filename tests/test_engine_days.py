@@ -262,3 +262,26 @@ def test_up_plus_down_never_exceeds_operating_minutes_and_shame_stays_in_range(
     totals = total(ride_totals(r, 1) for r in day.rides.values())
     assert totals.shame_score is None or 0 <= totals.shame_score <= 10
     assert Totals() + totals == totals
+
+
+@given(states_strategy, st.integers(1, 10))
+def test_the_live_figure_after_closing_equals_the_final_one_from_the_same_polls(
+    steps: list[tuple[bool, State, int]], closing_polls: int
+) -> None:
+    at = local(8)
+    polls = []
+    for active, state, gap in steps:
+        polls.append(Poll(at, active, {1: state, 2: "open", 3: "closed"}, {1: 10, 2: 10}))
+        at += timedelta(minutes=gap)
+    for _ in range(closing_polls):
+        polls.append(Poll(at, False, {1: "closed", 2: "closed", 3: "closed"}, {}))
+        at += timedelta(minutes=10)
+    live = compute_park_day(DAY, polls, now=polls[-1].at + timedelta(minutes=1), rules=RULES)
+    final = compute_park_day(DAY, polls, now=local(12, day=DAY + timedelta(days=2)), rules=RULES)
+    assert not live.running
+    assert live.rides == final.rides
+    assert (live.session_start, live.session_end, live.operating_minutes) == (
+        final.session_start,
+        final.session_end,
+        final.operating_minutes,
+    )
