@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Subquery, and_, case, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.periods import previous_period
@@ -164,11 +176,21 @@ def _bounds(
     }
 
 
+def _day(value: date | None) -> ColumnElement[date]:
+    """A date written into the statement: with a placeholder, SQLite cannot tell that the
+    (park, day, ride) key finds the row and seeks through the (ride, day) one instead,
+    reading each row twice."""
+    return literal(value, Date, literal_execute=True)
+
+
 def _period(
-    conn: Connection, ranges: Mapping[int, DateRange], ride_ids: Sequence[int] | None = None
+    conn: Connection,
+    ranges: Mapping[int, DateRange],
+    rides_of: Mapping[int, Sequence[int]] | None = None,
 ) -> Subquery | None:
-    """Per ride of the parks in `ranges`: its sums over its park's range, as the running
-    totals on the last day minus those on the day before the range (METRICS.md sums)."""
+    """Per ride of the parks in `ranges` (only `rides_of` each park when given): its sums
+    over its park's range, as the running totals on the last day minus those on the day
+    before the range (METRICS.md sums)."""
     groups: dict[tuple[date, date | None], list[int]] = {}
     for park_id, bounds in _bounds(conn, ranges).items():
         groups.setdefault(bounds, []).append(park_id)
@@ -180,7 +202,7 @@ def _period(
             and_(
                 start.c.park_id == end.c.park_id,
                 start.c.ride_id == end.c.ride_id,
-                start.c.stat_date == before,
+                start.c.stat_date == _day(before),
             ),
         )
         columns = [
@@ -191,13 +213,14 @@ def _period(
             ).label(name)
             for name in SUMS
         ]
-        part = select(end.c.park_id, end.c.ride_id, *columns).where(
-            end.c.park_id.in_(park_ids), end.c.stat_date == last
-        )
+        part = select(end.c.park_id, end.c.ride_id, *columns).where(end.c.stat_date == _day(last))
+        if rides_of is None:
+            part = part.where(end.c.park_id.in_(park_ids))
+        else:
+            # Found through the (ride, day) key: a few rides, not every ride of the parks.
+            part = part.where(end.c.ride_id.in_([r for p in park_ids for r in rides_of[p]]))
         if before is not None:
             part = part.select_from(joined)
-        if ride_ids is not None:
-            part = part.where(end.c.ride_id.in_(ride_ids))
         parts.append(part)
     if not parts:
         return None
@@ -360,8 +383,11 @@ def ride_rankings(
     rows = list(conn.execute(ranked))
     ride_ids = [row.ride_id for row in rows]
     park_of = {row.ride_id: row.park_id for row in rows}
+    rides_of: dict[int, list[int]] = {}
+    for ride_id, pid in park_of.items():
+        rides_of.setdefault(pid, []).append(ride_id)
     previous_sums = _period(
-        conn, {pid: previous_period(*ranges[pid]) for pid in set(park_of.values())}, ride_ids
+        conn, {pid: previous_period(*ranges[pid]) for pid in rides_of}, rides_of
     )
     previous = (
         {}
