@@ -14,7 +14,9 @@ from themepark_tracker.storage.db import make_engine
 from themepark_tracker.storage.tables import (
     metadata,
     parks,
+    polls,
     ride_daily_stats,
+    ride_snapshots,
     rides,
     status_changes,
 )
@@ -144,3 +146,54 @@ def test_revision_0005_fills_the_days_rides_missed_and_their_running_totals(
     )
     assert [(c.ride_id, c.changed_at, c.to_state) for c in changes] == [(1, t, "closed")]
     engine.dispose()
+
+
+def test_revision_0006_writes_each_polls_ride_states_from_its_snapshots(
+    empty_db_url: URL,
+) -> None:
+    engine = make_engine(empty_db_url)
+    migrate.upgrade(engine, "0005")
+    t = datetime(2026, 7, 9, 14, tzinfo=UTC)
+    stamp = {"first_seen_at": t, "last_seen_at": t, "updated_at": t}
+    old_polls = Table("polls", MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        conn.execute(insert(parks), [{**_park_row(), **stamp}])
+        conn.execute(
+            insert(rides),
+            [{"id": ride, "park_id": 6, "name": f"Ride {ride}", **stamp} for ride in (1, 2)],
+        )
+        poll = {"park_id": 6, "cycle_id": "c", "source": "collect"}
+        conn.execute(
+            insert(old_polls),
+            [
+                {**poll, "id": 1, "polled_at": t, "outcome": "ok"},
+                {**poll, "id": 2, "polled_at": t.replace(hour=15), "outcome": "timeout"},
+                {**poll, "id": 3, "polled_at": t.replace(hour=16), "outcome": "ok"},
+            ],
+        )
+        conn.execute(
+            insert(ride_snapshots),
+            [
+                {"poll_id": 1, "ride_id": 1, "polled_at": t, "state": "open", "wait_time": 5},
+                {"poll_id": 1, "ride_id": 2, "polled_at": t, "state": "closed", "wait_time": None},
+            ],
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        got = dict(conn.execute(select(polls.c.id, polls.c.ride_states)).all())
+    assert got == {1: "1o5,2c", 2: None, 3: ""}
+    engine.dispose()
+
+
+def _park_row() -> dict[str, object]:
+    return {
+        "id": 6,
+        "name": "Magic Kingdom",
+        "operator": "Walt Disney Attractions",
+        "operator_id": 2,
+        "country": "United States",
+        "continent": "North America",
+        "latitude": 0.0,
+        "longitude": 0.0,
+        "timezone": "America/New_York",
+    }

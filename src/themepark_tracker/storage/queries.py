@@ -14,12 +14,12 @@ from themepark_tracker.engine.sessions import Poll
 from themepark_tracker.engine.states import StateRules, is_counted
 from themepark_tracker.ingest import StoredRide
 from themepark_tracker.sources.queue_times import CataloguePark
+from themepark_tracker.storage import ride_states
 from themepark_tracker.storage.tables import (
     aggregation_log,
     park_daily_stats,
     parks,
     polls,
-    ride_snapshots,
     rides,
 )
 
@@ -124,40 +124,22 @@ def park_timezones(conn: Connection) -> dict[int, str]:
 
 
 def polls_between(conn: Connection, park_id: int, start: datetime, end: datetime) -> list[Poll]:
-    """The park's successful polls in [start, end) with every ride's state and wait.
-
-    Two narrow queries rather than one join: the snapshots then carry only integers and
-    short strings, which is what makes recomputing a day after every poll cheap.
-    """
-    in_range = (
-        polls.c.park_id == park_id,
-        polls.c.polled_at >= start,
-        polls.c.polled_at < end,
-        polls.c.outcome == "ok",
-    )
-    by_id: dict[int, Poll] = {}
-    result: list[Poll] = []
-    for poll_id, polled_at, is_active in conn.execute(
-        select(polls.c.id, polls.c.polled_at, polls.c.is_active)
-        .where(*in_range)
+    """The park's successful polls in [start, end) with every ride's state and wait,
+    one row each (`ride_states`)."""
+    query = (
+        select(polls.c.polled_at, polls.c.is_active, polls.c.ride_states)
+        .where(
+            polls.c.park_id == park_id,
+            polls.c.polled_at >= start,
+            polls.c.polled_at < end,
+            polls.c.outcome == "ok",
+        )
         .order_by(polls.c.polled_at)
-    ):
-        poll = Poll(polled_at, bool(is_active), {}, {})
-        by_id[poll_id] = poll
-        result.append(poll)
-    if not result:
-        return result
-    snapshots = select(
-        ride_snapshots.c.poll_id,
-        ride_snapshots.c.ride_id,
-        ride_snapshots.c.state,
-        ride_snapshots.c.wait_time,
-    ).where(ride_snapshots.c.poll_id.in_(select(polls.c.id).where(*in_range)))
-    for poll_id, ride_id, state, wait in conn.execute(snapshots):
-        poll = by_id[poll_id]
-        poll.states[ride_id] = state
-        poll.waits[ride_id] = wait
-    return result
+    )
+    return [
+        Poll(polled_at, bool(is_active), *ride_states.decode(states))
+        for polled_at, is_active, states in conn.execute(query)
+    ]
 
 
 def first_poll_at_or_after(conn: Connection, park_id: int, at: datetime) -> datetime | None:

@@ -116,6 +116,7 @@ polls = Table(
     Column("rides_closed", Integer, nullable=False, server_default="0"),
     Column("rides_unknown", Integer, nullable=False, server_default="0"),
     Column("is_active", Boolean, nullable=False, server_default=false()),
+    Column("ride_states", Text, nullable=True, comment="every ride's state and wait, compact"),
     CheckConstraint(
         "outcome IN ('ok', 'http_error', 'timeout', 'connection_error', 'invalid_payload')",
         name="outcome_values",

@@ -14,6 +14,7 @@ from themepark_tracker.classify import Decision
 from themepark_tracker.engine.live import Live
 from themepark_tracker.ingest import PollPlan
 from themepark_tracker.sources.queue_times import CataloguePark
+from themepark_tracker.storage import ride_states
 from themepark_tracker.storage.tables import (
     aggregation_log,
     data_quality_issues,
@@ -147,7 +148,18 @@ def save_polls(conn: Connection, plans: Sequence[PollPlan]) -> None:
     snapshots: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     issues: list[dict[str, Any]] = []
-    ids = _insert_polls(conn, [plan.poll for plan in plans])
+    ids = _insert_polls(
+        conn,
+        [
+            {
+                **plan.poll,
+                "ride_states": (
+                    ride_states.encode(plan.snapshots) if plan.poll["outcome"] == "ok" else None
+                ),
+            }
+            for plan in plans
+        ],
+    )
     for plan in plans:
         poll_id = ids[(plan.poll["park_id"], plan.poll["polled_at"])]
         snapshots.extend({**row, "poll_id": poll_id} for row in plan.snapshots)

@@ -1,0 +1,40 @@
+"""A poll's ride states as one short text on the poll's row.
+
+Recomputing a park day after every poll reads all of that day's polls; one row per poll
+with this text is what keeps that cheap (a day of a 75-ride park is 144 rows instead of
+10,800 snapshots). The snapshots keep the raw readings; this keeps what METRICS.md
+derives from them. Format: comma-separated `{ride id}{o|c|u}{wait}`, the wait in minutes
+and left out when there is none, e.g. `601o35,602c,603u`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from themepark_tracker.engine.states import State
+
+_LETTERS: dict[str, str] = {"open": "o", "closed": "c", "unknown": "u"}
+_STATES: dict[str, State] = {"o": "open", "c": "closed", "u": "unknown"}
+_TOKEN = re.compile(r"(\d+)([ocu])(\d*)")
+
+
+def encode(snapshots: Iterable[Mapping[str, Any]]) -> str:
+    """From snapshot rows (`ride_id`, `state`, `wait_time`)."""
+    return ",".join(
+        f"{row['ride_id']}{_LETTERS[row['state']]}"
+        f"{'' if row['wait_time'] is None else int(row['wait_time'])}"
+        for row in snapshots
+    )
+
+
+def decode(text: str | None) -> tuple[dict[int, State], dict[int, int | None]]:
+    """States and waits by ride id."""
+    states: dict[int, State] = {}
+    waits: dict[int, int | None] = {}
+    for ride, letter, wait in _TOKEN.findall(text or ""):
+        ride_id = int(ride)
+        states[ride_id] = _STATES[letter]
+        waits[ride_id] = int(wait) if wait else None
+    return states, waits
