@@ -138,3 +138,43 @@ def test_a_period_without_statistics_ranks_nothing(stats: Engine) -> None:
         ranking = park_rankings(conn, long_ago)
     assert all(r.totals.shame_score is None and r.rides_tracked == 0 for r in ranking)
     assert len(ranking) == 3 and ranking[0].first == date(2020, 1, 1)
+
+
+def test_rides_sort_by_any_key_in_either_order_and_stop_at_the_limit(stats: Engine) -> None:
+    with stats.connect() as conn:
+
+        def ids(**options: Any) -> list[int]:
+            return [r.ride_id for r in ride_rankings(conn, dates_of, **options)]
+
+        assert ids(limit=2) == [1601, 601]
+        assert ids(sort="uptime", descending=False) == [1601, 601, 602, 5001]
+        assert ids(sort="events") == [1601, 601, 602, 5001]
+        assert ids(sort="peak_wait", limit=3) == [601, 602, 1601]
+        assert ids(sort="name", descending=False) == [1601, 5001, 601, 602]
+        assert ids(sort="downtime", descending=False, limit=1) == [5001]
+        with pytest.raises(ValueError, match="unknown sort 'fun'"):
+            ids(sort="fun")
+        (peak,) = ride_rankings(conn, dates_of, sort="peak_wait", limit=1)
+    assert (
+        peak.totals.peak_wait,
+        peak.totals.downtime_minutes,
+        peak.previous.downtime_minutes,
+    ) == (
+        45,
+        60,
+        120,
+    )
+
+
+def test_parks_sort_by_any_key_and_parks_without_the_figure_come_last(stats: Engine) -> None:
+    with stats.connect() as conn:
+
+        def ids(**options: Any) -> list[int]:
+            return [r.park_id for r in park_rankings(conn, dates_of, **options)]
+
+        assert ids(sort="name", descending=False) == [50, 16, 6]
+        assert ids(sort="trend") == [6, 50, 16]
+        assert ids(sort="uptime", descending=False) == [16, 6, 50]
+        assert ids(sort="rides_with_downtime") == [6, 16, 50]
+        with pytest.raises(ValueError, match="unknown sort 'fun'"):
+            ids(sort="fun")

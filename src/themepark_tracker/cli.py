@@ -405,7 +405,7 @@ def rankings_command(
     with runtime.engine.connect() as conn:
         if by_ride:
             for rank, ride in enumerate(
-                ride_rankings(conn, dates_of, disney_universal_only=only)[:limit], 1
+                ride_rankings(conn, dates_of, disney_universal_only=only, limit=limit), 1
             ):
                 uptime = _pct(ride.totals.uptime_pct)
                 click.echo(

@@ -250,11 +250,16 @@ def park_rankings(
     *,
     disney_universal_only: bool = False,
     park_id: int | None = None,
+    sort: str = "shame",
+    descending: bool = True,
 ) -> list[ParkRanking]:
     """Every active park with its figures for the period `dates_of(timezone)` gives it.
 
-    Sorted by shame score, worst first; parks with no statistics come last.
+    Sorted by `sort` (`PARK_SORTS`), worst first by default; parks without the figure
+    (no statistics, no trend) come last either way, then parks sort by name.
     """
+    if sort not in PARK_SORTS:
+        raise ValueError(f"unknown sort {sort!r}; known: {', '.join(PARK_SORTS)}")
     query = select(parks.c.id, parks.c.name, parks.c.operator, parks.c.country, parks.c.timezone)
     query = query.where(parks.c.is_active)
     if park_id is not None:
@@ -283,13 +288,45 @@ def park_rankings(
         )
         for row in catalogue
     ]
-    return sorted(result, key=lambda r: (-(r.totals.shame_score or -1), r.name))
+    return _sorted(result, PARK_SORTS[sort], descending)
+
+
+def _sorted(
+    ranked: list[ParkRanking], figure: Callable[[ParkRanking], Any], descending: bool
+) -> list[ParkRanking]:
+    known = sorted((r for r in ranked if figure(r) is not None), key=lambda r: r.name)
+    known.sort(key=figure, reverse=descending)
+    return known + sorted((r for r in ranked if figure(r) is None), key=lambda r: r.name)
+
+
+#: What parks can be sorted by: the figure of a ranked park each key reads.
+PARK_SORTS: dict[str, Callable[[ParkRanking], Any]] = {
+    "shame": lambda r: r.totals.shame_score,
+    "downtime": lambda r: r.totals.downtime_minutes if r.totals.uptime_pct is not None else None,
+    "weighted_downtime": lambda r: (
+        r.totals.weighted_downtime_minutes if r.totals.uptime_pct is not None else None
+    ),
+    "uptime": lambda r: r.totals.uptime_pct,
+    "rides_with_downtime": lambda r: r.rides_with_downtime if r.rides_tracked else None,
+    "trend": lambda r: r.trend_pct,
+    "avg_wait": lambda r: r.totals.avg_wait,
+    "peak_wait": lambda r: r.totals.peak_wait,
+    "name": lambda r: r.name,
+}
 
 
 #: Below a microsecond of downtime, a difference of running totals is float noise.
 EPSILON = 1e-6
 
-RIDE_SORTS = ("downtime", "weighted_downtime", "uptime", "events", "avg_wait", "name")
+RIDE_SORTS = (
+    "downtime",
+    "weighted_downtime",
+    "uptime",
+    "events",
+    "avg_wait",
+    "peak_wait",
+    "name",
+)
 
 
 def _ride_order(period: Subquery, sort: str) -> ColumnElement[Any]:
@@ -343,6 +380,32 @@ def _ride_maxima(
     }
 
 
+def _by_peak_wait(
+    conn: Connection, ranges: Mapping[int, DateRange], descending: bool, limit: int | None
+) -> list[Any]:
+    """Rides by their highest posted wait in the period. A maximum is no difference of
+    running totals: this reads every ride day of the period, and costs what that costs."""
+    s = ride_daily_stats.c
+    peak = func.max(s.peak_wait)
+    query = (
+        select(s.park_id, s.ride_id)
+        .where(_in_ranges(s.park_id, s.stat_date, ranges), s.tracked)
+        .group_by(s.park_id, s.ride_id)
+        .having(peak.is_not(None))
+        .order_by(peak.desc() if descending else peak.asc(), s.ride_id)
+        .limit(limit)
+    )
+    chosen = [(park_id, ride_id) for park_id, ride_id in conn.execute(query)]
+    rides_of: dict[int, list[int]] = {}
+    for park_id, ride_id in chosen:
+        rides_of.setdefault(park_id, []).append(ride_id)
+    period = _period(conn, {pid: ranges[pid] for pid in rides_of}, rides_of)
+    if period is None:
+        return []
+    found = {row.ride_id: row for row in conn.execute(select(period))}
+    return [found[ride_id] for _, ride_id in chosen if ride_id in found]
+
+
 def ride_rankings(
     conn: Connection,
     dates_of: Callable[[str], DateRange],
@@ -370,17 +433,20 @@ def ride_rankings(
         if not disney_universal_only or is_disney_or_universal(row.operator)
     }
     ranges = {pid: dates_of(row.timezone) for pid, row in catalogue.items()}
-    period = _period(conn, ranges)
-    if period is None:
-        return []
-    order = _ride_order(period, sort)
-    ranked = select(period).where(period.c.tracked_days > 0)
-    if sort == "name":
-        ranked = ranked.join_from(period, rides, rides.c.id == period.c.ride_id)
-    ranked = ranked.order_by(
-        order.is_(None), order.desc() if descending else order.asc(), period.c.ride_id
-    ).limit(limit)
-    rows = list(conn.execute(ranked))
+    if sort == "peak_wait":
+        rows = _by_peak_wait(conn, ranges, descending, limit)
+    else:
+        period = _period(conn, ranges)
+        if period is None:
+            return []
+        order = _ride_order(period, sort)
+        ranked = select(period).where(period.c.tracked_days > 0)
+        if sort == "name":
+            ranked = ranked.join_from(period, rides, rides.c.id == period.c.ride_id)
+        ranked = ranked.order_by(
+            order.is_(None), order.desc() if descending else order.asc(), period.c.ride_id
+        ).limit(limit)
+        rows = list(conn.execute(ranked))
     ride_ids = [row.ride_id for row in rows]
     park_of = {row.ride_id: row.park_id for row in rows}
     rides_of: dict[int, list[int]] = {}
