@@ -156,6 +156,19 @@ def test_a_closure_inside_the_window_is_downtime_but_a_late_opening_is_not() -> 
     assert ride_day.avg_wait == 20 and ride_day.peak_wait == 20
 
 
+def test_a_late_night_past_local_midnight_stays_in_the_day_it_began() -> None:
+    times = every(local(4, 10), local(28))
+    night = {t: True for t in times if local(10) <= t <= local(25, 30)}
+    ride = {t: "open" for t in night}
+    polls = day_polls(times, active=night, rides={1: ride})  # type: ignore[dict-item]
+    assert park_day_of(local(25, 30), NEW_YORK, RULES) == DAY
+    day = compute_park_day(DAY, polls, now=local(30), rules=RULES)
+    assert (day.session_start, day.session_end) == (local(10), local(25, 30))
+    # 94 polls from 10:00 to 01:30, each covering the 10 minutes to the next one.
+    assert day.operating_minutes == 940
+    assert day.rides[1].uptime_minutes == 940 and day.rides[1].downtime_minutes == 0
+
+
 def test_a_ride_closed_all_day_is_not_eligible() -> None:
     times = every(local(9), local(21))
     polls = day_polls(times, rides={1: {t: "open" for t in times}, 2: {}})
