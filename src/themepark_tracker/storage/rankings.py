@@ -11,19 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    Integer,
+    Select,
     Subquery,
     and_,
+    bindparam,
     case,
+    column,
     func,
     literal,
     or_,
     select,
+    table,
     union_all,
 )
 
@@ -176,72 +182,113 @@ def _bounds(
     }
 
 
-def _day(value: date | None) -> ColumnElement[date]:
-    """A date written into the statement: with a placeholder, SQLite cannot tell that the
-    (park, day, ride) key finds the row and seeks through the (ride, day) one instead,
-    reading each row twice."""
-    return literal(value, Date, literal_execute=True)
+#: The columns of `ride_daily_stats` a period reads, as a light construct: aliasing the
+#: full table twice per query costs more Python time than SQLite spends on the rows.
+_RUNNING = table(
+    ride_daily_stats.name,
+    column("park_id"),
+    column("stat_date", Date),
+    column("ride_id"),
+    *(column(f"cum_{name}") for name in SUMS),
+)
 
 
-def _period(
-    conn: Connection,
-    ranges: Mapping[int, DateRange],
-    rides_of: Mapping[int, Sequence[int]] | None = None,
-) -> Subquery | None:
-    """Per ride of the parks in `ranges` (only `rides_of` each park when given): its sums
-    over its park's range, as the running totals on the last day minus those on the day
-    before the range (METRICS.md sums)."""
-    groups: dict[tuple[date, date | None], list[int]] = {}
+#: A period's groups of parks: each park's last day with statistics in its range, and its
+#: last day before the range (None when it has none).
+Groups = dict[tuple[date, date | None], list[int]]
+
+
+def _groups(conn: Connection, ranges: Mapping[int, DateRange]) -> Groups:
+    groups: Groups = {}
     for park_id, bounds in _bounds(conn, ranges).items():
         groups.setdefault(bounds, []).append(park_id)
+    return groups
+
+
+@lru_cache(maxsize=256)
+def _period_statement(shape: tuple[bool, ...], by_ride: bool) -> Subquery:
+    """The period's sums for `shape` (per group: has it a day before the range?), built
+    once: SQLAlchemy then reuses its compiled form, and a ranking costs what the database
+    does rather than what building the statement does.
+
+    Per ride tracked in the period (eligible on at least one day): the running totals on
+    the group's last day minus those on its day before. The tracked test sits inside the
+    join: filtered outside it, SQLite looks the day before up through the (ride, day)
+    index and reads every row twice. Dates are written into the statement for the same
+    reason (`literal_execute`).
+    """
     parts = []
-    for (last, before), park_ids in groups.items():
-        end, start = ride_daily_stats.alias("e"), ride_daily_stats.alias("s")
-        joined = end.outerjoin(
-            start,
-            and_(
-                start.c.park_id == end.c.park_id,
-                start.c.ride_id == end.c.ride_id,
-                start.c.stat_date == _day(before),
-            ),
-        )
+    for index, has_before in enumerate(shape):
+        end, start = _RUNNING.alias("e"), _RUNNING.alias("s")
+        last = bindparam(f"last_{index}", type_=Date, literal_execute=True)
+        before = bindparam(f"before_{index}", type_=Date, literal_execute=True)
         columns = [
             (
-                end.c[f"cum_{name}"]
-                if before is None
-                else end.c[f"cum_{name}"] - func.coalesce(start.c[f"cum_{name}"], 0)
+                end.c[f"cum_{name}"] - func.coalesce(start.c[f"cum_{name}"], 0)
+                if has_before
+                else end.c[f"cum_{name}"]
             ).label(name)
             for name in SUMS
         ]
-        part = select(end.c.park_id, end.c.ride_id, *columns).where(end.c.stat_date == _day(last))
-        if rides_of is None:
-            part = part.where(end.c.park_id.in_(park_ids))
-        else:
-            # Found through the (ride, day) key: a few rides, not every ride of the parks.
-            part = part.where(end.c.ride_id.in_([r for p in park_ids for r in rides_of[p]]))
-        if before is not None:
-            part = part.select_from(joined)
+        part = select(
+            end.c.park_id,
+            end.c.ride_id,
+            *columns,
+            last.label("last_day"),
+            (before if has_before else literal(date.min, Date)).label("day_before"),
+        ).where(
+            end.c.stat_date == last,
+            end.c.park_id.in_(bindparam(f"parks_{index}", expanding=True)),
+            end.c.cum_tracked_days
+            > (func.coalesce(start.c.cum_tracked_days, 0) if has_before else 0),
+        )
+        if by_ride:
+            part = part.where(end.c.ride_id.in_(bindparam(f"rides_{index}", expanding=True)))
+        if has_before:
+            part = part.select_from(
+                end.outerjoin(
+                    start,
+                    and_(
+                        start.c.park_id == end.c.park_id,
+                        start.c.ride_id == end.c.ride_id,
+                        start.c.stat_date == before,
+                    ),
+                )
+            )
         parts.append(part)
-    if not parts:
-        return None
     return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("period")
+
+
+def _period(
+    groups: Groups, rides_of: Mapping[int, Sequence[int]] | None = None
+) -> tuple[Subquery, dict[str, Any]] | None:
+    """The period's statement for `groups` (only `rides_of` each park when given), and
+    the values of its parameters."""
+    if not groups:
+        return None
+    params: dict[str, Any] = {}
+    for index, ((last, before), park_ids) in enumerate(groups.items()):
+        params[f"last_{index}"] = last
+        params[f"before_{index}"] = before
+        params[f"parks_{index}"] = park_ids
+        if rides_of is not None:
+            params[f"rides_{index}"] = [r for p in park_ids for r in rides_of.get(p, ())]
+    shape = tuple(before is not None for _, before in groups)
+    return _period_statement(shape, rides_of is not None), params
 
 
 def _ride_counts(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, tuple[int, int]]:
     """Per park: rides tracked on at least one day of the range, and those with downtime."""
-    period = _period(conn, ranges)
-    if period is None:
+    found = _period(_groups(conn, ranges))
+    if found is None:
         return {}
-    query = (
-        select(
-            period.c.park_id,
-            func.sum(case((period.c.tracked_days > 0, 1), else_=0)),
-            func.sum(case((period.c.downtime_minutes > EPSILON, 1), else_=0)),
-        )
-        .where(period.c.tracked_days > 0)
-        .group_by(period.c.park_id)
-    )
-    return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query)}
+    period, params = found
+    query = select(
+        period.c.park_id,
+        func.count(),
+        func.sum(case((period.c.downtime_minutes > EPSILON, 1), else_=0)),
+    ).group_by(period.c.park_id)
+    return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query, params)}
 
 
 def park_rankings(
@@ -361,30 +408,60 @@ def _ride_totals(row: Any, peak: int | None) -> Totals:
     )
 
 
-def _ride_maxima(
-    conn: Connection, ranges: Mapping[int, DateRange]
-) -> dict[int, tuple[int | None, float]]:
-    """Peak wait and longest closure per ride (`ranges` by ride): maxima, which running
-    totals cannot give, read through the (ride, day) key for the few rides asked."""
-    if not ranges:
-        return {}
-    s = ride_daily_stats.c
+@lru_cache(maxsize=256)
+def _ranked_statement(
+    shape: tuple[bool, ...], by_ride: bool, sort: str | None, descending: bool, limited: bool
+) -> Select[Any]:
+    """Rides of the period sorted by `sort` (as chosen when `sort` is None) with their
+    names and the maxima running totals cannot give, read through the (ride, day) index
+    for the rides returned only."""
+    period = _period_statement(shape, by_ride)
+    chosen: Any = period
+    if sort is not None:
+        inner = _ride_order(period, sort)
+        top = select(period)
+        if sort == "name":
+            top = top.join_from(period, rides, rides.c.id == period.c.ride_id)
+        top = top.order_by(
+            inner.is_(None), inner.desc() if descending else inner.asc(), period.c.ride_id
+        )
+        if limited:
+            top = top.limit(bindparam("limit", type_=Integer))
+        chosen = top.subquery("top")
+    m = ride_daily_stats.alias("m")
+    plain = [*chosen.c, rides.c.name, rides.c.tier]
     query = (
-        select(s.ride_id, func.max(s.peak_wait), func.max(s.longest_downtime_minutes))
-        .where(_in_ranges(s.ride_id, s.stat_date, ranges))
-        .group_by(s.ride_id)
+        select(
+            *plain,
+            func.max(m.c.peak_wait).label("peak_wait"),
+            func.max(m.c.longest_downtime_minutes).label("longest"),
+        )
+        .select_from(
+            chosen.join(rides, rides.c.id == chosen.c.ride_id).outerjoin(
+                m,
+                and_(
+                    m.c.ride_id == chosen.c.ride_id,
+                    m.c.stat_date <= chosen.c.last_day,
+                    m.c.stat_date > chosen.c.day_before,
+                    m.c.tracked,
+                ),
+            )
+        )
+        .group_by(*plain)
     )
-    return {
-        ride_id: (None if peak is None else int(peak), float(longest or 0))
-        for ride_id, peak, longest in conn.execute(query)
-    }
+    if sort is None:
+        return query
+    order = _ride_order(chosen, sort)
+    return query.order_by(
+        order.is_(None), order.desc() if descending else order.asc(), chosen.c.ride_id
+    )
 
 
 def _by_peak_wait(
     conn: Connection, ranges: Mapping[int, DateRange], descending: bool, limit: int | None
-) -> list[Any]:
-    """Rides by their highest posted wait in the period. A maximum is no difference of
-    running totals: this reads every ride day of the period, and costs what that costs."""
+) -> dict[int, list[int]]:
+    """Rides by their highest posted wait in the period, per park in that order. A maximum
+    is no difference of running totals: this reads every ride day of the period."""
     s = ride_daily_stats.c
     peak = func.max(s.peak_wait)
     query = (
@@ -395,15 +472,28 @@ def _by_peak_wait(
         .order_by(peak.desc() if descending else peak.asc(), s.ride_id)
         .limit(limit)
     )
-    chosen = [(park_id, ride_id) for park_id, ride_id in conn.execute(query)]
     rides_of: dict[int, list[int]] = {}
-    for park_id, ride_id in chosen:
+    for park_id, ride_id in conn.execute(query):
         rides_of.setdefault(park_id, []).append(ride_id)
-    period = _period(conn, {pid: ranges[pid] for pid in rides_of}, rides_of)
-    if period is None:
+    return rides_of
+
+
+def _ranked_rows(
+    conn: Connection,
+    ranges: Mapping[int, DateRange],
+    rides_of: Mapping[int, Sequence[int]] | None,
+    sort: str | None,
+    descending: bool,
+    limit: int | None,
+) -> list[Any]:
+    groups = _groups(conn, ranges)
+    found = _period(groups, rides_of)
+    if found is None:
         return []
-    found = {row.ride_id: row for row in conn.execute(select(period))}
-    return [found[ride_id] for _, ride_id in chosen if ride_id in found]
+    _, params = found
+    shape = tuple(before is not None for _, before in groups)
+    statement = _ranked_statement(shape, rides_of is not None, sort, descending, limit is not None)
+    return list(conn.execute(statement, {**params, "limit": limit}))
 
 
 def ride_rankings(
@@ -422,6 +512,8 @@ def ride_rankings(
     the number of rides, not on the length of the period; the period before and the
     maxima are then read for the rides returned only.
     """
+    if sort not in RIDE_SORTS:
+        raise ValueError(f"unknown sort {sort!r}; known: {', '.join(RIDE_SORTS)}")
     query = select(parks.c.id, parks.c.name, parks.c.operator, parks.c.timezone).where(
         parks.c.is_active
     )
@@ -434,51 +526,37 @@ def ride_rankings(
     }
     ranges = {pid: dates_of(row.timezone) for pid, row in catalogue.items()}
     if sort == "peak_wait":
-        rows = _by_peak_wait(conn, ranges, descending, limit)
+        chosen = _by_peak_wait(conn, ranges, descending, limit)
+        found = _ranked_rows(conn, ranges, chosen, None, descending, None)
+        position = {
+            ride: i for i, ride in enumerate(r for rides_ in chosen.values() for r in rides_)
+        }
+        rows = sorted(found, key=lambda row: position[row.ride_id])
     else:
-        period = _period(conn, ranges)
-        if period is None:
-            return []
-        order = _ride_order(period, sort)
-        ranked = select(period).where(period.c.tracked_days > 0)
-        if sort == "name":
-            ranked = ranked.join_from(period, rides, rides.c.id == period.c.ride_id)
-        ranked = ranked.order_by(
-            order.is_(None), order.desc() if descending else order.asc(), period.c.ride_id
-        ).limit(limit)
-        rows = list(conn.execute(ranked))
-    ride_ids = [row.ride_id for row in rows]
-    park_of = {row.ride_id: row.park_id for row in rows}
+        rows = _ranked_rows(conn, ranges, None, sort, descending, limit)
     rides_of: dict[int, list[int]] = {}
-    for ride_id, pid in park_of.items():
-        rides_of.setdefault(pid, []).append(ride_id)
-    previous_sums = _period(
-        conn, {pid: previous_period(*ranges[pid]) for pid in rides_of}, rides_of
-    )
-    previous = (
-        {}
-        if previous_sums is None
-        else {row.ride_id: _ride_totals(row, None) for row in conn.execute(select(previous_sums))}
-    )
-    maxima = _ride_maxima(conn, {ride: ranges[park] for ride, park in park_of.items()})
-    names = {
-        ride.id: ride
-        for ride in conn.execute(
-            select(rides.c.id, rides.c.name, rides.c.tier).where(rides.c.id.in_(ride_ids))
-        )
-    }
+    for row in rows:
+        rides_of.setdefault(row.park_id, []).append(row.ride_id)
+    previous_ranges = {pid: previous_period(*ranges[pid]) for pid in rides_of}
+    found_before = _period(_groups(conn, previous_ranges), rides_of)
+    previous = {}
+    if found_before is not None:
+        period, params = found_before
+        previous = {
+            row.ride_id: _ride_totals(row, None) for row in conn.execute(select(period), params)
+        }
     return [
         RideRanking(
             row.ride_id,
-            names[row.ride_id].name,
+            row.name,
             row.park_id,
             catalogue[row.park_id].name,
-            names[row.ride_id].tier,
+            row.tier,
             *ranges[row.park_id],
-            _ride_totals(row, maxima.get(row.ride_id, (None, 0.0))[0]),
+            _ride_totals(row, None if row.peak_wait is None else int(row.peak_wait)),
             previous.get(row.ride_id, Totals()),
             int(row.downtime_events),
-            maxima.get(row.ride_id, (None, 0.0))[1],
+            float(row.longest or 0),
         )
         for row in rows
     ]
@@ -587,6 +665,7 @@ class RideDayRow:
 
 
 def ride_history(conn: Connection, ride_id: int, first: date, last: date) -> list[RideDayRow]:
+    """The ride's tracked days: a day it never opened has no figures to show."""
     s = ride_daily_stats.c
     query = (
         select(
@@ -600,7 +679,7 @@ def ride_history(conn: Connection, ride_id: int, first: date, last: date) -> lis
             s.peak_wait,
             s.is_final,
         )
-        .where(s.ride_id == ride_id, s.stat_date.between(first, last))
+        .where(s.ride_id == ride_id, s.stat_date.between(first, last), s.tracked)
         .order_by(s.stat_date)
     )
     return [RideDayRow(*row) for row in conn.execute(query)]

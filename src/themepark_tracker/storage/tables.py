@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 
@@ -214,7 +215,14 @@ ride_daily_stats = Table(
     Column("window_end", UTCSeconds, nullable=True, comment="last open poll in session"),
     Column("is_final", Boolean, nullable=False),
     *(Column(f"cum_{name}", kind, nullable=False) for name, kind in RUNNING_TOTALS),
-    UniqueConstraint("ride_id", "stat_date", name="uq_ride_daily_stats_ride_id_stat_date"),
+    # A ride's days, for its history and maxima. On SQLite only the tracked days: a query
+    # that does not say `tracked` then cannot take this index where the key is better.
+    Index(
+        "ix_ride_daily_stats_ride_id_stat_date",
+        "ride_id",
+        "stat_date",
+        sqlite_where=text("tracked = 1"),
+    ),
     sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
 )

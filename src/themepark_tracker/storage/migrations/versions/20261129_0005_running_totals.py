@@ -224,9 +224,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "park_id", "stat_date", "ride_id", name=op.f("pk_ride_daily_stats")
         ),
-        sa.UniqueConstraint("ride_id", "stat_date", name="uq_ride_daily_stats_ride_id_stat_date"),
         sqlite_with_rowid=False,
         **TABLE_OPTIONS,
+    )
+    op.create_index(
+        "ix_ride_daily_stats_ride_id_stat_date",
+        "ride_daily_stats",
+        ["ride_id", "stat_date"],
+        sqlite_where=sa.text("tracked = 1"),
     )
     new_parks = op.create_table(
         "park_daily_stats",
