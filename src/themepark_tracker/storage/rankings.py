@@ -158,14 +158,26 @@ def _minutes(value: Any) -> float:
 def _bounds(
     conn: Connection, ranges: Mapping[int, DateRange]
 ) -> dict[int, tuple[date, date | None]]:
-    """Per park: its last day with statistics in its range, and its last day before it."""
+    """Per park: its last day with statistics in its range, and its last day before it.
+
+    Each is one backward step in the (park, day) key: `ORDER BY ... LIMIT 1` is what
+    both SQLite and MariaDB turn into a seek, where MAX() with a range reads the range.
+    """
     s = park_daily_stats.c
     parts = []
     for (first, last), ids in _by_range(ranges).items():
-        inside = select(func.max(s.stat_date)).where(
-            s.park_id == parks.c.id, s.stat_date.between(first, last)
+        inside = (
+            select(s.stat_date)
+            .where(s.park_id == parks.c.id, s.stat_date <= last)
+            .order_by(s.stat_date.desc())
+            .limit(1)
         )
-        before = select(func.max(s.stat_date)).where(s.park_id == parks.c.id, s.stat_date < first)
+        before = (
+            select(s.stat_date)
+            .where(s.park_id == parks.c.id, s.stat_date < first)
+            .order_by(s.stat_date.desc())
+            .limit(1)
+        )
         parts.append(
             select(
                 parks.c.id,
@@ -178,7 +190,7 @@ def _bounds(
     return {
         park_id: (last, before)
         for park_id, last, before in conn.execute(union_all(*parts))
-        if last is not None
+        if last is not None and last >= ranges[park_id][0]
     }
 
 
@@ -429,26 +441,24 @@ def _ranked_statement(
             top = top.limit(bindparam("limit", type_=Integer))
         chosen = top.subquery("top")
     m = ride_daily_stats.alias("m")
-    plain = [*chosen.c, rides.c.name, rides.c.tier]
-    query = (
-        select(
-            *plain,
-            func.max(m.c.peak_wait).label("peak_wait"),
-            func.max(m.c.longest_downtime_minutes).label("longest"),
-        )
-        .select_from(
-            chosen.join(rides, rides.c.id == chosen.c.ride_id).outerjoin(
-                m,
-                and_(
-                    m.c.ride_id == chosen.c.ride_id,
-                    m.c.stat_date <= chosen.c.last_day,
-                    m.c.stat_date > chosen.c.day_before,
-                    m.c.tracked,
-                ),
-            )
-        )
-        .group_by(*plain)
+    # Correlated: inside a subquery the ride's dates are constants, so MariaDB reads a
+    # range of the (ride, day) index rather than every day of the ride.
+    in_period = (
+        m.c.ride_id == chosen.c.ride_id,
+        m.c.stat_date <= chosen.c.last_day,
+        m.c.stat_date > chosen.c.day_before,
+        m.c.tracked,
     )
+    query = select(
+        chosen,
+        rides.c.name,
+        rides.c.tier,
+        select(func.max(m.c.peak_wait)).where(*in_period).scalar_subquery().label("peak_wait"),
+        select(func.max(m.c.longest_downtime_minutes))
+        .where(*in_period)
+        .scalar_subquery()
+        .label("longest"),
+    ).join_from(chosen, rides, rides.c.id == chosen.c.ride_id)
     if sort is None:
         return query
     order = _ride_order(chosen, sort)
