@@ -182,9 +182,8 @@ def a_year(engine: Engine, parks: int, rides: int, changes_per_ride_day: float) 
                             "ride_id": ride_id,
                             "park_id": pid,
                             "changed_at": opened + timedelta(minutes=7 * k + ride_id % 7),
-                            "from_state": "closed" if k % 2 == 0 else "open",
                             "to_state": "open" if k % 2 == 0 else "closed",
-                            "previous_duration_minutes": 30.0,
+                            "previous_duration_seconds": 1800,
                         }
                         for k in range(round(changes_per_ride_day + rng.random() - 0.5))
                     )

@@ -161,7 +161,6 @@ def test_whole_second_times_come_back_aware_and_a_fraction_is_refused(engine: En
     change = {
         "ride_id": 1,
         "park_id": 6,
-        "from_state": "open",
         "to_state": "closed",
         "changed_at": NOW.replace(microsecond=0).astimezone(timezone(timedelta(hours=-4))),
     }

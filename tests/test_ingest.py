@@ -81,9 +81,8 @@ def test_a_flip_records_how_long_the_previous_state_lasted() -> None:
             "ride_id": 1,
             "park_id": 6,
             "changed_at": T,
-            "from_state": "open",
             "to_state": "closed",
-            "previous_duration_minutes": 95.0,
+            "previous_duration_seconds": 95 * 60,
         }
     ]
     assert result.state_updates == [{"ride_id": 1, "current_state": "closed", "state_since": T}]

@@ -208,9 +208,8 @@ def _plan_state_change(plan: PollPlan, poll: PollInput, before: StoredRide, stat
             "ride_id": before.id,
             "park_id": poll.park_id,
             "changed_at": t,
-            "from_state": before.current_state,
             "to_state": state,
-            "previous_duration_minutes": (t - before.state_since).total_seconds() / 60,
+            "previous_duration_seconds": int((t - before.state_since).total_seconds()),
         }
     )
 

@@ -698,16 +698,25 @@ def ride_history(conn: Connection, ride_id: int, first: date, last: date) -> lis
 @dataclass(frozen=True)
 class Change:
     changed_at: datetime
-    from_state: str
     to_state: str
-    previous_duration_minutes: float | None
+    previous_duration_seconds: int | None
+
+    @property
+    def from_state(self) -> str:
+        """Only open/closed flips are recorded, so a change came from the other state."""
+        return "open" if self.to_state == "closed" else "closed"
+
+    @property
+    def previous_duration_minutes(self) -> float | None:
+        seconds = self.previous_duration_seconds
+        return None if seconds is None else seconds / 60
 
 
 def status_timeline(conn: Connection, ride_id: int, start: datetime, end: datetime) -> list[Change]:
     """A ride's open/closed flips in [start, end), e.g. one park day's bounds."""
     s = status_changes.c
     query = (
-        select(s.changed_at, s.from_state, s.to_state, s.previous_duration_minutes)
+        select(s.changed_at, s.to_state, s.previous_duration_seconds)
         .where(s.ride_id == ride_id, s.changed_at >= start, s.changed_at < end)
         .order_by(s.changed_at)
     )

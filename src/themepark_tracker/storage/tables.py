@@ -152,13 +152,9 @@ status_changes = Table(
     Column("ride_id", Integer, ForeignKey("rides.id"), primary_key=True),
     Column("changed_at", UTCSeconds, primary_key=True),
     Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
-    Column("from_state", String(8), nullable=False),
-    Column("to_state", String(8), nullable=False),
-    Column("previous_duration_minutes", Double, nullable=True, comment="null when unknown"),
-    CheckConstraint(
-        "from_state IN ('open', 'closed', 'unknown') AND to_state IN ('open', 'closed', 'unknown')",
-        name="state_values",
-    ),
+    Column("to_state", String(8), nullable=False, comment="open or closed; it was the other"),
+    Column("previous_duration_seconds", Integer, nullable=True, comment="null when unknown"),
+    CheckConstraint("to_state IN ('open', 'closed')", name="state_values"),
     sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
 )

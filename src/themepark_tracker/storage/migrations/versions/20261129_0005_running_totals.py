@@ -46,14 +46,6 @@ SUMS: tuple[tuple[str, type[sa.Double[float]] | type[sa.Integer]], ...] = (
     ("downtime_events", sa.Integer),
     ("tracked_days", sa.Integer),
 )
-CHANGE_COLUMNS = (
-    "ride_id",
-    "changed_at",
-    "park_id",
-    "from_state",
-    "to_state",
-    "previous_duration_minutes",
-)
 PARK_DAY_COLUMNS = (
     "park_id",
     "stat_date",
@@ -140,25 +132,78 @@ def _park_day_columns() -> list[sa.Column[Any]]:
     ]
 
 
-def _change_columns(*, seconds: bool) -> list[sa.schema.SchemaItem]:
-    time = themepark_tracker.storage.types.UTCSeconds if seconds else UTCDateTime
+def _change_columns(*, compact: bool) -> list[sa.schema.SchemaItem]:
+    """A status change as revision 0005 (`compact`) or 0004 has it. 0005 keeps the state
+    it went to (only open/closed flips are recorded, so it came from the other) and the
+    previous state's duration in whole seconds."""
+    if compact:
+        change: list[sa.schema.SchemaItem] = [
+            sa.Column("ride_id", sa.Integer(), nullable=False),
+            sa.Column("changed_at", themepark_tracker.storage.types.UTCSeconds(), nullable=False),
+            sa.Column("park_id", sa.Integer(), nullable=False),
+            sa.Column(
+                "to_state",
+                sa.String(length=8),
+                nullable=False,
+                comment="open or closed; it was the other",
+            ),
+            sa.Column(
+                "previous_duration_seconds",
+                sa.Integer(),
+                nullable=True,
+                comment="null when unknown",
+            ),
+            sa.CheckConstraint(
+                "to_state IN ('open', 'closed')", name=op.f("ck_status_changes_state_values")
+            ),
+        ]
+    else:
+        change = [
+            sa.Column("ride_id", sa.Integer(), nullable=False),
+            sa.Column("park_id", sa.Integer(), nullable=False),
+            sa.Column("changed_at", UTCDateTime(), nullable=False),
+            sa.Column("from_state", sa.String(length=8), nullable=False),
+            sa.Column("to_state", sa.String(length=8), nullable=False),
+            sa.Column(
+                "previous_duration_minutes",
+                sa.Double(),
+                nullable=True,
+                comment="null when unknown",
+            ),
+            sa.CheckConstraint(
+                "from_state IN ('open', 'closed', 'unknown') "
+                "AND to_state IN ('open', 'closed', 'unknown')",
+                name=op.f("ck_status_changes_state_values"),
+            ),
+        ]
     return [
-        sa.Column("ride_id", sa.Integer(), nullable=False),
-        sa.Column("changed_at", time(), nullable=False),
-        sa.Column("park_id", sa.Integer(), nullable=False),
-        sa.Column("from_state", sa.String(length=8), nullable=False),
-        sa.Column("to_state", sa.String(length=8), nullable=False),
-        sa.Column(
-            "previous_duration_minutes", sa.Double(), nullable=True, comment="null when unknown"
-        ),
-        sa.CheckConstraint(
-            "from_state IN ('open', 'closed', 'unknown') "
-            "AND to_state IN ('open', 'closed', 'unknown')",
-            name=op.f("ck_status_changes_state_values"),
-        ),
+        *change,
         sa.ForeignKeyConstraint(["park_id"], ["parks.id"], name=op.f("fk_status_changes_park_id")),
         sa.ForeignKeyConstraint(["ride_id"], ["rides.id"], name=op.f("fk_status_changes_ride_id")),
     ]
+
+
+def _compact_change(row: dict[str, Any]) -> dict[str, Any]:
+    minutes = row["previous_duration_minutes"]
+    return {
+        "ride_id": row["ride_id"],
+        "changed_at": row["changed_at"],
+        "park_id": row["park_id"],
+        "to_state": row["to_state"],
+        "previous_duration_seconds": None if minutes is None else round(minutes * 60),
+    }
+
+
+def _full_change(row: dict[str, Any]) -> dict[str, Any]:
+    seconds = row["previous_duration_seconds"]
+    return {
+        "ride_id": row["ride_id"],
+        "changed_at": row["changed_at"],
+        "park_id": row["park_id"],
+        "from_state": "open" if row["to_state"] == "closed" else "closed",
+        "to_state": row["to_state"],
+        "previous_duration_minutes": None if seconds is None else seconds / 60,
+    }
 
 
 def _plain(row: Any) -> dict[str, Any]:
@@ -247,12 +292,19 @@ def upgrade() -> None:
     )
     new_changes = op.create_table(
         "status_changes",
-        *_change_columns(seconds=True),
+        *_change_columns(compact=True),
         sa.PrimaryKeyConstraint("ride_id", "changed_at", name=op.f("pk_status_changes")),
         sqlite_with_rowid=False,
         **TABLE_OPTIONS,
     )
-    _write(new_changes, _rows(old_changes, CHANGE_COLUMNS))
+    _write(
+        new_changes,
+        (
+            _compact_change(row)
+            for row in _rows(old_changes, [c.name for c in old_changes.c if c.name != "id"])
+            if row["to_state"] in ("open", "closed")
+        ),
+    )
     _write(new_parks, _rows(old_parks, PARK_DAY_COLUMNS))
     _write(new_days, _dense_with_running_totals(old_days))
     for old in (old_days, old_parks, old_changes):
@@ -376,7 +428,7 @@ def downgrade() -> None:
     old_changes = op.create_table(
         "status_changes",
         sa.Column("id", bigid, autoincrement=True, nullable=False),
-        *_change_columns(seconds=False),
+        *_change_columns(compact=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_status_changes")),
         sa.UniqueConstraint("ride_id", "changed_at", name="uq_status_changes_ride_id_changed_at"),
         **TABLE_OPTIONS,
@@ -385,7 +437,7 @@ def downgrade() -> None:
         batch_op.create_index(
             "ix_status_changes_park_id_changed_at", ["park_id", "changed_at"], unique=False
         )
-    _write(old_changes, _rows(new_changes, CHANGE_COLUMNS))
+    _write(old_changes, (_full_change(row) for row in _rows(new_changes, new_changes.c.keys())))
     _write(old_parks, _rows(new_parks, PARK_DAY_COLUMNS))
     computed_at = datetime.now(UTC)
     _write(
