@@ -71,6 +71,7 @@ def test_revision_0005_fills_the_days_rides_missed_and_their_running_totals(
     stamp = {"first_seen_at": t, "last_seen_at": t, "updated_at": t}
     old_days = Table("ride_daily_stats", MetaData(), autoload_with=engine)
     old_changes = Table("status_changes", MetaData(), autoload_with=engine)
+    old_parks = Table("park_daily_stats", MetaData(), autoload_with=engine)
     with engine.begin() as conn:
         conn.execute(
             insert(parks),
@@ -113,6 +114,18 @@ def test_revision_0005_fills_the_days_rides_missed_and_their_running_totals(
                 {**day, "ride_id": 1, "stat_date": date(2026, 7, 8), "tier": 1},
             ],
         )
+        zero = {"operating_minutes": 0.0, "rides_tracked": 0, "rides_with_downtime": 0}
+        zero.update(
+            uptime_minutes=0.0,
+            downtime_minutes=0.0,
+            weighted_downtime_minutes=0.0,
+            weighted_total_minutes=0.0,
+            wait_samples=0,
+            is_final=True,
+            computed_at=t.replace(tzinfo=None),
+        )
+        # A closed day: polled, so a park row, but nothing ran, so no ride row.
+        conn.execute(insert(old_parks), [{**zero, "park_id": 6, "stat_date": date(2026, 7, 9)}])
         conn.execute(
             insert(old_changes).values(
                 ride_id=1,
@@ -129,10 +142,9 @@ def test_revision_0005_fills_the_days_rides_missed_and_their_running_totals(
             for row in conn.execute(select(ride_daily_stats).order_by("stat_date", "ride_id"))
         }
         changes = list(conn.execute(select(status_changes)))
-    assert sorted(got) == [(1, date(2026, 7, 7)), (1, date(2026, 7, 8))] + [
-        (2, date(2026, 7, 7)),
-        (2, date(2026, 7, 8)),
-    ]
+    assert sorted(got) == [(ride, date(2026, 7, day)) for ride in (1, 2) for day in (7, 8, 9)]
+    closed = got[(1, date(2026, 7, 9))]
+    assert not closed.tracked and closed.cum_downtime_minutes == 20.0
     missed = got[(2, date(2026, 7, 8))]
     assert not missed.tracked and missed.cum_downtime_minutes == 10.0
     assert missed.cum_tracked_days == 1 and missed.cum_weighted_downtime_minutes == 20.0

@@ -174,3 +174,16 @@ def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_save
     )
     shame = ranked_park.totals.shame_score
     assert shame is None or 0 <= shame <= 10
+
+
+def test_an_older_day_saved_last_fills_a_later_day_that_had_no_ride(engine: Engine) -> None:
+    _reset(engine)
+    down = {1: RideDay(1, T, T, 600.0, 60.0, 1, 60.0, None, None, 0)}
+    day7, day8, day9 = (FIRST + timedelta(days=n) for n in (6, 7, 8))
+    _save(engine, SavedDay(day8, {}, ()))  # polled, nothing known to count yet
+    _save(engine, SavedDay(day9, down, (1,)))
+    _save(engine, SavedDay(day7, down, (1,)))
+    with engine.connect() as conn:
+        (only_9,) = ride_rankings(conn, lambda _zone: (day9, day9))
+        (seven_8,) = ride_rankings(conn, lambda _zone: (day7, day8))
+    assert only_9.totals.downtime_minutes == 60 and seven_8.totals.downtime_minutes == 60

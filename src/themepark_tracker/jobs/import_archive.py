@@ -156,15 +156,16 @@ def _sync_catalogue(
 
 
 def _poll(record: ArchiveRecord | None, report: ImportReport) -> PollInput | None:
+    """A stored poll, keyed like a collected one by its whole second."""
     if isinstance(record, QueueTimesRecord):
-        return PollInput(record.park_id, record.fetched_at, record.payload)
+        return PollInput(record.park_id, record.fetched_at.replace(microsecond=0), record.payload)
     report.failed_fetches += 1
     if isinstance(record, ErrorRecord) and record.park_id is not None:
         outcome = record.error.partition(":")[0]
         status = re.search(r"\bHTTP (\d{3})\b", record.error)
         return PollInput(
             record.park_id,
-            record.fetched_at,
+            record.fetched_at.replace(microsecond=0),
             outcome=outcome if outcome in POLL_OUTCOMES and outcome != "ok" else "http_error",
             error=record.error,
             http_status=int(status.group(1)) if status else None,

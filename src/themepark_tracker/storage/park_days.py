@@ -22,6 +22,7 @@ from themepark_tracker.storage.tables import (
     RUNNING_TOTALS,
     operating_sessions,
     park_daily_stats,
+    parks,
     ride_daily_stats,
 )
 
@@ -101,6 +102,9 @@ def save_park_day(
     Rides get a row when they count (`tiers`) or had one before; the running totals of
     any later days are carried forward so that they stay exact.
     """
+    # One writer per park at a time (the collector's today, `aggregate`'s yesterday), so
+    # that the running totals read below are the latest ones. SQLite locks the database.
+    conn.execute(select(parks.c.id).where(parks.c.id == park_id).with_for_update())
     for table in (ride_daily_stats, park_daily_stats):
         conn.execute(delete(table).where(table.c.park_id == park_id, table.c.stat_date == day.day))
     conn.execute(
@@ -186,9 +190,17 @@ def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int,
     by_day: dict[date, list[dict[str, Any]]] = {}
     for found in later:
         by_day.setdefault(found["stat_date"], []).append(dict(found))
+    p = park_daily_stats.c
+    # Every later day of the park, also one that has no ride row yet (nothing counted).
+    park_days = conn.execute(
+        select(p.stat_date, p.is_final)
+        .where(p.park_id == park_id, p.stat_date > day)
+        .order_by(p.stat_date)
+    ).all()
     changed: list[dict[str, Any]] = []
     missing: list[dict[str, Any]] = []
-    for stat_date, rows in by_day.items():
+    for stat_date, park_final in park_days:
+        rows = by_day.get(stat_date, [])
         present = set()
         for row in rows:
             present.add(row["ride_id"])
@@ -197,9 +209,8 @@ def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int,
             if totals != tuple(row[name] for name in CUMULATIVE):
                 changed.append({"b_ride_id": row["ride_id"], "b_date": stat_date})
                 changed[-1].update(zip(CUMULATIVE, totals, strict=True))
-        final = all(row["is_final"] for row in rows)
         for ride_id in sorted(set(running) - present):
-            zero = _ride_row(park_id, stat_date, ride_id, None, None, final)
+            zero = _ride_row(park_id, stat_date, ride_id, None, None, bool(park_final))
             zero.update(zip(CUMULATIVE, running[ride_id], strict=True))
             missing.append(zero)
     if changed:

@@ -389,6 +389,14 @@ RIDE_SORTS = (
 
 
 def _ride_order(period: Subquery, sort: str) -> ColumnElement[Any]:
+    """The figure to sort by, rounded as `_minutes` rounds what is shown: differences of
+    running totals a few ulps apart are ties, which the ride id then breaks."""
+    if sort in ("downtime", "weighted_downtime"):
+        return func.round(_ride_figure(period, sort), 6)
+    return _ride_figure(period, sort)
+
+
+def _ride_figure(period: Subquery, sort: str) -> ColumnElement[Any]:
     c = period.c
     if sort == "downtime":
         return c.downtime_minutes
@@ -470,8 +478,9 @@ def _ranked_statement(
 def _by_peak_wait(
     conn: Connection, ranges: Mapping[int, DateRange], descending: bool, limit: int | None
 ) -> dict[int, list[int]]:
-    """Rides by their highest posted wait in the period, per park in that order. A maximum
-    is no difference of running totals: this reads every ride day of the period."""
+    """Rides by their highest posted wait in the period, per park in that order; a ride
+    that never posted a wait has no peak and is not listed. A maximum is no difference of
+    running totals: this reads every ride day of the period."""
     s = ride_daily_stats.c
     peak = func.max(s.peak_wait)
     query = (

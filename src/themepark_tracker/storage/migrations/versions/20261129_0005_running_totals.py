@@ -214,7 +214,8 @@ def _plain(row: Any) -> dict[str, Any]:
         if isinstance(value, Decimal):
             values[name] = float(value)
         elif isinstance(value, datetime) and value.tzinfo is None:
-            values[name] = value.replace(tzinfo=UTC)
+            # Times kept to the second from 0005 on; older data may carry a fraction.
+            values[name] = value.replace(tzinfo=UTC, microsecond=0)
         elif name in TIMES and isinstance(value, int):
             values[name] = datetime.fromtimestamp(value, UTC)
     return values
@@ -306,45 +307,50 @@ def upgrade() -> None:
         ),
     )
     _write(new_parks, _rows(old_parks, PARK_DAY_COLUMNS))
-    _write(new_days, _dense_with_running_totals(old_days))
+    _write(new_days, _dense_with_running_totals(old_days, old_parks))
     for old in (old_days, old_parks, old_changes):
         op.drop_table(old.name)
 
 
-def _dense_with_running_totals(old: sa.Table) -> Iterator[dict[str, Any]]:
+def _dense_with_running_totals(old: sa.Table, old_parks: sa.Table) -> Iterator[dict[str, Any]]:
     """The old (eligible-only) rows, with a zero row wherever a ride seen earlier in its
-    park had none, and the running totals of each ride through its park's days."""
-    park_id = None
-    running: dict[int, list[float]] = {}
-    day_rows: list[dict[str, Any]] = []
-    rows = op.get_bind().execute(
+    park had none, on every day the park has statistics (a closed day had a park row and
+    no ride row), and the running totals of each ride through its park's days."""
+    bind = op.get_bind()
+    park_days = bind.execute(
+        sa.select(old_parks.c.park_id, old_parks.c.stat_date, old_parks.c.is_final)
+    ).all()
+    rows = bind.execute(
         sa.select(*(old.c[name] for name in DAY_COLUMNS)).order_by(
             old.c.park_id, old.c.stat_date, old.c.ride_id
         )
     )
+    by_day: dict[tuple[int, Any], list[dict[str, Any]]] = {}
     for row in rows.mappings():
-        if row["park_id"] != park_id:
-            yield from _finish_day(day_rows, running)
-            park_id, running, day_rows = row["park_id"], {}, []
-        elif day_rows and row["stat_date"] != day_rows[0]["stat_date"]:
-            yield from _finish_day(day_rows, running)
-            day_rows = []
-        day_rows.append({**_plain(row), "tracked": True})
-    yield from _finish_day(day_rows, running)
+        by_day.setdefault((row["park_id"], row["stat_date"]), []).append(
+            {**_plain(row), "tracked": True}
+        )
+    final = {(park_id, day): bool(is_final) for park_id, day, is_final in park_days}
+    park_id = None
+    running: dict[int, list[float]] = {}
+    for key in sorted(set(final) | set(by_day)):
+        if key[0] != park_id:
+            park_id, running = key[0], {}
+        yield from _finish_day(key, final.get(key, True), by_day.pop(key, []), running)
 
 
 def _finish_day(
-    rows: list[dict[str, Any]], running: dict[int, list[float]]
+    key: tuple[int, Any],
+    final: bool,
+    rows: list[dict[str, Any]],
+    running: dict[int, list[float]],
 ) -> Iterator[dict[str, Any]]:
-    if not rows:
-        return
-    first = rows[0]
     present = {row["ride_id"] for row in rows}
     for ride_id in sorted(set(running) - present):
         rows.append(
             {
-                "park_id": first["park_id"],
-                "stat_date": first["stat_date"],
+                "park_id": key[0],
+                "stat_date": key[1],
                 "ride_id": ride_id,
                 "tier": None,
                 "tracked": False,
@@ -357,7 +363,7 @@ def _finish_day(
                 "wait_samples": 0,
                 "window_start": None,
                 "window_end": None,
-                "is_final": first["is_final"],
+                "is_final": final,
             }
         )
     for row in rows:
