@@ -222,13 +222,15 @@ def _plain(row: Any) -> dict[str, Any]:
 
 
 def _set_aside(table: str, suffix: str) -> sa.Table:
-    """Rename a table out of the way; MySQL names foreign keys per database, so the old
-    table's must go first. SQLite's names are per table."""
+    """Rename a table out of the way; MySQL names foreign keys (and MySQL 8 checks) per
+    database, so the old table's must go first. SQLite's names are per table."""
     bind = op.get_bind()
     if bind.dialect.name == "mysql":
         old = sa.Table(table, sa.MetaData(), autoload_with=bind)
         for constraint in old.foreign_key_constraints:
             op.drop_constraint(str(constraint.name), table, type_="foreignkey")
+        for check in sa.inspect(bind).get_check_constraints(table):
+            op.drop_constraint(op.f(str(check["name"])), table, type_="check")
     op.rename_table(table, f"{table}_{suffix}")
     return sa.Table(f"{table}_{suffix}", sa.MetaData(), autoload_with=bind)
 

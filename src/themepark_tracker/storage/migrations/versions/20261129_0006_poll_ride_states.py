@@ -19,6 +19,7 @@ depends_on = None
 
 #: The format of `ride_states` when this migration was written (storage/ride_states.py).
 LETTERS = {"open": "o", "closed": "c", "unknown": "u"}
+WINDOW = 1000
 
 
 def upgrade() -> None:
@@ -35,29 +36,31 @@ def upgrade() -> None:
     meta = sa.MetaData()
     polls = sa.Table("polls", meta, autoload_with=bind)
     snapshots = sa.Table("ride_snapshots", meta, autoload_with=bind)
-    rows = bind.execute(
-        sa.select(
-            snapshots.c.poll_id, snapshots.c.ride_id, snapshots.c.state, snapshots.c.wait_time
-        ).order_by(snapshots.c.poll_id, snapshots.c.id)
-    )
-    texts: dict[int, list[str]] = {}
-    for poll_id, ride_id, state, wait in rows:
-        texts.setdefault(poll_id, []).append(
-            f"{ride_id}{LETTERS[state]}{'' if wait is None else int(wait)}"
-        )
     update = (
         sa.update(polls)
         .where(polls.c.id == sa.bindparam("poll_id"))
         .values(ride_states=sa.bindparam("text"))
     )
-    batch: list[dict[str, Any]] = []
-    for poll_id, parts in texts.items():
-        batch.append({"poll_id": poll_id, "text": ",".join(parts)})
-        if len(batch) >= 1000:
+    first, last = bind.execute(sa.select(sa.func.min(polls.c.id), sa.func.max(polls.c.id))).one()
+    # A window of polls at a time: a year of snapshots does not fit in memory.
+    for low in range(first or 0, (last or -1) + 1, WINDOW):
+        rows = bind.execute(
+            sa.select(
+                snapshots.c.poll_id, snapshots.c.ride_id, snapshots.c.state, snapshots.c.wait_time
+            )
+            .where(snapshots.c.poll_id.between(low, low + WINDOW - 1))
+            .order_by(snapshots.c.poll_id, snapshots.c.id)
+        )
+        texts: dict[int, list[str]] = {}
+        for poll_id, ride_id, state, wait in rows:
+            texts.setdefault(poll_id, []).append(
+                f"{ride_id}{LETTERS[state]}{'' if wait is None else int(wait)}"
+            )
+        batch: list[dict[str, Any]] = [
+            {"poll_id": poll_id, "text": ",".join(parts)} for poll_id, parts in texts.items()
+        ]
+        if batch:
             bind.execute(update, batch)
-            batch = []
-    if batch:
-        bind.execute(update, batch)
     bind.execute(
         sa.update(polls)
         .where(polls.c.outcome == "ok", polls.c.ride_states.is_(None))
