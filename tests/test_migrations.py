@@ -73,23 +73,7 @@ def test_revision_0005_fills_the_days_rides_missed_and_their_running_totals(
     old_changes = Table("status_changes", MetaData(), autoload_with=engine)
     old_parks = Table("park_daily_stats", MetaData(), autoload_with=engine)
     with engine.begin() as conn:
-        conn.execute(
-            insert(parks),
-            [
-                {
-                    "id": 6,
-                    "name": "Magic Kingdom",
-                    "operator": "Walt Disney Attractions",
-                    "operator_id": 2,
-                    "country": "United States",
-                    "continent": "North America",
-                    "latitude": 0.0,
-                    "longitude": 0.0,
-                    "timezone": "America/New_York",
-                    **stamp,
-                }
-            ],
-        )
+        conn.execute(insert(parks), [{**_park_row(), **stamp}])
         conn.execute(
             insert(rides),
             [{"id": ride, "park_id": 6, "name": f"Ride {ride}", **stamp} for ride in (1, 2)],
