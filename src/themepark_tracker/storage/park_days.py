@@ -181,6 +181,15 @@ def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int,
     of older polls imported into newer history pays for the days it precedes. A ride
     missing on a later day (it first appears in the older polls) gets its zero row there.
     """
+    p = park_daily_stats.c
+    # Every later day of the park, also one that has no ride row yet (nothing counted).
+    park_days = conn.execute(
+        select(p.stat_date, p.is_final)
+        .where(p.park_id == park_id, p.stat_date > day)
+        .order_by(p.stat_date)
+    ).all()
+    if not park_days:
+        return  # the usual case after a poll: today is the park's latest day
     s = ride_daily_stats.c
     later = conn.execute(
         select(ride_daily_stats)
@@ -190,13 +199,6 @@ def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int,
     by_day: dict[date, list[dict[str, Any]]] = {}
     for found in later:
         by_day.setdefault(found["stat_date"], []).append(dict(found))
-    p = park_daily_stats.c
-    # Every later day of the park, also one that has no ride row yet (nothing counted).
-    park_days = conn.execute(
-        select(p.stat_date, p.is_final)
-        .where(p.park_id == park_id, p.stat_date > day)
-        .order_by(p.stat_date)
-    ).all()
     changed: list[dict[str, Any]] = []
     missing: list[dict[str, Any]] = []
     for stat_date, park_final in park_days:
