@@ -12,15 +12,13 @@ from sqlalchemy import Engine, func, select
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
 from themepark_tracker.engine.scores import Totals
 from themepark_tracker.feed.model import FeedModel
-from themepark_tracker.storage.rankings import (
-    ParkRanking,
-    live_waits,
+from themepark_tracker.storage.details import (
     ride_history,
     sessions,
     status_timeline,
     tier_distribution,
-    trend_lists,
 )
+from themepark_tracker.storage.rankings import ParkRanking, live_waits, trend_lists
 from themepark_tracker.storage.tables import rides, status_changes
 
 START = datetime(2026, 7, 4, 14, tzinfo=UTC)  # 10:00 in Toronto

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
+from limits import parse_many
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -36,7 +37,7 @@ from themepark_tracker.engine.states import StateRules
 
 ENV_FILE_VARIABLE = "ENV_FILE"
 MASK = "********"
-SECRET_SETTINGS = frozenset({"database_url", "db_password"})
+SECRET_SETTINGS = frozenset({"database_url", "db_password", "secret_key"})
 
 
 class ConfigError(Exception):
@@ -134,6 +135,32 @@ class Settings(BaseModel):
         "INFO", description="DEBUG, INFO, WARNING or ERROR"
     )
     log_format: Literal["json", "text"] = Field("json", description="json for jobs, text to read")
+    api_auth: Literal["required", "disabled"] | None = Field(
+        None, description="X-API-Key on /api; default required in production, else disabled"
+    )
+    api_rate_limits: str = Field(
+        "100/hour;1000/day", description="requests allowed per API key (Flask-Limiter syntax)"
+    )
+    dashboard_rate_limits: str = Field(
+        "300/minute;20000/day", description="requests allowed per address for the dashboard"
+    )
+    rate_limits_enabled: bool = Field(True, description="false turns every limit off")
+    rate_limit_storage_url: str | None = Field(
+        None, description="limits storage; default redis://127.0.0.1:6379 in production"
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="signs dashboard session cookies; required when API_AUTH=required"
+    )
+    cors_origins: str = Field("", description="comma-separated origins allowed to call /api")
+    stale_collection_minutes: PositiveInt = Field(
+        15, description="health and check: the last collection may be this old"
+    )
+    stale_aggregation_hours: PositiveInt = Field(
+        27, description="health and check: the last successful aggregate may be this old"
+    )
+    api_cache_entries: int = Field(
+        256, ge=0, description="answers each API process keeps until the data changes"
+    )
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -166,6 +193,30 @@ class Settings(BaseModel):
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("api_rate_limits", "dashboard_rate_limits")
+    @classmethod
+    def _parses_as_limits(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("not a rate limit such as '100/hour;1000/day'") from None
+        return value
+
+    @property
+    def api_auth_required(self) -> bool:
+        if self.api_auth is None:
+            return self.environment == "production"
+        return self.api_auth == "required"
+
+    @property
+    def rate_limit_storage(self) -> str:
+        if self.rate_limit_storage_url:
+            return self.rate_limit_storage_url
+        return "redis://127.0.0.1:6379" if self.environment == "production" else "memory://"
+
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     def state_rules(self) -> StateRules:
         return StateRules(

@@ -271,3 +271,47 @@ def live_summary(
         len(open_parks),
         len(all_parks),
     )
+
+
+@dataclass(frozen=True)
+class ParkLive:
+    open_now: bool
+    live_at: datetime | None
+    rides_down: int
+
+
+def live_by_park(conn: Connection, now: datetime, max_age: timedelta) -> dict[int, ParkLive]:
+    """Per active park: open now, and its rides down now; nothing is open or down for a
+    park whose live status is older than `max_age`."""
+    down = func.sum(case((rides.c.live_status == "down", 1), else_=0))
+    query = (
+        select(parks.c.id, parks.c.open_now, parks.c.live_at, down)
+        .select_from(parks.outerjoin(rides, (rides.c.park_id == parks.c.id) & rides.c.is_active))
+        .where(parks.c.is_active)
+        .group_by(parks.c.id, parks.c.open_now, parks.c.live_at)
+    )
+    found = {}
+    for park_id, open_now, live_at, rides_down in conn.execute(query):
+        fresh = is_fresh(live_at, now, max_age)
+        found[park_id] = ParkLive(
+            bool(open_now) and fresh, live_at, int(rides_down or 0) if fresh else 0
+        )
+    return found
+
+
+def live_statuses(
+    conn: Connection, ride_ids: Sequence[int], now: datetime, max_age: timedelta
+) -> dict[int, str]:
+    """Each ride's live status: running, down, closed, or unknown when its park's live
+    status is older than `max_age`."""
+    if not ride_ids:
+        return {}
+    query = (
+        select(rides.c.id, rides.c.live_status, parks.c.live_at)
+        .join_from(rides, parks, parks.c.id == rides.c.park_id)
+        .where(rides.c.id.in_(ride_ids))
+    )
+    return {
+        ride_id: status if status and is_fresh(live_at, now, max_age) else "unknown"
+        for ride_id, status, live_at in conn.execute(query)
+    }

@@ -38,14 +38,12 @@ from themepark_tracker.engine.periods import previous_period
 from themepark_tracker.engine.scores import Totals, trend_pct, uptime_change
 from themepark_tracker.storage.park_days import SUMS
 from themepark_tracker.storage.tables import (
-    operating_sessions,
     park_daily_stats,
     parks,
     polls,
     ride_daily_stats,
     ride_snapshots,
     rides,
-    status_changes,
 )
 
 DateRange = tuple[date, date]
@@ -521,6 +519,7 @@ def ride_rankings(
     *,
     disney_universal_only: bool = False,
     park_id: int | None = None,
+    ride_id: int | None = None,
     sort: str = "downtime",
     descending: bool = True,
     limit: int | None = None,
@@ -544,7 +543,13 @@ def ride_rankings(
         if not disney_universal_only or is_disney_or_universal(row.operator)
     }
     ranges = {pid: dates_of(row.timezone) for pid, row in catalogue.items()}
-    if sort == "peak_wait":
+    if ride_id is not None:
+        owner: int | None = conn.execute(
+            select(rides.c.park_id).where(rides.c.id == ride_id)
+        ).scalar()
+        only = {owner: [ride_id]} if owner is not None and owner in ranges else {}
+        rows = _ranked_rows(conn, {p: ranges[p] for p in only}, only, None, descending, None)
+    elif sort == "peak_wait":
         chosen = _by_peak_wait(conn, ranges, descending, limit)
         found = _ranked_rows(conn, ranges, chosen, None, descending, None)
         position = {
@@ -637,96 +642,18 @@ def live_waits(
     return [LiveWait(*row) for row in conn.execute(query)]
 
 
-def tier_distribution(conn: Connection, park_id: int) -> dict[int | None, int]:
-    """Active rides of a park by tier (None = unclassified), shows and the like excluded."""
-    query = (
-        select(rides.c.tier, func.count())
-        .where(
-            rides.c.park_id == park_id,
-            rides.c.is_active,
-            or_(rides.c.category.is_(None), rides.c.category == "ride"),
-        )
-        .group_by(rides.c.tier)
-    )
-    return {tier: int(n) for tier, n in conn.execute(query)}
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    park_date: date
-    started_at: datetime
-    ended_at: datetime
-    operating_minutes: float
-    is_final: bool
-
-
-def sessions(conn: Connection, park_id: int, first: date, last: date) -> list[SessionRow]:
-    s = operating_sessions.c
-    query = (
-        select(s.park_date, s.started_at, s.ended_at, s.operating_minutes, s.is_final)
-        .where(s.park_id == park_id, s.park_date.between(first, last))
-        .order_by(s.park_date)
-    )
-    return [SessionRow(*row) for row in conn.execute(query)]
-
-
-@dataclass(frozen=True)
-class RideDayRow:
-    stat_date: date
-    tier: int | None
-    uptime_minutes: float
-    downtime_minutes: float
-    downtime_events: int
-    longest_downtime_minutes: float
-    avg_wait: float | None
-    peak_wait: int | None
-    is_final: bool
-
-
-def ride_history(conn: Connection, ride_id: int, first: date, last: date) -> list[RideDayRow]:
-    """The ride's tracked days: a day it never opened has no figures to show."""
-    s = ride_daily_stats.c
-    query = (
-        select(
-            s.stat_date,
-            s.tier,
-            s.uptime_minutes,
-            s.downtime_minutes,
-            s.downtime_events,
-            s.longest_downtime_minutes,
-            s.avg_wait,
-            s.peak_wait,
-            s.is_final,
-        )
-        .where(s.ride_id == ride_id, s.stat_date.between(first, last), s.tracked)
-        .order_by(s.stat_date)
-    )
-    return [RideDayRow(*row) for row in conn.execute(query)]
-
-
-@dataclass(frozen=True)
-class Change:
-    changed_at: datetime
-    to_state: str
-    previous_duration_seconds: int | None
-
-    @property
-    def from_state(self) -> str:
-        """Only open/closed flips are recorded, so a change came from the other state."""
-        return "open" if self.to_state == "closed" else "closed"
-
-    @property
-    def previous_duration_minutes(self) -> float | None:
-        seconds = self.previous_duration_seconds
-        return None if seconds is None else seconds / 60
-
-
-def status_timeline(conn: Connection, ride_id: int, start: datetime, end: datetime) -> list[Change]:
-    """A ride's open/closed flips in [start, end), e.g. one park day's bounds."""
-    s = status_changes.c
-    query = (
-        select(s.changed_at, s.to_state, s.previous_duration_seconds)
-        .where(s.ride_id == ride_id, s.changed_at >= start, s.changed_at < end)
-        .order_by(s.changed_at)
-    )
-    return [Change(*row) for row in conn.execute(query)]
+def daily_downtime(
+    conn: Connection, ranges: Mapping[int, DateRange], rides_of: Mapping[int, Sequence[int]]
+) -> dict[int, float]:
+    """Per ride of `rides_of`: its downtime minutes per tracked day over each park's range
+    (a ride that never ran in it has none)."""
+    found = _period(_groups(conn, {p: ranges[p] for p in rides_of if p in ranges}), rides_of)
+    if found is None:
+        return {}
+    period, params = found
+    query = select(period.c.ride_id, period.c.downtime_minutes, period.c.tracked_days)
+    return {
+        ride_id: _minutes(down) / int(days)
+        for ride_id, down, days in conn.execute(query, params)
+        if days
+    }

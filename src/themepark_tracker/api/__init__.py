@@ -1,0 +1,45 @@
+"""The Flask application: `create_app` wires settings, database, security and the
+blueprints; each blueprint is a thin layer over the storage queries and the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import Engine
+
+from themepark_tracker.api import errors, health, live, openapi, parks, rides, security, trends
+from themepark_tracker.api.endpoints import Memo, Tracker
+from themepark_tracker.config import Settings, load_settings
+from themepark_tracker.storage.db import make_engine
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    *,
+    clock: Callable[[], datetime] = _now,
+    limiter_prefix: str = "tpt",
+) -> Flask:
+    """An app over `engine` (default: the settings' database)."""
+    settings = settings or load_settings()
+    if engine is None:
+        engine = make_engine(
+            settings.database_url_object(),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_recycle=settings.db_pool_recycle_seconds,
+        )
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["tracker"] = Tracker(engine, settings, clock, Memo(settings.api_cache_entries))
+    errors.register(app)
+    app.extensions["limiter"] = security.install(app, settings, clock, limiter_prefix)
+    for blueprint in (parks.bp, rides.bp, trends.bp, live.bp, health.bp, openapi.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,195 @@
+"""The OpenAPI 3.1 document, made from the same Pydantic models that parse queries and
+build answers, and a plain HTML page of it for people."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from pydantic.json_schema import models_json_schema
+
+from themepark_tracker import __version__
+from themepark_tracker.api import schemas
+from themepark_tracker.api.endpoints import ENDPOINTS, tracker
+
+bp = Blueprint("docs", __name__, url_prefix="/api")
+REF = "#/components/schemas/{model}"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}},
+    }
+
+
+def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent rather than null: drop the null branch."""
+    options = schema.get("anyOf")
+    if options:
+        kept = [option for option in options if option.get("type") != "null"]
+        schema = {k: v for k, v in schema.items() if k != "anyOf"}
+        if len(kept) == 1:
+            schema.update(kept[0])
+        else:
+            schema["anyOf"] = kept
+    return {k: v for k, v in schema.items() if k not in ("title", "description")}
+
+
+def _parameters(endpoint: Any) -> list[dict[str, Any]]:
+    found = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+        }
+        for name in re.findall(r"<int:(\w+)>", endpoint.rule)
+    ]
+    query = endpoint.query.model_json_schema(by_alias=True)
+    for name, schema in query.get("properties", {}).items():
+        parameter = {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": _query_schema(schema),
+        }
+        if schema.get("description"):
+            parameter["description"] = schema["description"]
+        found.append(parameter)
+    return found
+
+
+def document() -> dict[str, Any]:
+    auth = tracker().settings.api_auth_required
+    models = [endpoint.response for endpoint in ENDPOINTS] + [schemas.ErrorBody, schemas.Health]
+    _, definitions = models_json_schema(
+        [(model, "serialization") for model in models], ref_template=REF, by_alias=True
+    )
+    paths: dict[str, Any] = {}
+    for endpoint in ENDPOINTS:
+        responses: dict[str, Any] = {
+            "200": {
+                "description": "OK",
+                "headers": {
+                    "ETag": {"schema": {"type": "string"}},
+                    "Cache-Control": {"schema": {"type": "string"}},
+                },
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": REF.format(model=endpoint.response.__name__)}
+                    }
+                },
+            },
+            "304": {"description": "not modified since the ETag given in If-None-Match"},
+            "400": _error("a query parameter is invalid"),
+            "429": {
+                **_error("rate limit exceeded"),
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            },
+            "503": _error("the database did not answer"),
+        }
+        if endpoint.not_found:
+            responses["404"] = _error("no such park or ride")
+        if auth:
+            responses["401"] = _error("X-API-Key missing, unknown or revoked")
+        operation: dict[str, Any] = {
+            "operationId": f"{endpoint.tag.replace(' ', '_')}_{endpoint.name}",
+            "tags": [endpoint.tag],
+            "summary": endpoint.summary,
+            "description": endpoint.description,
+            "parameters": _parameters(endpoint),
+            "responses": responses,
+        }
+        if auth:
+            operation["security"] = [{"ApiKey": []}]
+        paths[re.sub(r"<int:(\w+)>", r"{\1}", endpoint.rule)] = {"get": operation}
+    paths["/api/health"] = {
+        "get": {
+            "operationId": "health",
+            "tags": ["health"],
+            "summary": "Database, collection and aggregation status",
+            "responses": {
+                status: {
+                    "description": description,
+                    "content": {
+                        "application/json": {"schema": {"$ref": REF.format(model="Health")}}
+                    },
+                }
+                for status, description in (("200", "healthy or degraded"), ("503", "unhealthy"))
+            },
+        }
+    }
+    spec: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Theme Park Downtime Tracker API",
+            "version": __version__,
+            "description": "Ride downtime, uptime and waits per park day, as METRICS.md "
+            "defines them. Data powered by Queue-Times.com (https://queue-times.com).",
+        },
+        "paths": paths,
+        "components": {"schemas": definitions.get("$defs", {})},
+    }
+    if auth:
+        spec["components"]["securitySchemes"] = {
+            "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+        }
+    return spec
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    return jsonify(document())
+
+
+@bp.get("/docs")
+def docs() -> Response:
+    """The document as one readable page: no script, so it passes the strict CSP."""
+    spec = document()
+    sections = []
+    for path, item in spec["paths"].items():
+        operation = item["get"]
+        rows = "".join(
+            f"<tr><td><code>{html.escape(p['name'])}</code></td><td>{p['in']}</td>"
+            f"<td><code>{html.escape(_describe(p['schema']))}</code></td>"
+            f"<td>{html.escape(p.get('description', ''))}</td></tr>"
+            for p in operation.get("parameters", [])
+        )
+        table = (
+            f"<table><tr><th>name</th><th>in</th><th>values</th><th>meaning</th></tr>{rows}</table>"
+            if rows
+            else ""
+        )
+        sections.append(
+            f"<section><h2><code>GET {html.escape(path)}</code></h2>"
+            f"<p><strong>{html.escape(operation['summary'])}</strong></p>"
+            f"<p>{html.escape(operation.get('description', ''))}</p>{table}"
+            f"<p>Answers: {', '.join(sorted(operation['responses']))}</p></section>"
+        )
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(spec['info']['title'])}</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+        "padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+        "padding:.2rem .5rem;text-align:left}</style></head><body>"
+        f"<h1>{html.escape(spec['info']['title'])}</h1>"
+        f"<p>{html.escape(spec['info']['description'])} Machine-readable: "
+        "<a href='/api/openapi.json'>/api/openapi.json</a>.</p>"
+        f"{''.join(sections)}"
+        "<footer><p>Data powered by <a href='https://queue-times.com'>Queue-Times.com</a>"
+        "</p></footer></body></html>"
+    )
+    return Response(page, mimetype="text/html")
+
+
+def _describe(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return " | ".join(str(v) for v in schema["enum"])
+    kind = schema.get("format") or schema.get("type") or "value"
+    bounds = [f"{k} {schema[k]}" for k in ("minimum", "maximum") if k in schema]
+    default = f", default {schema['default']}" if schema.get("default") is not None else ""
+    return f"{kind}{' (' + ', '.join(bounds) + ')' if bounds else ''}{default}"

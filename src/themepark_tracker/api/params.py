@@ -1,0 +1,131 @@
+"""Query parameters of the API as Pydantic models, and the period they name.
+
+Every model forbids unknown parameters: a misspelt `perod=` silently answering for
+today is the kind of wrong number this project exists to avoid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Literal, Self
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from themepark_tracker.engine.periods import period_dates
+from themepark_tracker.engine.sessions import DayRules, park_day_of
+
+PeriodName = Literal["today", "yesterday", "last_7_days", "last_30_days", "last_week", "last_month"]
+ParkSort = Literal[
+    "shame",
+    "downtime",
+    "weighted_downtime",
+    "uptime",
+    "rides_with_downtime",
+    "trend",
+    "avg_wait",
+    "peak_wait",
+    "name",
+]
+RideSort = Literal[
+    "downtime", "weighted_downtime", "uptime", "events", "avg_wait", "peak_wait", "name"
+]
+#: Dates far outside what any park has keep the period before them representable.
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+MAX_SPAN_DAYS = 3660
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+class PeriodQuery(Query):
+    period: PeriodName | None = Field(
+        None, description="each park's own dates; default today unless from/to are given"
+    )
+    from_: date | None = Field(
+        None, alias="from", ge=EARLIEST, le=LATEST, description="first local date (with to)"
+    )
+    to: date | None = Field(None, ge=EARLIEST, le=LATEST, description="last local date (with from)")
+    filter: Literal["all", "disney-universal"] = Field("all", description="operators")
+
+    @model_validator(mode="after")
+    def _one_kind_of_period(self) -> Self:
+        if (self.from_ is None) != (self.to is None):
+            raise ValueError("give both from and to, or neither")
+        if self.from_ is not None and self.to is not None:
+            if self.period is not None:
+                raise ValueError("give either period or from/to, not both")
+            if self.to < self.from_:
+                raise ValueError("to must not be before from")
+            if (self.to - self.from_).days >= MAX_SPAN_DAYS:
+                raise ValueError(f"a period spans at most {MAX_SPAN_DAYS} days")
+        return self
+
+    @property
+    def period_name(self) -> str | None:
+        if self.from_ is not None:
+            return None
+        return self.period or "today"
+
+    def dates(self, now: datetime, rules: DayRules) -> Callable[[str], tuple[date, date]]:
+        """The period's (first, last) local dates for a park in `timezone`."""
+        if self.from_ is not None and self.to is not None:
+            span = (self.from_, self.to)
+            return lambda _timezone: span
+        name = self.period_name or "today"
+        return lambda timezone: period_dates(name, park_day_of(now, ZoneInfo(timezone), rules))
+
+
+class ParkRankingQuery(PeriodQuery):
+    sort: ParkSort = "shame"
+    order: Literal["asc", "desc"] = Field("desc", description="desc: worst first")
+    limit: int = Field(1000, ge=1, le=1000)
+
+
+class RideRankingQuery(PeriodQuery):
+    sort: RideSort = "downtime"
+    order: Literal["asc", "desc"] = Field("desc", description="desc: worst first")
+    limit: int = Field(50, ge=1, le=1000)
+    park: int | None = Field(None, ge=1, le=2**31 - 1, description="only this park's rides")
+
+
+class WaitQuery(PeriodQuery):
+    mode: Literal["live", "average", "peak"] = Field(
+        "live", description="live: posted now; average or peak over the period"
+    )
+    limit: int = Field(50, ge=1, le=1000)
+
+
+class RideWaitQuery(WaitQuery):
+    park: int | None = Field(None, ge=1, le=2**31 - 1, description="only this park's rides")
+
+
+class TrendQuery(PeriodQuery):
+    category: (
+        Literal["parks-improving", "parks-declining", "rides-improving", "rides-declining"] | None
+    ) = Field(None, description="one list only; default all four")
+    limit: int = Field(20, ge=1, le=1000)
+
+
+class FilterQuery(Query):
+    filter: Literal["all", "disney-universal"] = Field("all", description="operators")
+
+
+class NoQuery(Query):
+    pass
+
+
+class ParkDetailQuery(PeriodQuery):
+    pass
+
+
+class RideDetailQuery(PeriodQuery):
+    day: date | None = Field(
+        None,
+        alias="date",
+        ge=EARLIEST,
+        le=LATEST,
+        description="local day of the timeline; default the period's last",
+    )

@@ -1,0 +1,208 @@
+"""`/api/parks`: the catalogue, park rankings, park waits, and a park's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from themepark_tracker.api import present, schemas
+from themepark_tracker.api.endpoints import Ask, endpoint
+from themepark_tracker.api.errors import ApiError
+from themepark_tracker.api.params import FilterQuery, ParkDetailQuery, ParkRankingQuery, WaitQuery
+from themepark_tracker.catalogue import is_disney_or_universal
+from themepark_tracker.engine.scores import Totals
+from themepark_tracker.storage import details, queries
+from themepark_tracker.storage.rankings import live_waits, park_rankings, ride_rankings
+
+bp = Blueprint("parks", __name__, url_prefix="/api/parks")
+MAX_ID = 2**31 - 1
+
+
+@endpoint(
+    bp, "", query=FilterQuery, response=schemas.ParksResponse, tag="parks", summary="Park catalogue"
+)
+def catalogue(ask: Ask, params: FilterQuery) -> schemas.ParksResponse:
+    """Every tracked park with its operator, location, timezone and rides by tier."""
+    tiers = details.tier_distributions(ask.conn)
+    infos = [
+        info
+        for info in details.park_infos(ask.conn)
+        if info.is_active and (params.filter == "all" or is_disney_or_universal(info.operator))
+    ]
+    return schemas.ParksResponse(
+        meta=present.meta(ask, params),
+        data=[present.park(info, tiers.get(info.id, {})) for info in infos],
+    )
+
+
+@endpoint(
+    bp,
+    "/downtime",
+    query=ParkRankingQuery,
+    response=schemas.ParkRankingsResponse,
+    tag="parks",
+    summary="Park rankings (the Hall of Shame)",
+)
+def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse:
+    """Parks ranked by shame score (or `sort`) over the period, worst first."""
+    ranked = park_rankings(
+        ask.conn,
+        params.dates(ask.now, ask.day_rules),
+        disney_universal_only=params.filter == "disney-universal",
+        sort=params.sort,
+        descending=params.order == "desc",
+    )
+    live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap)
+    none = queries.ParkLive(False, None, 0)
+    rows = [
+        schemas.ParkRanking(
+            rank=rank,
+            park_id=park.park_id,
+            name=park.name,
+            operator=park.operator,
+            location=park.country,
+            timezone=park.timezone,
+            figures=present.figures(park.first, park.last, park.totals, park.previous),
+            rides_tracked=park.rides_tracked,
+            rides_with_downtime=park.rides_with_downtime,
+            rides_down_now=live.get(park.park_id, none).rides_down,
+            park_open_now=live.get(park.park_id, none).open_now,
+            queue_times_url=present.park_url(park.park_id),
+        )
+        for rank, park in enumerate(ranked[: params.limit], 1)
+    ]
+    tracked = [p for p in ranked if p.rides_tracked]
+    shown = {p.park_id for p in ranked}
+    return schemas.ParkRankingsResponse(
+        meta=present.meta(ask, params, sort=params.sort, order=params.order, limit=params.limit),
+        data=rows,
+        stats=schemas.ParkStats(
+            parks_tracked=len(tracked),
+            peak_downtime_hours=max(
+                (round(p.totals.downtime_hours, 2) for p in tracked), default=None
+            ),
+            rides_down_now=sum(v.rides_down for k, v in live.items() if k in shown),
+            parks_open_now=sum(1 for k, v in live.items() if k in shown and v.open_now),
+        ),
+    )
+
+
+@endpoint(
+    bp,
+    "/waittimes",
+    query=WaitQuery,
+    response=schemas.ParkWaitsResponse,
+    tag="wait times",
+    summary="Parks by wait time",
+)
+def waittimes(ask: Ask, params: WaitQuery) -> schemas.ParkWaitsResponse:
+    """Live: the average posted wait of a park's running rides now. Average and peak: the
+    park's average or highest posted wait over the period. Longest first."""
+    only = params.filter == "disney-universal"
+    rows: list[schemas.ParkWait] = []
+    if params.mode == "live":
+        parks = {
+            info.id: info
+            for info in details.park_infos(ask.conn)
+            if info.is_active and (not only or is_disney_or_universal(info.operator))
+        }
+        waits: dict[int, list[int]] = {}
+        for wait in live_waits(ask.conn, ask.now, ask.day_rules.max_gap, park_ids=list(parks)):
+            waits.setdefault(wait.park_id, []).append(wait.wait)
+        ordered = sorted(waits.items(), key=lambda item: (-sum(item[1]) / len(item[1]), item[0]))
+        rows = [
+            schemas.ParkWait(
+                rank=rank,
+                park_id=park_id,
+                name=parks[park_id].name,
+                wait_minutes=round(sum(values) / len(values), 1),
+                rides_reporting=len(values),
+                queue_times_url=present.park_url(park_id),
+            )
+            for rank, (park_id, values) in enumerate(ordered[: params.limit], 1)
+        ]
+    else:
+        sort = "avg_wait" if params.mode == "average" else "peak_wait"
+        ranked = park_rankings(
+            ask.conn, params.dates(ask.now, ask.day_rules), disney_universal_only=only, sort=sort
+        )
+        with_wait = present.with_period_wait(ranked, params.mode)
+        rows = [
+            schemas.ParkWait(
+                rank=rank,
+                park_id=park.park_id,
+                name=park.name,
+                wait_minutes=round(value, 1),
+                rides_reporting=None,
+                queue_times_url=present.park_url(park.park_id),
+            )
+            for rank, (park, value) in enumerate(with_wait[: params.limit], 1)
+        ]
+    return schemas.ParkWaitsResponse(
+        meta=present.meta(ask, params, limit=params.limit), mode=params.mode, data=rows
+    )
+
+
+@endpoint(
+    bp,
+    "/<int:park_id>",
+    query=ParkDetailQuery,
+    response=schemas.ParkDetailResponse,
+    tag="parks",
+    summary="A park's page",
+    not_found=True,
+)
+def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.ParkDetailResponse:
+    """The park's figures for the period, its rides by tier, operating sessions, each
+    day's figures, and its rides ranked."""
+    found = details.park_infos(ask.conn, park_id) if park_id <= MAX_ID else []
+    if not found:
+        raise ApiError(404, "not_found", f"no park {park_id}")
+    info = found[0]
+    dates_of = params.dates(ask.now, ask.day_rules)
+    first, last = dates_of(info.timezone)
+    ranked = park_rankings(ask.conn, dates_of, park_id=park_id)
+    totals, previous = (ranked[0].totals, ranked[0].previous) if ranked else (Totals(), Totals())
+    rides = ride_rankings(ask.conn, dates_of, park_id=park_id) if info.is_active else []
+    live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap).get(
+        park_id, queries.ParkLive(False, info.live_at, 0)
+    )
+    return schemas.ParkDetailResponse(
+        meta=present.meta(ask, params),
+        data=schemas.ParkDetail(
+            park=present.park(info, details.tier_distribution(ask.conn, park_id)),
+            live=schemas.ParkLive(
+                open_now=live.open_now, live_at=live.live_at, rides_down_now=live.rides_down
+            ),
+            figures=present.figures(first, last, totals, previous),
+            rides_tracked=ranked[0].rides_tracked if ranked else 0,
+            rides_with_downtime=ranked[0].rides_with_downtime if ranked else 0,
+            operating_sessions=[
+                present.session(row) for row in details.sessions(ask.conn, park_id, first, last)
+            ],
+            days=[
+                schemas.ParkDay(
+                    date=day.stat_date,
+                    operating_hours=round(day.operating_minutes / 60, 2),
+                    downtime_hours=round(day.downtime_minutes / 60, 2),
+                    uptime_pct=present.uptime(day.uptime_minutes, day.downtime_minutes),
+                    shame_score=_day_totals(day).shame_score,
+                    rides_tracked=day.rides_tracked,
+                    rides_with_downtime=day.rides_with_downtime,
+                    avg_wait=None if day.avg_wait is None else round(day.avg_wait, 1),
+                    peak_wait=day.peak_wait,
+                    final=day.is_final,
+                )
+                for day in details.park_days(ask.conn, park_id, first, last)
+            ],
+            rides=present.ride_rankings(ask, rides, {park_id: (first, last)}),
+        ),
+    )
+
+
+def _day_totals(day: details.ParkDayRow) -> Totals:
+    return Totals(
+        day.uptime_minutes,
+        day.downtime_minutes,
+        day.weighted_downtime_minutes,
+        day.weighted_total_minutes,
+    )

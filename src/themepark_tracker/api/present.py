@@ -1,0 +1,143 @@
+"""Engine and storage results as the API's models: rounding and links in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import TypeVar
+
+from themepark_tracker.api import schemas
+from themepark_tracker.api.endpoints import Ask
+from themepark_tracker.engine.scores import Totals, trend_pct
+from themepark_tracker.storage import queries
+from themepark_tracker.storage.details import ParkInfo, SessionRow
+from themepark_tracker.storage.rankings import DateRange, ParkRanking, RideRanking, daily_downtime
+
+
+def park_url(park_id: int) -> str:
+    return f"{schemas.QUEUE_TIMES}/parks/{park_id}"
+
+
+def ride_url(park_id: int, ride_id: int) -> str:
+    return f"{schemas.QUEUE_TIMES}/parks/{park_id}/rides/{ride_id}"
+
+
+def rounded(value: float | None, places: int = 2) -> float | None:
+    return None if value is None else round(value, places)
+
+
+R = TypeVar("R", ParkRanking, RideRanking)
+
+
+def with_period_wait(ranked: Sequence[R], mode: str) -> list[tuple[R, float]]:
+    """Those of `ranked` with a posted wait in the period, with their average or peak."""
+    found = []
+    for item in ranked:
+        value = item.totals.avg_wait if mode == "average" else item.totals.peak_wait
+        if value is not None:
+            found.append((item, float(value)))
+    return found
+
+
+def uptime(up: float, down: float) -> float | None:
+    return rounded(Totals(up, down).uptime_pct)
+
+
+def session(row: SessionRow) -> schemas.OperatingSession:
+    return schemas.OperatingSession(
+        date=row.park_date,
+        opened_at=row.started_at,
+        closed_at=row.ended_at,
+        operating_hours=round(row.operating_minutes / 60, 2),
+        final=bool(row.is_final),
+    )
+
+
+def figures(first: date, last: date, totals: Totals, previous: Totals) -> schemas.Figures:
+    return schemas.Figures(
+        first=first,
+        last=last,
+        downtime_hours=round(totals.downtime_hours, 2),
+        weighted_downtime_hours=round(totals.weighted_downtime_hours, 2),
+        uptime_pct=rounded(totals.uptime_pct),
+        shame_score=totals.shame_score,
+        trend_pct=rounded(trend_pct(totals.downtime_minutes, previous.downtime_minutes), 1),
+        avg_wait=rounded(totals.avg_wait, 1),
+        peak_wait=totals.peak_wait,
+    )
+
+
+def tiers(counts: Mapping[int | None, int]) -> schemas.TierDistribution:
+    return schemas.TierDistribution(
+        tier_1=counts.get(1, 0),
+        tier_2=counts.get(2, 0),
+        tier_3=counts.get(3, 0),
+        unclassified=counts.get(None, 0),
+    )
+
+
+def park(info: ParkInfo, counts: Mapping[int | None, int]) -> schemas.Park:
+    return schemas.Park(
+        park_id=info.id,
+        name=info.name,
+        operator=info.operator,
+        country=info.country,
+        continent=info.continent,
+        latitude=info.latitude,
+        longitude=info.longitude,
+        timezone=info.timezone,
+        is_active=info.is_active,
+        tier_distribution=tiers(counts),
+        queue_times_url=park_url(info.id),
+    )
+
+
+def ride_rankings(
+    ask: Ask, ranked: Sequence[RideRanking], ranges: Mapping[int, DateRange], first_rank: int = 1
+) -> list[schemas.RideRanking]:
+    """With each ride's live status and its downtime per day over the 7 days ending with
+    the period's last day."""
+    max_age = ask.day_rules.max_gap
+    live = queries.live_statuses(ask.conn, [r.ride_id for r in ranked], ask.now, max_age)
+    rides_of: dict[int, list[int]] = {}
+    for ride in ranked:
+        rides_of.setdefault(ride.park_id, []).append(ride.ride_id)
+    week = {p: (ranges[p][1] - timedelta(days=6), ranges[p][1]) for p in rides_of}
+    per_day = daily_downtime(ask.conn, week, rides_of)
+    return [
+        schemas.RideRanking(
+            rank=rank,
+            ride_id=ride.ride_id,
+            name=ride.name,
+            tier=ride.tier,
+            park_id=ride.park_id,
+            park_name=ride.park_name,
+            figures=figures(ride.first, ride.last, ride.totals, ride.previous),
+            downtime_events=ride.downtime_events,
+            longest_downtime_minutes=round(ride.longest_downtime_minutes, 1),
+            live_status=live.get(ride.ride_id, "unknown"),  # type: ignore[arg-type]
+            avg_downtime_7d_hours=rounded(
+                None if ride.ride_id not in per_day else per_day[ride.ride_id] / 60
+            ),
+            queue_times_url=ride_url(ride.park_id, ride.ride_id),
+        )
+        for rank, ride in enumerate(ranked, first_rank)
+    ]
+
+
+def meta(ask: Ask, params: object, **extra: object) -> schemas.Meta:
+    period = None
+    name = getattr(params, "period_name", None)
+    if hasattr(params, "period_name"):
+        period = schemas.Period(
+            name=name,
+            first=getattr(params, "from_", None),
+            last=getattr(params, "to", None),
+        )
+    return schemas.Meta(
+        generated_at=ask.now,
+        data_updated_at=ask.data_updated_at,
+        period=period,
+        filter=getattr(params, "filter", None),
+        **extra,  # type: ignore[arg-type]
+    )

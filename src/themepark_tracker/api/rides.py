@@ -1,0 +1,194 @@
+"""`/api/rides`: ride rankings, ride waits, and a ride's page."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint
+
+from themepark_tracker.api import present, schemas
+from themepark_tracker.api.endpoints import Ask, endpoint
+from themepark_tracker.api.errors import ApiError
+from themepark_tracker.api.params import RideDetailQuery, RideRankingQuery, RideWaitQuery
+from themepark_tracker.catalogue import is_disney_or_universal
+from themepark_tracker.engine.sessions import day_bounds
+from themepark_tracker.storage import details, queries
+from themepark_tracker.storage.rankings import live_waits, ride_rankings
+
+bp = Blueprint("rides", __name__, url_prefix="/api/rides")
+MAX_ID = 2**31 - 1
+
+
+@endpoint(
+    bp,
+    "/downtime",
+    query=RideRankingQuery,
+    response=schemas.RideRankingsResponse,
+    tag="rides",
+    summary="Ride rankings",
+)
+def downtime(ask: Ask, params: RideRankingQuery) -> schemas.RideRankingsResponse:
+    """Rides that ran in the period, by downtime (or `sort`), worst first."""
+    dates_of = params.dates(ask.now, ask.day_rules)
+    ranked = ride_rankings(
+        ask.conn,
+        dates_of,
+        disney_universal_only=params.filter == "disney-universal",
+        park_id=params.park,
+        sort=params.sort,
+        descending=params.order == "desc",
+        limit=params.limit,
+    )
+    ranges = {r.park_id: (r.first, r.last) for r in ranked}
+    return schemas.RideRankingsResponse(
+        meta=present.meta(ask, params, sort=params.sort, order=params.order, limit=params.limit),
+        data=present.ride_rankings(ask, ranked, ranges),
+    )
+
+
+@endpoint(
+    bp,
+    "/waittimes",
+    query=RideWaitQuery,
+    response=schemas.RideWaitsResponse,
+    tag="wait times",
+    summary="Rides by wait time",
+)
+def waittimes(ask: Ask, params: RideWaitQuery) -> schemas.RideWaitsResponse:
+    """Live: the wait each running ride posts now. Average and peak: over the period.
+    Longest first."""
+    only = params.filter == "disney-universal"
+    rows: list[schemas.RideWait] = []
+    if params.mode == "live":
+        park_ids = [
+            info.id
+            for info in details.park_infos(ask.conn, params.park)
+            if info.is_active and (not only or is_disney_or_universal(info.operator))
+        ]
+        waits = live_waits(ask.conn, ask.now, ask.day_rules.max_gap, park_ids=park_ids)
+        rows = [
+            schemas.RideWait(
+                rank=rank,
+                ride_id=wait.ride_id,
+                name=wait.name,
+                park_id=wait.park_id,
+                park_name=wait.park_name,
+                wait_minutes=wait.wait,
+                at=wait.at,
+                queue_times_url=present.ride_url(wait.park_id, wait.ride_id),
+            )
+            for rank, wait in enumerate(waits[: params.limit], 1)
+        ]
+    else:
+        sort = "avg_wait" if params.mode == "average" else "peak_wait"
+        ranked = ride_rankings(
+            ask.conn,
+            params.dates(ask.now, ask.day_rules),
+            disney_universal_only=only,
+            park_id=params.park,
+            sort=sort,
+            limit=params.limit,
+        )
+        with_wait = present.with_period_wait(ranked, params.mode)
+        rows = [
+            schemas.RideWait(
+                rank=rank,
+                ride_id=ride.ride_id,
+                name=ride.name,
+                park_id=ride.park_id,
+                park_name=ride.park_name,
+                wait_minutes=round(wait, 1),
+                at=None,
+                queue_times_url=present.ride_url(ride.park_id, ride.ride_id),
+            )
+            for rank, (ride, wait) in enumerate(with_wait, 1)
+        ]
+    return schemas.RideWaitsResponse(
+        meta=present.meta(ask, params, limit=params.limit), mode=params.mode, data=rows
+    )
+
+
+@endpoint(
+    bp,
+    "/<int:ride_id>",
+    query=RideDetailQuery,
+    response=schemas.RideDetailResponse,
+    tag="rides",
+    summary="A ride's page",
+    not_found=True,
+)
+def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.RideDetailResponse:
+    """The ride's figures for the period, its daily history, and for one day (`date`,
+    default the period's last) its operating session, open/closed flips and posted
+    waits."""
+    ride = details.ride_info(ask.conn, ride_id) if ride_id <= MAX_ID else None
+    if ride is None:
+        raise ApiError(404, "not_found", f"no ride {ride_id}")
+    park = details.park_infos(ask.conn, ride.park_id)[0]
+    dates_of = params.dates(ask.now, ask.day_rules)
+    first, last = dates_of(park.timezone)
+    ranked = ride_rankings(ask.conn, dates_of, park_id=ride.park_id, ride_id=ride_id)
+    day = params.day or last
+    start, end = day_bounds(day, ZoneInfo(park.timezone), ask.day_rules)
+    session = details.sessions(ask.conn, ride.park_id, day, day)
+    live = queries.live_statuses(ask.conn, [ride_id], ask.now, ask.day_rules.max_gap)
+    return schemas.RideDetailResponse(
+        meta=present.meta(ask, params),
+        data=schemas.RideDetail(
+            ride=schemas.Ride(
+                ride_id=ride.id,
+                name=ride.name,
+                park_id=park.id,
+                park_name=park.name,
+                land=ride.land_name,
+                tier=ride.tier,
+                tier_source=ride.tier_source,
+                category=ride.category,
+                live_status=live.get(ride_id, "unknown"),  # type: ignore[arg-type]
+                is_active=ride.is_active,
+                queue_times_url=present.ride_url(park.id, ride.id),
+            ),
+            figures=(
+                present.figures(first, last, ranked[0].totals, ranked[0].previous)
+                if ranked
+                else None
+            ),
+            downtime_events=ranked[0].downtime_events if ranked else 0,
+            longest_downtime_minutes=round(ranked[0].longest_downtime_minutes, 1)
+            if ranked
+            else 0.0,
+            history=[
+                schemas.RideDay(
+                    date=row.stat_date,
+                    tier=row.tier,
+                    uptime_pct=present.uptime(row.uptime_minutes, row.downtime_minutes),
+                    downtime_hours=round(row.downtime_minutes / 60, 2),
+                    downtime_events=row.downtime_events,
+                    longest_downtime_minutes=round(row.longest_downtime_minutes, 1),
+                    avg_wait=present.rounded(row.avg_wait, 1),
+                    peak_wait=row.peak_wait,
+                    final=bool(row.is_final),
+                )
+                for row in details.ride_history(ask.conn, ride_id, first, last)
+            ],
+            timeline=schemas.Timeline(
+                date=day,
+                session=present.session(session[0]) if session else None,
+                changes=[
+                    schemas.StatusChange(
+                        at=change.changed_at,
+                        from_state=change.from_state,  # type: ignore[arg-type]
+                        to_state=change.to_state,  # type: ignore[arg-type]
+                        previous_duration_minutes=present.rounded(
+                            change.previous_duration_minutes, 1
+                        ),
+                    )
+                    for change in details.status_timeline(ask.conn, ride_id, start, end)
+                ],
+                waits=[
+                    schemas.PostedWait(at=at, wait_minutes=wait)
+                    for at, wait in details.posted_waits(ask.conn, park.id, ride_id, start, end)
+                ],
+            ),
+        ),
+    )

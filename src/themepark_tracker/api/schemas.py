@@ -1,0 +1,323 @@
+"""The API's answers as Pydantic models: views build them, `openapi` documents them, and
+the contract tests check real responses against the document made from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+QUEUE_TIMES = "https://queue-times.com"
+LiveStatus = Literal["running", "down", "closed", "unknown"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class Attribution(Model):
+    text: str = "Data powered by Queue-Times.com"
+    url: str = QUEUE_TIMES
+
+
+class Period(Model):
+    """Named periods are each park's own dates (its timezone): rows carry their own."""
+
+    name: str | None = Field(description="the named period, null for from/to")
+    first: date | None = Field(description="first local date when from/to was given")
+    last: date | None = Field(description="last local date when from/to was given")
+
+
+class Meta(Model):
+    generated_at: datetime
+    data_updated_at: datetime | None = Field(description="newest stored poll")
+    period: Period | None = None
+    filter: str | None = None
+    sort: str | None = None
+    order: str | None = None
+    limit: int | None = None
+
+
+class Envelope(Model):
+    attribution: Attribution = Attribution()
+    meta: Meta
+
+
+class ErrorDetail(Model):
+    code: str
+    message: str
+    details: list[dict[str, object]] | dict[str, object] | None = None
+
+
+class ErrorBody(Model):
+    error: ErrorDetail
+    attribution: Attribution = Attribution()
+
+
+class TierDistribution(Model):
+    tier_1: int = 0
+    tier_2: int = 0
+    tier_3: int = 0
+    unclassified: int = 0
+
+
+class Park(Model):
+    park_id: int
+    name: str
+    operator: str
+    country: str
+    continent: str
+    latitude: float
+    longitude: float
+    timezone: str
+    is_active: bool
+    tier_distribution: TierDistribution
+    queue_times_url: str
+
+
+class ParksResponse(Envelope):
+    data: list[Park]
+
+
+class Figures(Model):
+    """A park's or a ride's sums over the period, as METRICS.md defines them."""
+
+    first: date = Field(description="first local date of the period for this park")
+    last: date = Field(description="last local date of the period for this park")
+    downtime_hours: float
+    weighted_downtime_hours: float
+    uptime_pct: float | None = Field(description="null when never operating")
+    shame_score: float | None = Field(ge=0, le=10, description="0 to 10; null when no data")
+    trend_pct: float | None = Field(description="downtime change on the period before")
+    avg_wait: float | None
+    peak_wait: int | None
+
+
+class ParkRanking(Model):
+    rank: int
+    park_id: int
+    name: str
+    operator: str
+    location: str
+    timezone: str
+    figures: Figures
+    rides_tracked: int
+    rides_with_downtime: int
+    rides_down_now: int
+    park_open_now: bool
+    queue_times_url: str
+
+
+class ParkStats(Model):
+    parks_tracked: int
+    peak_downtime_hours: float | None
+    rides_down_now: int
+    parks_open_now: int
+
+
+class ParkRankingsResponse(Envelope):
+    data: list[ParkRanking]
+    stats: ParkStats
+
+
+class RideRanking(Model):
+    rank: int
+    ride_id: int
+    name: str
+    tier: int | None
+    park_id: int
+    park_name: str
+    figures: Figures
+    downtime_events: int
+    longest_downtime_minutes: float
+    live_status: LiveStatus
+    avg_downtime_7d_hours: float | None = Field(
+        description="downtime per day the ride ran, over the 7 days ending with the period"
+    )
+    queue_times_url: str
+
+
+class RideRankingsResponse(Envelope):
+    data: list[RideRanking]
+
+
+class RideWait(Model):
+    rank: int
+    ride_id: int
+    name: str
+    park_id: int
+    park_name: str
+    wait_minutes: float
+    at: datetime | None = Field(description="time of the posted wait (live mode)")
+    queue_times_url: str
+
+
+class RideWaitsResponse(Envelope):
+    mode: Literal["live", "average", "peak"]
+    data: list[RideWait]
+
+
+class ParkWait(Model):
+    rank: int
+    park_id: int
+    name: str
+    wait_minutes: float
+    rides_reporting: int | None = Field(description="rides posting a wait now (live mode)")
+    queue_times_url: str
+
+
+class ParkWaitsResponse(Envelope):
+    mode: Literal["live", "average", "peak"]
+    data: list[ParkWait]
+
+
+class Trend(Model):
+    id: int
+    name: str
+    park_id: int
+    park_name: str
+    previous_uptime_pct: float
+    current_uptime_pct: float
+    change_pct_points: float
+    queue_times_url: str
+
+
+class Trends(Model):
+    parks_improving: list[Trend] | None = Field(None, alias="parks-improving")
+    parks_declining: list[Trend] | None = Field(None, alias="parks-declining")
+    rides_improving: list[Trend] | None = Field(None, alias="rides-improving")
+    rides_declining: list[Trend] | None = Field(None, alias="rides-declining")
+
+
+class TrendsResponse(Envelope):
+    threshold_pct_points: float
+    data: Trends
+
+
+class OperatingSession(Model):
+    date: dt.date
+    opened_at: datetime
+    closed_at: datetime
+    operating_hours: float
+    final: bool
+
+
+class ParkDay(Model):
+    date: dt.date
+    operating_hours: float
+    downtime_hours: float
+    uptime_pct: float | None
+    shame_score: float | None = Field(ge=0, le=10)
+    rides_tracked: int
+    rides_with_downtime: int
+    avg_wait: float | None
+    peak_wait: int | None
+    final: bool
+
+
+class ParkLive(Model):
+    open_now: bool
+    live_at: datetime | None
+    rides_down_now: int
+
+
+class ParkDetail(Model):
+    park: Park
+    live: ParkLive
+    figures: Figures
+    rides_tracked: int
+    rides_with_downtime: int
+    operating_sessions: list[OperatingSession]
+    days: list[ParkDay]
+    rides: list[RideRanking]
+
+
+class ParkDetailResponse(Envelope):
+    data: ParkDetail
+
+
+class RideDay(Model):
+    date: dt.date
+    tier: int | None
+    uptime_pct: float | None
+    downtime_hours: float
+    downtime_events: int
+    longest_downtime_minutes: float
+    avg_wait: float | None
+    peak_wait: int | None
+    final: bool
+
+
+class StatusChange(Model):
+    at: datetime
+    from_state: Literal["open", "closed"]
+    to_state: Literal["open", "closed"]
+    previous_duration_minutes: float | None
+
+
+class PostedWait(Model):
+    at: datetime
+    wait_minutes: int
+
+
+class Timeline(Model):
+    date: dt.date
+    session: OperatingSession | None
+    changes: list[StatusChange]
+    waits: list[PostedWait] = Field(description="posted waits while open; raw polls only")
+
+
+class Ride(Model):
+    ride_id: int
+    name: str
+    park_id: int
+    park_name: str
+    land: str | None
+    tier: int | None
+    tier_source: str | None
+    category: str | None
+    live_status: LiveStatus
+    is_active: bool
+    queue_times_url: str
+
+
+class RideDetail(Model):
+    ride: Ride
+    figures: Figures | None = Field(description="null when the ride never ran in the period")
+    downtime_events: int
+    longest_downtime_minutes: float
+    history: list[RideDay]
+    timeline: Timeline
+
+
+class RideDetailResponse(Envelope):
+    data: RideDetail
+
+
+class LiveSummary(Model):
+    running: int
+    down: int
+    closed: int
+    unknown: int
+    parks_open: int
+    parks: int
+
+
+class LiveSummaryResponse(Envelope):
+    data: LiveSummary
+
+
+class Check(Model):
+    status: Literal["ok", "warning", "failed"]
+    detail: str
+    at: datetime | None = None
+    age_minutes: float | None = None
+
+
+class Health(Model):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    checked_at: datetime
+    checks: dict[str, Check]
+    attribution: Attribution = Attribution()

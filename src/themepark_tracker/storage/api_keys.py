@@ -1,0 +1,82 @@
+"""API keys: only a SHA-256 of each key is stored, with a short prefix to tell keys apart.
+
+A key is 32 random bytes (URL-safe text). Its hash is enough to check it: a key has
+enough entropy that a plain SHA-256 cannot be brute-forced, unlike a password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, insert, select, update
+
+from themepark_tracker.storage.tables import api_keys
+
+PREFIX = "tpt_"
+#: last_used_at is refreshed at most this often: a write per request would cost more
+#: than the request.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: int
+    name: str
+    key_prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(conn: Connection, name: str, now: datetime) -> tuple[str, ApiKey]:
+    """A new key: the plain key is returned once and never stored."""
+    if not name.strip():
+        raise ValueError("a key needs a name")
+    key = PREFIX + secrets.token_urlsafe(32)
+    prefix = key[: len(PREFIX) + 6]
+    result = conn.execute(
+        insert(api_keys).values(
+            name=name.strip(), key_prefix=prefix, key_hash=key_hash(key), created_at=now
+        )
+    )
+    (key_id,) = result.inserted_primary_key or (None,)
+    assert key_id is not None
+    return key, ApiKey(int(key_id), name.strip(), prefix, now, None, None)
+
+
+def list_keys(conn: Connection) -> list[ApiKey]:
+    c = api_keys.c
+    query = select(c.id, c.name, c.key_prefix, c.created_at, c.last_used_at, c.revoked_at).order_by(
+        c.id
+    )
+    return [ApiKey(*row) for row in conn.execute(query)]
+
+
+def revoke_key(conn: Connection, key_id: int, now: datetime) -> bool:
+    """False when there is no such key, or it was revoked already."""
+    result = conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1
+
+
+def check_key(conn: Connection, key: str, now: datetime) -> int | None:
+    """The id of the live key `key` is, else None; notes when it was last used."""
+    c = api_keys.c
+    row = conn.execute(
+        select(c.id, c.last_used_at).where(c.key_hash == key_hash(key), c.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+        conn.execute(update(api_keys).where(c.id == row.id).values(last_used_at=now))
+    return int(row.id)

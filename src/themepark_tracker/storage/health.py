@@ -1,0 +1,61 @@
+"""Facts on how current the data is: what `/api/health`, `check` and HTTP caching read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, select
+
+from themepark_tracker.storage.tables import aggregation_log, parks, polls
+
+
+def data_version(conn: Connection) -> tuple[object, ...]:
+    """Changes whenever stored data that answers depend on changes: a poll stored
+    (collect or import), an aggregation logged, the catalogue updated. The last item is
+    the newest poll's time. Each part is one index lookup, or a read of the park list."""
+    row = conn.execute(
+        select(
+            select(func.max(polls.c.id)).scalar_subquery(),
+            select(func.max(aggregation_log.c.id)).scalar_subquery(),
+            select(func.max(parks.c.updated_at)).scalar_subquery(),
+            select(func.max(polls.c.polled_at)).scalar_subquery(),
+        )
+    ).one()
+    return tuple(row)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    last_collection_at: datetime | None
+    parks_in_last_collection: int
+    active_parks: int
+    last_aggregation_at: datetime | None
+
+
+def freshness(conn: Connection, interval: timedelta) -> Freshness:
+    """The newest successful poll, how many parks answered within one collection
+    `interval` up to it, and the newest successful aggregation."""
+    last = conn.execute(
+        select(polls.c.polled_at)
+        .where(polls.c.outcome == "ok")
+        .order_by(polls.c.polled_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    reached = 0
+    if last is not None:
+        reached = conn.execute(
+            select(func.count(func.distinct(polls.c.park_id))).where(
+                polls.c.polled_at > last - interval, polls.c.outcome == "ok"
+            )
+        ).scalar_one()
+    active = conn.execute(
+        select(func.count()).select_from(parks).where(parks.c.is_active)
+    ).scalar_one()
+    aggregated = conn.execute(
+        select(aggregation_log.c.finished_at)
+        .where(aggregation_log.c.job == "aggregate", aggregation_log.c.status == "success")
+        .order_by(aggregation_log.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return Freshness(last, int(reached), int(active), aggregated)
