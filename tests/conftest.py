@@ -154,3 +154,34 @@ def restore_root_logger() -> Iterator[None]:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def api_engine(
+    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A database of its own per backend, loaded once with the API tests' simulated days
+    (`api_fixtures.load_days`); tests that use it only read."""
+    from api_fixtures import load_days
+
+    workdir = tmp_path_factory.mktemp("api")
+    if backend == "sqlite":
+        engine = make_engine(make_url(f"sqlite:///{workdir / 'api.db'}"))
+        name = None
+    else:
+        server: URL = request.getfixturevalue("mysql_server")
+        name = f"{server.database}_api"
+        admin = create_engine(server)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+        admin.dispose()
+        engine = make_engine(server.set(database=name))
+    migrate.upgrade(engine)
+    load_days(engine, workdir)
+    yield engine
+    engine.dispose()
+    if name is not None:
+        admin = create_engine(make_url(MYSQL_URL))
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()

@@ -19,10 +19,12 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
+import waitress
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from themepark_tracker import __version__
+from themepark_tracker.api import create_app
 from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
 from themepark_tracker.classify import ClassificationError, review_csv
@@ -39,7 +41,7 @@ from themepark_tracker.jobs.import_archive import ImportStopped, import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
-from themepark_tracker.storage import migrate, queries
+from themepark_tracker.storage import api_keys, migrate, queries
 from themepark_tracker.storage.db import make_engine
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
 
@@ -429,6 +431,77 @@ def rankings_command(
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} %"
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.pass_obj
+def serve_command(runtime: Runtime, host: str, port: int, threads: int) -> None:
+    """Serve the API with waitress, a production WSGI server; Ctrl-C stops it.
+
+    Example: themepark-tracker serve --host 127.0.0.1 --port 8000
+    """
+    try:
+        app = create_app(runtime.settings, runtime.engine)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"API on http://{host}:{port}/api (docs: http://{host}:{port}/api/docs)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="themepark-tracker")
+
+
+@cli.group("api-key")
+def api_key_group() -> None:
+    """Create, list and revoke the keys `/api` asks for when API_AUTH=required."""
+
+
+@api_key_group.command("create")
+@click.argument("name")
+@click.pass_obj
+@_uses_database
+def api_key_create(runtime: Runtime, name: str) -> None:
+    """Print a new key once: only its hash is stored.
+
+    Example: themepark-tracker api-key create "status page"
+    """
+    try:
+        with runtime.engine.begin() as conn:
+            key, record = api_keys.create_key(conn, name, _now())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    click.echo(f"key {record.id} ({record.name}): {key}")
+    click.echo("Keep it now: it cannot be shown again.", err=True)
+
+
+@api_key_group.command("list")
+@click.pass_obj
+@_uses_database
+def api_key_list(runtime: Runtime) -> None:
+    """Every key: id, prefix, name, created, last used, revoked."""
+    with runtime.engine.connect() as conn:
+        keys = api_keys.list_keys(conn)
+    for key in keys:
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+        click.echo(
+            f"{key.id:>4}  {key.key_prefix}…  {key.name}  created {key.created_at:%Y-%m-%d %H:%M}"
+            f"  last used {used}  {state}"
+        )
+    if not keys:
+        click.echo("no keys; create one with: themepark-tracker api-key create NAME")
+
+
+@api_key_group.command("revoke")
+@click.argument("key_id", type=int)
+@click.pass_obj
+@_uses_database
+def api_key_revoke(runtime: Runtime, key_id: int) -> None:
+    """Revoke key KEY_ID (from `api-key list`) at once; it cannot be undone."""
+    with runtime.engine.begin() as conn:
+        if not api_keys.revoke_key(conn, key_id, _now()):
+            raise click.ClickException(f"no active key {key_id}")
+    click.echo(f"key {key_id} revoked")
 
 
 @cli.group("config")

@@ -11,7 +11,12 @@ from themepark_tracker.api.params import FilterQuery, ParkDetailQuery, ParkRanki
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.scores import Totals
 from themepark_tracker.storage import details, queries
-from themepark_tracker.storage.rankings import live_waits, park_rankings, ride_rankings
+from themepark_tracker.storage.rankings import (
+    PARK_SORTS,
+    live_waits,
+    park_rankings,
+    ride_rankings,
+)
 
 bp = Blueprint("parks", __name__, url_prefix="/api/parks")
 MAX_ID = 2**31 - 1
@@ -53,9 +58,10 @@ def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse
     )
     live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap)
     none = queries.ParkLive(False, None, 0)
+    figure = PARK_SORTS[params.sort]
     rows = [
         schemas.ParkRanking(
-            rank=rank,
+            rank=rank if figure(park) is not None else None,
             park_id=park.park_id,
             name=park.name,
             operator=park.operator,

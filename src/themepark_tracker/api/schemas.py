@@ -96,7 +96,7 @@ class Figures(Model):
 
 
 class ParkRanking(Model):
-    rank: int
+    rank: int | None = Field(description="null for parks without the sorted figure (no data)")
     park_id: int
     name: str
     operator: str

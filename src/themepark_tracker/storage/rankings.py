@@ -475,10 +475,10 @@ def _ranked_statement(
 
 def _by_peak_wait(
     conn: Connection, ranges: Mapping[int, DateRange], descending: bool, limit: int | None
-) -> dict[int, list[int]]:
-    """Rides by their highest posted wait in the period, per park in that order; a ride
-    that never posted a wait has no peak and is not listed. A maximum is no difference of
-    running totals: this reads every ride day of the period."""
+) -> list[tuple[int, int]]:
+    """(park, ride) by the ride's highest posted wait in the period; a ride that never
+    posted a wait has no peak and is not listed. A maximum is no difference of running
+    totals: this reads every ride day of the period."""
     s = ride_daily_stats.c
     peak = func.max(s.peak_wait)
     query = (
@@ -489,10 +489,7 @@ def _by_peak_wait(
         .order_by(peak.desc() if descending else peak.asc(), s.ride_id)
         .limit(limit)
     )
-    rides_of: dict[int, list[int]] = {}
-    for park_id, ride_id in conn.execute(query):
-        rides_of.setdefault(park_id, []).append(ride_id)
-    return rides_of
+    return [(park_id, ride_id) for park_id, ride_id in conn.execute(query)]
 
 
 def _ranked_rows(
@@ -550,11 +547,12 @@ def ride_rankings(
         only = {owner: [ride_id]} if owner is not None and owner in ranges else {}
         rows = _ranked_rows(conn, {p: ranges[p] for p in only}, only, None, descending, None)
     elif sort == "peak_wait":
-        chosen = _by_peak_wait(conn, ranges, descending, limit)
+        order = _by_peak_wait(conn, ranges, descending, limit)
+        chosen: dict[int, list[int]] = {}
+        for park, ride in order:
+            chosen.setdefault(park, []).append(ride)
         found = _ranked_rows(conn, ranges, chosen, None, descending, None)
-        position = {
-            ride: i for i, ride in enumerate(r for rides_ in chosen.values() for r in rides_)
-        }
+        position = {ride: i for i, (_, ride) in enumerate(order)}
         rows = sorted(found, key=lambda row: position[row.ride_id])
     else:
         rows = _ranked_rows(conn, ranges, None, sort, descending, limit)

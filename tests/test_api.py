@@ -1,0 +1,300 @@
+"""The REST API through Flask's test client, on both databases: every endpoint, its
+errors, caching, and that its numbers are the storage layer's."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from api_fixtures import ANAHEIM, DAYS, TORONTO, app
+from sqlalchemy import Engine, event, func, select
+
+from themepark_tracker.api import schemas
+from themepark_tracker.engine.periods import period_dates
+from themepark_tracker.storage.rankings import park_rankings, ride_rankings
+from themepark_tracker.storage.tables import ride_daily_stats, rides
+
+SPAN = f"from={DAYS[0]}&to={DAYS[1]}"
+
+
+@pytest.fixture
+def client(api_engine: Engine) -> Any:
+    return app(api_engine).test_client()
+
+
+def _ok(client: Any, url: str, model: type[schemas.Model]) -> Any:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.get_json())
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["attribution"] == {
+        "text": "Data powered by Queue-Times.com",
+        "url": "https://queue-times.com",
+    }
+    model.model_validate(body)
+    return body
+
+
+def test_park_rankings_are_the_storage_layers_figures(client: Any, api_engine: Engine) -> None:
+    body = _ok(client, f"/api/parks/downtime?{SPAN}", schemas.ParkRankingsResponse)
+    with api_engine.connect() as conn:
+        expected = park_rankings(conn, lambda _tz: DAYS)
+    assert [p["park_id"] for p in body["data"]] == [p.park_id for p in expected]
+    assert [p["rank"] for p in body["data"]] == [1, 2]
+    for shown, park in zip(body["data"], expected, strict=True):
+        figures = shown["figures"]
+        assert figures["downtime_hours"] == round(park.totals.downtime_hours, 2)
+        assert figures["shame_score"] == park.totals.shame_score
+        assert figures["uptime_pct"] == pytest.approx(park.totals.uptime_pct, abs=0.005)
+        assert (figures["first"], figures["last"]) == (str(DAYS[0]), str(DAYS[1]))
+        assert shown["rides_with_downtime"] == park.rides_with_downtime > 0
+        assert shown["queue_times_url"] == f"https://queue-times.com/parks/{park.park_id}"
+    stats = body["stats"]
+    assert stats["parks_tracked"] == 2
+    assert stats["peak_downtime_hours"] == max(p["figures"]["downtime_hours"] for p in body["data"])
+    assert stats["parks_open_now"] == 2  # 13:00 in Toronto, 10:00 in Anaheim
+
+
+def test_ride_rankings_carry_live_status_trend_and_a_seven_day_average(
+    client: Any, api_engine: Engine
+) -> None:
+    body = _ok(client, f"/api/rides/downtime?{SPAN}&limit=5", schemas.RideRankingsResponse)
+    with api_engine.connect() as conn:
+        expected = ride_rankings(conn, lambda _tz: DAYS, limit=5)
+        week = ride_rankings(conn, lambda _tz: (DAYS[1] - timedelta(days=6), DAYS[1]))
+        ran = dict(
+            conn.execute(
+                select(ride_daily_stats.c.ride_id, func.count())
+                .where(ride_daily_stats.c.tracked, ride_daily_stats.c.stat_date <= DAYS[1])
+                .group_by(ride_daily_stats.c.ride_id)
+            ).all()
+        )
+    assert [r["ride_id"] for r in body["data"]] == [r.ride_id for r in expected]
+    downtimes = [r["figures"]["downtime_hours"] for r in body["data"]]
+    assert downtimes == sorted(downtimes, reverse=True) and downtimes[0] > 0
+    per_ride = {r.ride_id: r for r in week}
+    for shown in body["data"]:
+        assert shown["live_status"] in ("running", "down", "closed")
+        ride = per_ride[shown["ride_id"]]
+        assert shown["avg_downtime_7d_hours"] == pytest.approx(
+            ride.totals.downtime_hours / ran[ride.ride_id], abs=0.006
+        )
+        assert shown["queue_times_url"] == (
+            f"https://queue-times.com/parks/{shown['park_id']}/rides/{shown['ride_id']}"
+        )
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["sort=uptime&order=asc", "sort=events", "sort=avg_wait", "sort=peak_wait", "sort=name"],
+)
+def test_ride_sorts_and_the_park_filter(client: Any, query: str) -> None:
+    body = _ok(
+        client, f"/api/rides/downtime?{SPAN}&park={TORONTO}&{query}", schemas.RideRankingsResponse
+    )
+    assert body["data"] and {r["park_id"] for r in body["data"]} == {TORONTO}
+    assert body["meta"]["sort"] == query.split("&")[0].split("=")[1]
+
+
+def test_disney_universal_filter_keeps_disneyland_only(client: Any) -> None:
+    body = _ok(
+        client,
+        f"/api/parks/downtime?{SPAN}&filter=disney-universal",
+        schemas.ParkRankingsResponse,
+    )
+    assert [p["park_id"] for p in body["data"]] == [ANAHEIM]
+    parks = _ok(client, "/api/parks?filter=disney-universal", schemas.ParksResponse)
+    assert [p["park_id"] for p in parks["data"]] == [ANAHEIM]
+
+
+def test_named_periods_are_each_parks_own_dates(client: Any) -> None:
+    body = _ok(client, "/api/parks/downtime?period=yesterday", schemas.ParkRankingsResponse)
+    assert {p["figures"]["first"] for p in body["data"]} == {"2026-07-03"}
+    assert body["meta"]["period"] == {"name": "yesterday", "first": None, "last": None}
+    today = _ok(client, "/api/parks/downtime", schemas.ParkRankingsResponse)
+    assert today["meta"]["period"]["name"] == "today"
+    assert {p["figures"]["last"] for p in today["data"]} == {"2026-07-04"}
+    assert period_dates("last_week", date(2026, 7, 4)) == (date(2026, 6, 22), date(2026, 6, 28))
+
+
+def test_the_catalogue_lists_tiers_and_links(client: Any, api_engine: Engine) -> None:
+    body = _ok(client, "/api/parks", schemas.ParksResponse)
+    assert {p["park_id"] for p in body["data"]} == {TORONTO, ANAHEIM}
+    with api_engine.connect() as conn:
+        counted = conn.execute(
+            select(func.count()).where(rides.c.park_id == TORONTO, rides.c.is_active)
+        ).scalar_one()
+    toronto = next(p for p in body["data"] if p["park_id"] == TORONTO)
+    assert 0 < sum(toronto["tier_distribution"].values()) <= counted
+    assert toronto["timezone"] == "America/Toronto"
+
+
+@pytest.mark.parametrize("mode", ["live", "average", "peak"])
+def test_wait_times_longest_first(client: Any, mode: str) -> None:
+    period = f"&{SPAN}" if mode != "live" else ""
+    ride_waits = _ok(client, f"/api/rides/waittimes?mode={mode}{period}", schemas.RideWaitsResponse)
+    park_waits = _ok(client, f"/api/parks/waittimes?mode={mode}{period}", schemas.ParkWaitsResponse)
+    for body in (ride_waits, park_waits):
+        waits = [row["wait_minutes"] for row in body["data"]]
+        assert waits and waits == sorted(waits, reverse=True)
+        assert body["mode"] == mode
+    if mode == "live":
+        assert {row["at"] for row in ride_waits["data"]} == {"2026-07-04T17:10:00Z"}
+        assert all(row["rides_reporting"] > 0 for row in park_waits["data"])
+
+
+def test_trends_compare_with_the_period_before(client: Any) -> None:
+    body = _ok(client, "/api/trends?period=yesterday", schemas.TrendsResponse)
+    assert set(body["data"]) == {
+        "parks-improving",
+        "parks-declining",
+        "rides-improving",
+        "rides-declining",
+    }
+    rows = body["data"]["rides-improving"] + body["data"]["rides-declining"]
+    assert rows, "a simulated day moves some ride by five points"
+    for row in rows:
+        change = row["current_uptime_pct"] - row["previous_uptime_pct"]
+        assert abs(change - row["change_pct_points"]) < 0.02 and abs(change) >= 5
+    one = _ok(
+        client, "/api/trends?period=yesterday&category=rides-declining", schemas.TrendsResponse
+    )
+    assert one["data"]["rides-declining"] == body["data"]["rides-declining"]
+    assert one["data"]["parks-improving"] is None
+
+
+def test_park_page(client: Any) -> None:
+    body = _ok(client, f"/api/parks/{TORONTO}?{SPAN}", schemas.ParkDetailResponse)
+    data = body["data"]
+    opened = [s["date"] for s in data["operating_sessions"]]
+    assert opened and set(opened) <= {"2026-07-01", "2026-07-02", "2026-07-03"}
+    assert set(opened) <= {d["date"] for d in data["days"]}
+    assert all(s["final"] and s["operating_hours"] > 5 for s in data["operating_sessions"])
+    assert data["figures"]["downtime_hours"] == pytest.approx(
+        sum(d["downtime_hours"] for d in data["days"]), abs=0.02
+    )
+    assert data["rides_tracked"] == len(data["rides"]) > 0
+    assert data["live"]["open_now"] is True
+    assert data["park"]["tier_distribution"]["tier_1"] > 0
+
+
+def test_ride_page_with_its_timeline(client: Any, api_engine: Engine) -> None:
+    ranked = _ok(
+        client, f"/api/rides/downtime?{SPAN}&park={TORONTO}&limit=1", schemas.RideRankingsResponse
+    )
+    ride_id = ranked["data"][0]["ride_id"]
+    body = _ok(client, f"/api/rides/{ride_id}?{SPAN}&date=2026-07-03", schemas.RideDetailResponse)
+    data = body["data"]
+    assert data["figures"] == ranked["data"][0]["figures"]
+    assert data["history"] and data["history"][-1]["date"] == "2026-07-03"
+    assert sum(d["downtime_hours"] for d in data["history"]) == pytest.approx(
+        data["figures"]["downtime_hours"], abs=0.02
+    )
+    timeline = data["timeline"]
+    assert timeline["date"] == "2026-07-03" and timeline["session"]["final"] is True
+    states = [c["to_state"] for c in timeline["changes"]]
+    assert "closed" in states and all(a != b for a, b in zip(states, states[1:]))
+    assert timeline["waits"], "raw polls are kept until cleanup"
+    assert data["ride"]["queue_times_url"].endswith(f"/parks/{TORONTO}/rides/{ride_id}")
+
+
+def test_live_summary_counts_every_active_ride(client: Any, api_engine: Engine) -> None:
+    body = _ok(client, "/api/live/summary", schemas.LiveSummaryResponse)
+    counts = body["data"]
+    with api_engine.connect() as conn:
+        active = conn.execute(select(func.count()).where(rides.c.is_active)).scalar_one()
+    assert counts["running"] + counts["down"] + counts["closed"] + counts["unknown"] == active
+    assert counts["running"] > 0 and counts["parks_open"] == counts["parks"] == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/api/parks/downtime?period=fortnight", "period"),
+        ("/api/parks/downtime?from=2026-07-01", None),
+        ("/api/parks/downtime?from=2026-07-03&to=2026-07-01", None),
+        ("/api/parks/downtime?period=today&from=2026-07-01&to=2026-07-02", None),
+        ("/api/parks/downtime?from=1999-12-31&to=2026-07-01", "from"),
+        ("/api/rides/downtime?limit=0", "limit"),
+        ("/api/rides/downtime?limit=ten", "limit"),
+        ("/api/rides/downtime?sort=shame", "sort"),
+        ("/api/rides/downtime?order=up", "order"),
+        ("/api/parks/downtime?filter=disney", "filter"),
+        ("/api/rides/waittimes?mode=median", "mode"),
+        ("/api/parks?perod=today", "perod"),
+        ("/api/trends?category=best", "category"),
+        ("/api/rides/1?date=2026-02-30", "date"),
+    ],
+)
+def test_bad_parameters_are_400_with_a_json_error(
+    client: Any, url: str, parameter: str | None
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_parameter" and error["message"]
+    if parameter is not None:
+        assert parameter in [d["parameter"] for d in error["details"]]
+
+
+def test_a_parameter_given_twice_is_refused(client: Any) -> None:
+    response = client.get("/api/rides/downtime?limit=5&limit=6")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"] == [
+        {"parameter": "limit", "problem": "given more than once"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("get", "/api/parks/999999", 404),
+        ("get", "/api/rides/999999", 404),
+        ("get", f"/api/rides/{2**40}", 404),
+        ("get", "/api/nothing-here", 404),
+        ("post", "/api/parks/downtime", 405),
+    ],
+)
+def test_unknown_ids_routes_and_methods_are_json(
+    client: Any, method: str, url: str, status: int
+) -> None:
+    response = getattr(client, method)(url)
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert set(response.get_json()) == {"error", "attribution"}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_every_answer_carries_security_headers(client: Any) -> None:
+    for url in ("/api/parks", "/api/health", "/api/docs", "/api/parks?bad=1"):
+        headers = client.get(url).headers
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_etags_answer_304_and_repeat_answers_come_from_memory(
+    client: Any, api_engine: Engine
+) -> None:
+    url = f"/api/rides/downtime?{SPAN}"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=420, must-revalidate"
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(api_engine, "before_cursor_execute", count)
+    try:
+        again = client.get(url)
+        not_modified = client.get(url, headers={"If-None-Match": etag})
+    finally:
+        event.remove(api_engine, "before_cursor_execute", count)
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == etag
+    assert not_modified.status_code == 304 and not not_modified.get_data()
+    assert len(statements) == 2, "only the data version is read, once per request"
+    other = client.get(f"/api/rides/downtime?{SPAN}&limit=3")
+    assert other.headers["ETag"] != etag
