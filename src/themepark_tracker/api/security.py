@@ -101,8 +101,8 @@ def install(
     limiter = Limiter(
         _identity,
         app=app,
-        default_limits=[_limits],
-        default_limits_exempt_when=lambda: (
+        application_limits=[_limits],
+        application_limits_exempt_when=lambda: (
             request.path in UNLIMITED or not request.path.startswith("/api/")
         ),
         storage_uri=settings.rate_limit_storage,

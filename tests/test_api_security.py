@@ -1,0 +1,169 @@
+"""Keys, dashboard sessions, rate limits (against the real Redis), CORS, and the API's
+behaviour in production mode."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import redis
+from api_fixtures import NOW, settings
+from sqlalchemy import Engine
+
+from themepark_tracker.api import create_app
+from themepark_tracker.storage.api_keys import create_key, list_keys, revoke_key
+
+REDIS_URL = "redis://127.0.0.1:6379"
+REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS", "") not in ("", "0")
+SECRET = "test-secret-key-for-signing-sessions"
+
+
+def _app(engine: Engine, prefix: str = "tpt", **environ: str) -> Any:
+    made = create_app(
+        settings(API_AUTH="required", SECRET_KEY=SECRET, **environ),
+        engine,
+        clock=lambda: NOW,
+        limiter_prefix=prefix,
+    )
+    return made.test_client()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own on the real Redis, removed afterwards."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if REQUIRE_REDIS:
+            pytest.fail(f"REQUIRE_REDIS=1 but Redis at {REDIS_URL} does not answer")
+        pytest.skip(f"Redis at {REDIS_URL} does not answer")
+    prefix = f"tpt_test_{uuid.uuid4().hex[:8]}"
+    yield prefix
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def _key(engine: Engine, name: str = "test") -> str:
+    with engine.begin() as conn:
+        key, _ = create_key(conn, name, datetime(2026, 7, 4, tzinfo=UTC))
+    return key
+
+
+def test_without_a_key_data_endpoints_are_401_and_health_is_open(engine: Engine) -> None:
+    client = _app(engine)
+    missing = client.get("/api/parks")
+    assert missing.status_code == 401
+    assert missing.get_json()["error"]["code"] == "missing_api_key"
+    wrong = client.get("/api/parks", headers={"X-API-Key": "tpt_not-a-key"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "invalid_api_key"
+    assert client.get("/api/health").status_code in (200, 503)
+    assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_a_key_opens_the_api_until_it_is_revoked(engine: Engine) -> None:
+    key = _key(engine)
+    client = _app(engine)
+    answer = client.get("/api/parks", headers={"X-API-Key": key})
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"].startswith("private,")
+    with engine.begin() as conn:
+        (stored,) = list_keys(conn)
+        assert stored.last_used_at == NOW and stored.key_prefix == key[:10]
+        assert revoke_key(conn, stored.id, NOW) and not revoke_key(conn, stored.id, NOW)
+    assert client.get("/api/parks", headers={"X-API-Key": key}).status_code == 401
+
+
+def test_keys_are_stored_hashed(engine: Engine) -> None:
+    key = _key(engine)
+    with engine.connect() as conn:
+        dump = repr(conn.exec_driver_sql("SELECT * FROM api_keys").all())
+    assert key not in dump and key[10:] not in dump
+
+
+def test_the_dashboard_gets_a_session_from_its_own_origin_only(engine: Engine) -> None:
+    client = _app(engine)
+    refused = client.post("/api/session", headers={"Origin": "https://elsewhere.example"})
+    assert refused.status_code == 403
+    assert client.get("/api/parks").status_code == 401
+    given = client.post("/api/session", headers={"Sec-Fetch-Site": "same-origin"})
+    assert given.status_code == 204
+    cookie = given.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/api/" in cookie
+    assert client.get("/api/parks").status_code == 200
+    client.set_cookie("tpt_session", "forged.value", path="/api/")
+    forged = client.get("/api/parks")
+    assert forged.status_code == 401 and forged.get_json()["error"]["code"] == "invalid_session"
+    same_origin = _app(engine).post("/api/session", headers={"Origin": "http://localhost"})
+    assert same_origin.status_code == 204
+
+
+def test_production_needs_a_secret_key_for_sessions(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        create_app(settings(API_AUTH="required"), engine)
+
+
+def test_keys_are_limited_per_key_in_redis_and_answer_429_with_retry_after(
+    engine: Engine, redis_prefix: str
+) -> None:
+    key, other = _key(engine, "one"), _key(engine, "two")
+    environ = {"API_RATE_LIMITS": "3/hour", "RATE_LIMIT_STORAGE_URL": REDIS_URL}
+    client = _app(engine, redis_prefix, **environ)
+    statuses = [client.get("/api/parks", headers={"X-API-Key": key}).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/live/summary", headers={"X-API-Key": key})
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "rate_limited"
+    assert 0 < int(limited.headers["Retry-After"]) <= 3600
+    assert client.get("/api/parks", headers={"X-API-Key": other}).status_code == 200
+    assert client.get("/api/health").status_code != 429
+    stored = redis.Redis.from_url(REDIS_URL)
+    assert any(redis_prefix in k.decode() for k in stored.scan_iter(f"*{redis_prefix}*"))
+    second_process = _app(engine, redis_prefix, **environ)
+    assert second_process.get("/api/parks", headers={"X-API-Key": key}).status_code == 429
+
+
+def test_dashboard_sessions_are_limited_per_address(engine: Engine, redis_prefix: str) -> None:
+    environ = {"DASHBOARD_RATE_LIMITS": "2/minute", "RATE_LIMIT_STORAGE_URL": REDIS_URL}
+    client = _app(engine, redis_prefix, **environ)
+    client.post("/api/session", headers={"Sec-Fetch-Site": "same-origin"})
+    statuses = [client.get("/api/parks").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_limits_can_be_turned_off(engine: Engine) -> None:
+    key = _key(engine)
+    client = _app(engine, API_RATE_LIMITS="1/hour", RATE_LIMITS_ENABLED="false")
+    statuses = {client.get("/api/parks", headers={"X-API-Key": key}).status_code for _ in range(3)}
+    assert statuses == {200}
+
+
+def test_cors_allows_the_configured_origins_only(engine: Engine) -> None:
+    client = create_app(
+        settings(CORS_ORIGINS="https://dashboard.example"), engine, clock=lambda: NOW
+    ).test_client()
+    allowed = client.options(
+        "/api/parks",
+        headers={
+            "Origin": "https://dashboard.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "X-API-Key",
+        },
+    )
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://dashboard.example"
+    assert "x-api-key" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    other = client.get("/api/parks", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_without_auth_answers_are_public_and_need_no_key(engine: Engine) -> None:
+    client = create_app(settings(), engine, clock=lambda: NOW).test_client()
+    answer = client.get("/api/parks")
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"].startswith("public,")
+    assert "securitySchemes" not in client.get("/api/openapi.json").get_json()["components"]
