@@ -1,0 +1,204 @@
+"""Health, the OpenAPI document and its page, the CLI's `serve` and `api-key`, and one
+end-to-end check that the API's numbers are the engine's."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
+from api_fixtures import ANAHEIM, DAYS, NOW, TORONTO, app, settings
+from click.testing import CliRunner
+from sqlalchemy import Engine, make_url
+
+from themepark_tracker.api import create_app
+from themepark_tracker.cli import cli
+from themepark_tracker.engine.days import compute_park_day
+from themepark_tracker.engine.scores import ride_totals, total
+from themepark_tracker.engine.sessions import day_bounds
+from themepark_tracker.storage import queries
+from themepark_tracker.storage.db import make_engine
+
+
+def test_health_is_healthy_with_fresh_data_and_degraded_when_stale(api_engine: Engine) -> None:
+    fresh = app(api_engine).test_client().get("/api/health")
+    body = fresh.get_json()
+    assert fresh.status_code == 200 and fresh.headers["Cache-Control"] == "no-store"
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["collection"]["status"] == "ok"
+    assert body["checks"]["collection"]["detail"] == "2 of 2 parks answered"
+    assert body["checks"]["collection"]["age_minutes"] == 3.0
+    assert body["checks"]["aggregation"]["status"] == "ok"
+    late = create_app(settings(), api_engine, clock=lambda: NOW + timedelta(hours=2))
+    stale = late.test_client().get("/api/health").get_json()
+    assert stale["status"] == "degraded"
+    assert stale["checks"]["collection"]["status"] == "warning"
+
+
+def test_health_reports_aggregation_and_its_absence(engine: Engine) -> None:
+    empty = app(engine).test_client().get("/api/health")
+    assert empty.status_code == 503
+    body = empty.get_json()
+    assert body["status"] == "unhealthy"
+    assert body["checks"]["collection"]["detail"] == "nothing collected yet"
+    assert body["checks"]["aggregation"]["status"] == "warning"
+
+
+def test_health_without_a_database_is_503(tmp_path: Path) -> None:
+    missing = make_engine(make_url(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"))
+    answer = create_app(settings(), missing).test_client().get("/api/health")
+    assert answer.status_code == 503
+    assert answer.get_json()["checks"]["database"]["status"] == "failed"
+    data = create_app(settings(), missing).test_client().get("/api/parks")
+    assert data.status_code == 503
+    assert data.get_json()["error"]["code"] == "database_unavailable"
+
+
+def test_the_openapi_document_lists_every_endpoint_and_its_parameters(api_engine: Engine) -> None:
+    spec = app(api_engine).test_client().get("/api/openapi.json").get_json()
+    assert spec["openapi"] == "3.1.0"
+    assert set(spec["paths"]) == {
+        "/api/parks",
+        "/api/parks/downtime",
+        "/api/parks/waittimes",
+        "/api/parks/{park_id}",
+        "/api/rides/downtime",
+        "/api/rides/waittimes",
+        "/api/rides/{ride_id}",
+        "/api/trends",
+        "/api/live/summary",
+        "/api/health",
+    }
+    rankings = spec["paths"]["/api/parks/downtime"]["get"]
+    names = {p["name"] for p in rankings["parameters"]}
+    assert names == {"period", "from", "to", "filter", "sort", "order", "limit"}
+    period = next(p for p in rankings["parameters"] if p["name"] == "period")
+    assert period["schema"]["enum"][0] == "today" and "null" not in str(period["schema"])
+    assert rankings["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ParkRankingsResponse"
+    }
+    assert "ParkRankingsResponse" in spec["components"]["schemas"]
+
+
+def test_the_docs_page_shows_every_path(api_engine: Engine) -> None:
+    page = app(api_engine).test_client().get("/api/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    for path in ("/api/parks/downtime", "/api/rides/{ride_id}", "/api/live/summary"):
+        assert f"GET {path}" in text
+    assert "https://queue-times.com" in text and "<script" not in text
+
+
+def test_api_keys_from_the_command_line(runner: CliRunner, database_url: str) -> None:
+    env = {"DATABASE_URL": database_url}
+    made = runner.invoke(cli, ["api-key", "create", "status page"], env=env)
+    assert made.exit_code == 0, made.output
+    key = made.stdout.split(": ")[-1].strip()
+    assert key.startswith("tpt_") and len(key) > 40
+    listed = runner.invoke(cli, ["api-key", "list"], env=env)
+    assert "status page" in listed.output and "active" in listed.output and key not in listed.output
+    assert runner.invoke(cli, ["api-key", "revoke", "1"], env=env).exit_code == 0
+    again = runner.invoke(cli, ["api-key", "revoke", "1"], env=env)
+    assert again.exit_code == 1 and "no active key 1" in again.output
+    assert "revoked" in runner.invoke(cli, ["api-key", "list"], env=env).output
+    blank = runner.invoke(cli, ["api-key", "create", " "], env=env)
+    assert blank.exit_code == 2
+
+
+def test_serve_refuses_production_without_a_secret(runner: CliRunner, database_url: str) -> None:
+    result = runner.invoke(
+        cli, ["serve"], env={"DATABASE_URL": database_url, "API_AUTH": "required"}
+    )
+    assert result.exit_code == 1 and "SECRET_KEY" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_answers_over_loopback_with_waitress(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "themepark_tracker", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        answer = None
+        for _ in range(100):
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/api/parks", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert answer is not None and answer.status_code == 200
+        assert answer.headers["Server"] == "themepark-tracker"
+        assert answer.json()["data"] == []
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}/api" in output
+
+
+def test_the_apis_numbers_are_the_engines_for_the_same_period(api_engine: Engine) -> None:
+    """From the polls straight through the engine, against the API's answer built from
+    daily statistics and running totals."""
+    client = app(api_engine).test_client()
+    body = client.get(f"/api/parks/downtime?from={DAYS[0]}&to={DAYS[1]}").get_json()
+    rides_body = client.get(
+        f"/api/rides/downtime?from={DAYS[0]}&to={DAYS[1]}&limit=1000"
+    ).get_json()
+    shown_rides = {r["ride_id"]: r["figures"] for r in rides_body["data"]}
+    rules = settings().state_rules()
+    day_rules = settings().day_rules()
+    checked = 0
+    for shown in body["data"]:
+        park_id = shown["park_id"]
+        zone = ZoneInfo(shown["timezone"])
+        with api_engine.connect() as conn:
+            tiers = queries.counted_ride_tiers(conn, park_id, rules)
+            parts, per_ride = [], {}
+            day = DAYS[0]
+            while day <= DAYS[1]:
+                start, end = day_bounds(day, zone, day_rules)
+                park_day = compute_park_day(
+                    day,
+                    queries.polls_between(conn, park_id, start, end),
+                    now=NOW,
+                    rules=day_rules,
+                    counted=tiers,
+                    next_poll_at=queries.first_poll_at_or_after(conn, park_id, end),
+                )
+                for ride_id, ride_day in park_day.rides.items():
+                    part = ride_totals(ride_day, tiers.get(ride_id))
+                    parts.append(part)
+                    per_ride[ride_id] = per_ride[ride_id] + part if ride_id in per_ride else part
+                day += timedelta(days=1)
+        expected = total(parts)
+        figures = shown["figures"]
+        assert figures["downtime_hours"] == round(expected.downtime_hours, 2)
+        assert figures["weighted_downtime_hours"] == round(expected.weighted_downtime_hours, 2)
+        assert figures["shame_score"] == expected.shame_score
+        assert figures["uptime_pct"] == round(expected.uptime_pct or 0, 2)
+        assert shown["rides_with_downtime"] == sum(
+            1 for t in per_ride.values() if t.downtime_minutes > 0
+        )
+        for ride_id, totals in per_ride.items():
+            assert shown_rides[ride_id]["downtime_hours"] == round(totals.downtime_hours, 2)
+            assert shown_rides[ride_id]["uptime_pct"] == (
+                None if totals.uptime_pct is None else round(totals.uptime_pct, 2)
+            )
+            checked += 1
+    assert {p["park_id"] for p in body["data"]} == {TORONTO, ANAHEIM} and checked > 50
