@@ -31,7 +31,7 @@ def invalid_query(error: ValidationError) -> ApiError:
     details = [
         {
             "parameter": ".".join(str(part) for part in problem["loc"]) or None,
-            "problem": problem["msg"],
+            "problem": problem["msg"].removeprefix("Value error, "),
         }
         for problem in error.errors(include_url=False, include_input=False)
     ]

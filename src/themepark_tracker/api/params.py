@@ -12,6 +12,7 @@ from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from themepark_tracker.engine.periods import period_dates
 from themepark_tracker.engine.sessions import DayRules, park_day_of
@@ -31,9 +32,10 @@ ParkSort = Literal[
 RideSort = Literal[
     "downtime", "weighted_downtime", "uptime", "events", "avg_wait", "peak_wait", "name"
 ]
-#: Dates far outside what any park has keep the period before them representable.
+#: Dates far outside what any park has keep the period before them representable; the
+#: pattern says so in the document, where a date has no minimum.
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
-MAX_SPAN_DAYS = 3660
+DATE_PATTERN: JsonDict = {"pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
 
 
 class Query(BaseModel):
@@ -42,12 +44,23 @@ class Query(BaseModel):
 
 class PeriodQuery(Query):
     period: PeriodName | None = Field(
-        None, description="each park's own dates; default today unless from/to are given"
+        None, description="each park's own dates; default today unless from and to are given"
     )
     from_: date | None = Field(
-        None, alias="from", ge=EARLIEST, le=LATEST, description="first local date (with to)"
+        None,
+        alias="from",
+        ge=EARLIEST,
+        le=LATEST,
+        json_schema_extra=DATE_PATTERN,
+        description="first local date; with to, instead of period",
     )
-    to: date | None = Field(None, ge=EARLIEST, le=LATEST, description="last local date (with from)")
+    to: date | None = Field(
+        None,
+        ge=EARLIEST,
+        le=LATEST,
+        json_schema_extra=DATE_PATTERN,
+        description="last local date, not before from; with from, instead of period",
+    )
     filter: Literal["all", "disney-universal"] = Field("all", description="operators")
 
     @model_validator(mode="after")
@@ -59,8 +72,6 @@ class PeriodQuery(Query):
                 raise ValueError("give either period or from/to, not both")
             if self.to < self.from_:
                 raise ValueError("to must not be before from")
-            if (self.to - self.from_).days >= MAX_SPAN_DAYS:
-                raise ValueError(f"a period spans at most {MAX_SPAN_DAYS} days")
         return self
 
     @property
@@ -127,5 +138,6 @@ class RideDetailQuery(PeriodQuery):
         alias="date",
         ge=EARLIEST,
         le=LATEST,
+        json_schema_extra=DATE_PATTERN,
         description="local day of the timeline; default the period's last",
     )

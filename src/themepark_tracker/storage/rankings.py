@@ -25,6 +25,7 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
+    false,
     func,
     literal,
     or_,
@@ -106,10 +107,11 @@ def _in_ranges(
 ) -> ColumnElement[bool]:
     """Rows whose key (a park, or a ride) is in `ranges` and whose date is in its range."""
     return or_(
+        false(),
         *(
             and_(key_column.in_(ids), date_column.between(first, last))
             for (first, last), ids in _by_range(ranges).items()
-        )
+        ),
     )
 
 
