@@ -99,13 +99,13 @@ def test_api_keys_from_the_command_line(runner: CliRunner, database_url: str) ->
     env = {"DATABASE_URL": database_url}
     made = runner.invoke(cli, ["api-key", "create", "status page"], env=env)
     assert made.exit_code == 0, made.output
-    key = made.stdout.split(": ")[-1].strip()
+    key_id, key = made.stdout.split()[1], made.stdout.split(": ")[-1].strip()
     assert key.startswith("tpt_") and len(key) > 40
     listed = runner.invoke(cli, ["api-key", "list"], env=env)
     assert "status page" in listed.output and "active" in listed.output and key not in listed.output
-    assert runner.invoke(cli, ["api-key", "revoke", "1"], env=env).exit_code == 0
-    again = runner.invoke(cli, ["api-key", "revoke", "1"], env=env)
-    assert again.exit_code == 1 and "no active key 1" in again.output
+    assert runner.invoke(cli, ["api-key", "revoke", key_id], env=env).exit_code == 0
+    again = runner.invoke(cli, ["api-key", "revoke", key_id], env=env)
+    assert again.exit_code == 1 and f"no active key {key_id}" in again.output
     assert "revoked" in runner.invoke(cli, ["api-key", "list"], env=env).output
     blank = runner.invoke(cli, ["api-key", "create", " "], env=env)
     assert blank.exit_code == 2

@@ -478,7 +478,10 @@ def api_key_create(runtime: Runtime, name: str) -> None:
 @click.pass_obj
 @_uses_database
 def api_key_list(runtime: Runtime) -> None:
-    """Every key: id, prefix, name, created, last used, revoked."""
+    """Every key: id, prefix, name, created, last used, revoked.
+
+    Example: themepark-tracker api-key list
+    """
     with runtime.engine.connect() as conn:
         keys = api_keys.list_keys(conn)
     for key in keys:
@@ -497,7 +500,10 @@ def api_key_list(runtime: Runtime) -> None:
 @click.pass_obj
 @_uses_database
 def api_key_revoke(runtime: Runtime, key_id: int) -> None:
-    """Revoke key KEY_ID (from `api-key list`) at once; it cannot be undone."""
+    """Revoke key KEY_ID (from `api-key list`) at once; it cannot be undone.
+
+    Example: themepark-tracker api-key revoke 3
+    """
     with runtime.engine.begin() as conn:
         if not api_keys.revoke_key(conn, key_id, _now()):
             raise click.ClickException(f"no active key {key_id}")
