@@ -177,6 +177,13 @@ def test_park_page(client: Any) -> None:
     assert data["rides_tracked"] == len(data["rides"]) > 0
     assert data["live"]["open_now"] is True
     assert data["park"]["tier_distribution"]["tier_1"] > 0
+    heatmap = data["heatmap"]
+    assert heatmap["dates"] == ["2026-07-01", "2026-07-02", "2026-07-03"]
+    assert [r["ride_id"] for r in heatmap["rides"]] == [r["ride_id"] for r in data["rides"]]
+    for row, ride in zip(heatmap["rides"], data["rides"], strict=True):
+        assert len(row["downtime_hours"]) == 3
+        ran = [h for h in row["downtime_hours"] if h is not None]
+        assert ran and sum(ran) == pytest.approx(ride["figures"]["downtime_hours"], abs=0.03)
 
 
 def test_ride_page_with_its_timeline(client: Any, api_engine: Engine) -> None:

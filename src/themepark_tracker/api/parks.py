@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint
 
 from themepark_tracker.api import present, schemas
@@ -13,6 +15,7 @@ from themepark_tracker.engine.scores import Totals
 from themepark_tracker.storage import details, queries
 from themepark_tracker.storage.rankings import (
     PARK_SORTS,
+    RideRanking,
     live_waits,
     park_rankings,
     ride_rankings,
@@ -201,7 +204,37 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
                 for day in details.park_days(ask.conn, park_id, first, last)
             ],
             rides=present.ride_rankings(ask, rides, {park_id: (first, last)}),
+            heatmap=_heatmap(ask, park_id, rides, first, last),
         ),
+    )
+
+
+#: A heatmap wider than this many days is unreadable; longer periods show their end.
+HEATMAP_DAYS = 62
+
+
+def _heatmap(
+    ask: Ask, park_id: int, rides: list[RideRanking], first: date, last: date
+) -> schemas.Heatmap:
+    first = max(first, last - timedelta(days=HEATMAP_DAYS - 1))
+    dates = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    by_day = details.ride_downtime_by_day(ask.conn, park_id, first, last)
+    return schemas.Heatmap(
+        dates=dates,
+        rides=[
+            schemas.HeatmapRide(
+                ride_id=ride.ride_id,
+                name=ride.name,
+                tier=ride.tier,
+                downtime_hours=[
+                    None
+                    if day not in by_day.get(ride.ride_id, {})
+                    else round(by_day[ride.ride_id][day] / 60, 2)
+                    for day in dates
+                ],
+            )
+            for ride in rides
+        ],
     )
 
 

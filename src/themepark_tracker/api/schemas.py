@@ -217,6 +217,20 @@ class ParkDay(Model):
     final: bool
 
 
+class HeatmapRide(Model):
+    ride_id: int
+    name: str
+    tier: int | None
+    downtime_hours: list[float | None] = Field(description="per date; null: did not run")
+
+
+class Heatmap(Model):
+    """Downtime of each ride on each day of the period, rides in ranking order."""
+
+    dates: list[date]
+    rides: list[HeatmapRide]
+
+
 class ParkLive(Model):
     open_now: bool
     live_at: datetime | None
@@ -232,6 +246,7 @@ class ParkDetail(Model):
     operating_sessions: list[OperatingSession]
     days: list[ParkDay]
     rides: list[RideRanking]
+    heatmap: Heatmap
 
 
 class ParkDetailResponse(Envelope):

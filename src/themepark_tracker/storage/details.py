@@ -249,3 +249,17 @@ def posted_waits(
         if poll.states.get(ride_id) == "open" and wait is not None:
             found.append((poll.at, wait))
     return found
+
+
+def ride_downtime_by_day(
+    conn: Connection, park_id: int, first: date, last: date
+) -> dict[int, dict[date, float]]:
+    """Per ride of the park, its downtime minutes on each day it ran in [first, last]."""
+    s = ride_daily_stats.c
+    query = select(s.ride_id, s.stat_date, s.downtime_minutes).where(
+        s.park_id == park_id, s.stat_date.between(first, last), s.tracked
+    )
+    found: dict[int, dict[date, float]] = {}
+    for ride_id, day, down in conn.execute(query):
+        found.setdefault(ride_id, {})[day] = float(down)
+    return found
