@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from flask import Flask
 from sqlalchemy import Engine
 
+from themepark_tracker import web
 from themepark_tracker.api import errors, health, live, openapi, parks, rides, security, trends
 from themepark_tracker.api.endpoints import Memo, Tracker
 from themepark_tracker.config import Settings, load_settings
@@ -35,11 +36,11 @@ def create_app(
             max_overflow=settings.db_max_overflow,
             pool_recycle=settings.db_pool_recycle_seconds,
         )
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["tracker"] = Tracker(engine, settings, clock, Memo(settings.api_cache_entries))
     errors.register(app)
     app.extensions["limiter"] = security.install(app, settings, clock, limiter_prefix)
-    for blueprint in (parks.bp, rides.bp, trends.bp, live.bp, health.bp, openapi.bp):
+    for blueprint in (parks.bp, rides.bp, trends.bp, live.bp, health.bp, openapi.bp, web.bp):
         app.register_blueprint(blueprint)
     return app

@@ -139,5 +139,5 @@ class RideDetailQuery(PeriodQuery):
         ge=EARLIEST,
         le=LATEST,
         json_schema_extra=DATE_PATTERN,
-        description="local day of the timeline; default the period's last",
+        description="local day of the timeline; default the period's last day the park operated",
     )

@@ -119,8 +119,8 @@ def waittimes(ask: Ask, params: RideWaitQuery) -> schemas.RideWaitsResponse:
 )
 def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.RideDetailResponse:
     """The ride's figures for the period, its daily history, and for one day (`date`,
-    default the period's last) its operating session, open/closed flips and posted
-    waits."""
+    default the period's last day the park operated) its operating session, open/closed
+    flips and posted waits."""
     ride = details.ride_info(ask.conn, ride_id) if ride_id <= MAX_ID else None
     if ride is None:
         raise ApiError(404, "not_found", f"no ride {ride_id}")
@@ -128,9 +128,12 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
     dates_of = params.dates(ask.now, ask.day_rules)
     first, last = dates_of(park.timezone)
     ranked = ride_rankings(ask.conn, dates_of, park_id=ride.park_id, ride_id=ride_id)
-    day = params.day or last
+    operated = details.sessions(ask.conn, ride.park_id, first, last)
+    day = params.day or (operated[-1].park_date if operated else last)
     start, end = day_bounds(day, ZoneInfo(park.timezone), ask.day_rules)
-    session = details.sessions(ask.conn, ride.park_id, day, day)
+    session = [row for row in operated if row.park_date == day] or details.sessions(
+        ask.conn, ride.park_id, day, day
+    )
     live = queries.live_statuses(ask.conn, [ride_id], ask.now, ask.day_rules.max_gap)
     return schemas.RideDetailResponse(
         meta=present.meta(ask, params),
@@ -140,6 +143,7 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
                 name=ride.name,
                 park_id=park.id,
                 park_name=park.name,
+                park_timezone=park.timezone,
                 land=ride.land_name,
                 tier=ride.tier,
                 tier_source=ride.tier_source,

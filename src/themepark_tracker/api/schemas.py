@@ -289,6 +289,7 @@ class Ride(Model):
     name: str
     park_id: int
     park_name: str
+    park_timezone: str
     land: str | None
     tier: int | None
     tier_source: str | None

@@ -1,0 +1,56 @@
+"""The Hall of Shame dashboard: one HTML page and its static files, served by Flask here
+and by Apache in production; the page reads everything from `/api`.
+
+Assets are addressed by a tag made from their content (`/static/<tag>/app.js`), so
+they can be cached for a year while the page itself is revalidated on every visit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, render_template, send_from_directory
+
+STATIC = Path(__file__).parent / "static"
+UPLOT = "uplot-1.6.32"
+
+#: The page may load its own scripts, styles and data, nothing else.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+@cache
+def asset_tag() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(STATIC).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def asset(name: str) -> str:
+    return f"/static/{asset_tag()}/{name}"
+
+
+@bp.get("/")
+def index() -> Response:
+    response = Response(render_template("index.html", asset=asset), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Content-Security-Policy"] = PAGE_POLICY
+    return response
+
+
+@bp.get("/static/<tag>/<path:name>")
+def static_file(tag: str, name: str) -> Response:
+    if tag != asset_tag():
+        abort(404)
+    response = send_from_directory(STATIC, name, max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

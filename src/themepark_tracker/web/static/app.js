@@ -1,0 +1,560 @@
+/* The Hall of Shame dashboard: reads /api, keeps its state in the URL, never reloads. */
+"use strict";
+
+(function () {
+  const PERIODS = ["today", "yesterday", "last_7_days", "last_30_days", "last_week", "last_month"];
+  const PERIOD_NAMES = {
+    today: "today", yesterday: "yesterday", last_7_days: "the last 7 days",
+    last_30_days: "the last 30 days", last_week: "last week", last_month: "last month",
+  };
+  const VIEWS = ["downtime", "waits", "trends", "park", "ride"];
+  const REFRESH_MS = 60000;
+  const main = document.getElementById("main");
+  let sessionAsked = false;
+  let generation = 0;
+  let charts = [];
+
+  /* ---- state in the URL ---------------------------------------------------------- */
+
+  function readState() {
+    const q = new URLSearchParams(window.location.search);
+    const state = {
+      view: VIEWS.includes(q.get("view")) ? q.get("view") : "downtime",
+      period: PERIODS.includes(q.get("period")) ? q.get("period") : "today",
+      from: q.get("from"), to: q.get("to"),
+      filter: q.get("filter") === "disney-universal" ? "disney-universal" : "all",
+      park: q.get("park"), ride: q.get("ride"), date: q.get("date"),
+      psort: q.get("psort") || "shame", porder: q.get("porder") || "desc",
+      rsort: q.get("rsort") || "downtime", rorder: q.get("rorder") || "desc",
+      mode: ["live", "average", "peak"].includes(q.get("mode")) ? q.get("mode") : "live",
+    };
+    if (!(state.from && state.to)) { state.from = null; state.to = null; }
+    return state;
+  }
+
+  function writeState(state) {
+    const q = new URLSearchParams();
+    q.set("view", state.view);
+    if (state.from && state.to) { q.set("from", state.from); q.set("to", state.to); }
+    else q.set("period", state.period);
+    if (state.filter !== "all") q.set("filter", state.filter);
+    if (state.view === "park" && state.park) q.set("park", state.park);
+    if (state.view === "ride" && state.ride) q.set("ride", state.ride);
+    if (state.view === "ride" && state.date) q.set("date", state.date);
+    if (state.view === "downtime") {
+      if (state.psort !== "shame" || state.porder !== "desc") { q.set("psort", state.psort); q.set("porder", state.porder); }
+      if (state.rsort !== "downtime" || state.rorder !== "desc") { q.set("rsort", state.rsort); q.set("rorder", state.rorder); }
+    }
+    if (state.view === "waits") q.set("mode", state.mode);
+    return "?" + q.toString();
+  }
+
+  function go(patch) {
+    const state = Object.assign(readState(), patch);
+    window.history.pushState(null, "", writeState(state));
+    render();
+  }
+
+  function periodParams(state) {
+    return state.from && state.to ? { from: state.from, to: state.to } : { period: state.period };
+  }
+
+  function periodLabel(state) {
+    return state.from && state.to ? `${state.from} to ${state.to}` : PERIOD_NAMES[state.period];
+  }
+
+  /* ---- talking to the API -------------------------------------------------------- */
+
+  async function api(path, params) {
+    const url = path + (params ? "?" + new URLSearchParams(params).toString() : "");
+    let response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (response.status === 401 && !sessionAsked) {
+      sessionAsked = true;  /* production: a session for this page, then once more */
+      await fetch("/api/session", { method: "POST", credentials: "same-origin" });
+      response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    }
+    let body = null;
+    try { body = await response.json(); } catch (_) { body = null; }
+    if (!response.ok) {
+      const message = body && body.error ? body.error.message : `HTTP ${response.status}`;
+      throw new Error(message);
+    }
+    return body;
+  }
+
+  /* ---- building the page --------------------------------------------------------- */
+
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") el.className = value;
+      else if (key === "text") el.textContent = value;
+      else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  function fixed(value, digits) {
+    return value === null || value === undefined ? "–" : Number(value).toFixed(digits);
+  }
+
+  function external(url, label) {
+    return h("a", { href: url, target: "_blank", rel: "noopener", class: "qt", title: "Open on Queue-Times.com" }, label || "Queue-Times ↗");
+  }
+
+  function internal(patch, label) {
+    const state = Object.assign(readState(), patch);
+    const link = h("a", { href: writeState(state) }, label);
+    link.addEventListener("click", (event) => {
+      if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+      event.preventDefault();
+      go(patch);
+    });
+    return link;
+  }
+
+  function parkLink(parkId, name) { return internal({ view: "park", park: String(parkId) }, name); }
+  function rideLink(rideId, name) { return internal({ view: "ride", ride: String(rideId), date: null }, name); }
+
+  function shameBadge(score) {
+    if (score === null || score === undefined) return h("span", { class: "shame none" }, "–");
+    const band = score < 1 ? "good" : score < 2.5 ? "fair" : score < 5 ? "poor" : "bad";
+    return h("span", { class: `shame ${band}`, title: `shame score ${score} of 10` }, score.toFixed(2));
+  }
+
+  function statusBadge(status) {
+    const label = { running: "Running", down: "Down", closed: "Closed", unknown: "Unknown" }[status] || status;
+    return h("span", { class: `status ${status}` }, label);
+  }
+
+  function tierBadge(tier) {
+    return h("span", { class: `tier tier-${tier || "none"}`, title: tier ? `tier ${tier}` : "unclassified" }, tier ? `T${tier}` : "–");
+  }
+
+  function trend(pct) {
+    if (pct === null || pct === undefined) return h("span", { class: "trend none" }, "–");
+    const worse = pct > 0;
+    return h("span", { class: `trend ${worse ? "worse" : "better"}`, title: worse ? "more downtime than the period before" : "less downtime than the period before" },
+      `${worse ? "▲" : "▼"} ${Math.abs(pct).toFixed(1)} %`);
+  }
+
+  function bar(value, max) {
+    const track = h("span", { class: "bar", "aria-hidden": "true" });
+    const fill = h("span", { class: "fill" });
+    fill.style.width = max > 0 ? `${Math.max(0, Math.min(100, (100 * value) / max))}%` : "0";
+    track.append(fill);
+    return track;
+  }
+
+  /* A table whose sortable headers ask the API for another order. */
+  function table(caption, columns, rows, sort) {
+    const head = h("tr", {}, columns.map((col) => {
+      if (!col.sort || !sort) return h("th", { scope: "col", class: col.num ? "num" : null }, col.label);
+      const active = sort.key === col.sort;
+      const nextOrder = active && sort.order === "desc" ? "asc" : "desc";
+      const button = h("button", { type: "button", class: "sort", onclick: () => sort.change(col.sort, active ? nextOrder : "desc") },
+        col.label, h("span", { "aria-hidden": "true" }, active ? (sort.order === "desc" ? " ↓" : " ↑") : ""));
+      return h("th", { scope: "col", class: col.num ? "num" : null, "aria-sort": active ? (sort.order === "desc" ? "descending" : "ascending") : "none" }, button);
+    }));
+    const body = h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((col) => h("td", { class: col.num ? "num" : null, "data-label": col.label }, col.cell(row))))));
+    return h("div", { class: "table-wrap" }, h("table", {}, h("caption", {}, caption), h("thead", {}, head), body));
+  }
+
+  function section(title, ...content) {
+    return h("section", { class: "panel" }, h("h2", {}, title), ...content);
+  }
+
+  function empty(message) { return h("p", { class: "state empty" }, message); }
+
+  function failed(what, error) {
+    return h("div", { class: "state error", role: "alert" },
+      h("p", {}, `Could not load ${what}: ${error.message}`),
+      h("button", { type: "button", onclick: () => render() }, "Try again"));
+  }
+
+  /* ---- header and statistics ----------------------------------------------------- */
+
+  function syncControls(state) {
+    for (const button of document.querySelectorAll("[data-period]")) {
+      const custom = button.dataset.period === "custom";
+      const pressed = custom ? Boolean(state.from && state.to) : !(state.from && state.to) && button.dataset.period === state.period;
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+    }
+    const form = document.getElementById("custom-range");
+    if (state.from && state.to) { form.elements.from.value = state.from; form.elements.to.value = state.to; }
+    document.getElementById("filter").value = state.filter;
+    for (const tab of document.querySelectorAll("[data-view]")) {
+      const current = tab.dataset.view === state.view;
+      if (current) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
+      tab.setAttribute("href", writeState(Object.assign({}, state, { view: tab.dataset.view })));
+    }
+  }
+
+  function age(iso) {
+    if (!iso) return "no data";
+    const minutes = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000));
+    if (minutes < 1) return "updated just now";
+    if (minutes < 120) return `updated ${minutes} min ago`;
+    const hours = Math.round(minutes / 60);
+    return hours < 48 ? `updated ${hours} h ago` : `updated ${Math.round(hours / 24)} days ago`;
+  }
+
+  async function renderStats(state) {
+    const set = (id, text) => { document.getElementById(id).textContent = text; };
+    try {
+      const [live, parks] = await Promise.all([
+        api("/api/live/summary", { filter: state.filter }),
+        api("/api/parks/downtime", Object.assign({ filter: state.filter, limit: 1 }, periodParams(state))),
+      ]);
+      set("stat-parks", String(parks.stats.parks_tracked));
+      set("stat-running", String(live.data.running));
+      set("stat-down", String(live.data.down));
+      set("stat-peak", parks.stats.peak_downtime_hours === null ? "–" : `${parks.stats.peak_downtime_hours.toFixed(1)} h`);
+      set("stat-age", age(live.meta.data_updated_at));
+    } catch (error) {
+      set("stat-age", "unavailable");
+    }
+  }
+
+  /* ---- the views ----------------------------------------------------------------- */
+
+  async function downtimeView(state) {
+    const period = periodParams(state);
+    const [parks, rides] = await Promise.all([
+      api("/api/parks/downtime", Object.assign({ filter: state.filter, sort: state.psort, order: state.porder }, period)),
+      api("/api/rides/downtime", Object.assign({ filter: state.filter, sort: state.rsort, order: state.rorder, limit: 50 }, period)),
+    ]);
+    const ranked = parks.data.filter((p) => p.rank !== null);
+    const worst = Math.max(0, ...ranked.map((p) => p.figures.downtime_hours));
+    const parkColumns = [
+      { label: "#", num: true, cell: (p) => p.rank === null ? "–" : p.rank },
+      { label: "Park", sort: "name", cell: (p) => h("span", {}, parkLink(p.park_id, p.name), " ", external(p.queue_times_url, "↗")) },
+      { label: "Location", cell: (p) => p.location },
+      { label: "Shame", sort: "shame", num: true, cell: (p) => shameBadge(p.figures.shame_score) },
+      { label: "Downtime", sort: "downtime", num: true, cell: (p) => h("span", { class: "with-bar" }, `${fixed(p.figures.downtime_hours, 1)} h`, bar(p.figures.downtime_hours, worst)) },
+      { label: "Uptime", sort: "uptime", num: true, cell: (p) => p.figures.uptime_pct === null ? "–" : `${fixed(p.figures.uptime_pct, 1)} %` },
+      { label: "Rides with downtime", sort: "rides_with_downtime", num: true, cell: (p) => `${p.rides_with_downtime} / ${p.rides_tracked}` },
+      { label: "Down now", num: true, cell: (p) => p.park_open_now ? p.rides_down_now : "closed" },
+      { label: "Trend", sort: "trend", num: true, cell: (p) => trend(p.figures.trend_pct) },
+    ];
+    const rideColumns = [
+      { label: "#", num: true, cell: (r) => r.rank },
+      { label: "Ride", sort: "name", cell: (r) => h("span", {}, rideLink(r.ride_id, r.name), " ", external(r.queue_times_url, "↗")) },
+      { label: "Tier", cell: (r) => tierBadge(r.tier) },
+      { label: "Park", cell: (r) => parkLink(r.park_id, r.park_name) },
+      { label: "Downtime", sort: "downtime", num: true, cell: (r) => `${fixed(r.figures.downtime_hours, 1)} h` },
+      { label: "Uptime", sort: "uptime", num: true, cell: (r) => r.figures.uptime_pct === null ? "–" : `${fixed(r.figures.uptime_pct, 1)} %` },
+      { label: "Closures", sort: "events", num: true, cell: (r) => r.downtime_events },
+      { label: "Status", cell: (r) => statusBadge(r.live_status) },
+      { label: "Trend", num: true, cell: (r) => trend(r.figures.trend_pct) },
+      { label: "7-day avg", num: true, cell: (r) => r.avg_downtime_7d_hours === null ? "–" : `${fixed(r.avg_downtime_7d_hours, 1)} h/day` },
+    ];
+    const anyDowntime = ranked.some((p) => p.figures.downtime_hours > 0);
+    return [
+      section(`Parks — ${periodLabel(state)}`,
+        ranked.length && anyDowntime
+          ? table("Parks ranked by shame score", parkColumns, parks.data, { key: state.psort, order: state.porder, change: (key, order) => go({ psort: key, porder: order }) })
+          : empty("No downtime recorded for this period.")),
+      section(`Rides — ${periodLabel(state)}`,
+        rides.data.length
+          ? table("Rides ranked by downtime", rideColumns, rides.data, { key: state.rsort, order: state.rorder, change: (key, order) => go({ rsort: key, rorder: order }) })
+          : empty("No downtime recorded for this period.")),
+    ];
+  }
+
+  async function waitsView(state) {
+    const params = Object.assign({ filter: state.filter, mode: state.mode }, state.mode === "live" ? {} : periodParams(state));
+    const [rides, parks] = await Promise.all([api("/api/rides/waittimes", params), api("/api/parks/waittimes", params)]);
+    const modes = h("div", { class: "modes", role: "group", "aria-label": "Wait time mode" },
+      [["live", "Live now"], ["average", "Average"], ["peak", "Peak"]].map(([mode, label]) =>
+        h("button", { type: "button", "aria-pressed": state.mode === mode ? "true" : "false", onclick: () => go({ mode }) }, label)));
+    const when = state.mode === "live" ? "now" : periodLabel(state);
+    const rideColumns = [
+      { label: "#", num: true, cell: (r) => r.rank },
+      { label: "Ride", cell: (r) => h("span", {}, rideLink(r.ride_id, r.name), " ", external(r.queue_times_url, "↗")) },
+      { label: "Park", cell: (r) => parkLink(r.park_id, r.park_name) },
+      { label: "Wait", num: true, cell: (r) => `${fixed(r.wait_minutes, 0)} min` },
+    ];
+    const parkColumns = [
+      { label: "#", num: true, cell: (p) => p.rank },
+      { label: "Park", cell: (p) => h("span", {}, parkLink(p.park_id, p.name), " ", external(p.queue_times_url, "↗")) },
+      { label: state.mode === "live" ? "Average wait now" : state.mode === "peak" ? "Peak wait" : "Average wait", num: true, cell: (p) => `${fixed(p.wait_minutes, 0)} min` },
+      { label: "Rides posting", num: true, cell: (p) => p.rides_reporting === null ? "–" : p.rides_reporting },
+    ];
+    return [
+      modes,
+      section(`Rides — ${when}`, rides.data.length ? table("Rides by wait time, longest first", rideColumns, rides.data) : empty(state.mode === "live" ? "No ride is posting a wait right now." : "No waits recorded for this period.")),
+      section(`Parks — ${when}`, parks.data.length ? table("Parks by wait time, longest first", parkColumns, parks.data) : empty(state.mode === "live" ? "No park is posting waits right now." : "No waits recorded for this period.")),
+    ];
+  }
+
+  async function trendsView(state) {
+    const body = await api("/api/trends", Object.assign({ filter: state.filter }, periodParams(state)));
+    const columns = (kind) => [
+      { label: kind === "parks" ? "Park" : "Ride", cell: (t) => h("span", {}, kind === "parks" ? parkLink(t.id, t.name) : rideLink(t.id, t.name), " ", external(t.queue_times_url, "↗")) },
+      kind === "rides" ? { label: "Park", cell: (t) => parkLink(t.park_id, t.park_name) } : null,
+      { label: "Before", num: true, cell: (t) => `${fixed(t.previous_uptime_pct, 1)} %` },
+      { label: "Now", num: true, cell: (t) => `${fixed(t.current_uptime_pct, 1)} %` },
+      { label: "Change", num: true, cell: (t) => h("span", { class: t.change_pct_points > 0 ? "trend better" : "trend worse" }, `${t.change_pct_points > 0 ? "+" : ""}${fixed(t.change_pct_points, 1)} pts`) },
+    ].filter(Boolean);
+    const lists = [
+      ["parks-improving", "Parks improving", "parks"], ["parks-declining", "Parks declining", "parks"],
+      ["rides-improving", "Rides improving", "rides"], ["rides-declining", "Rides declining", "rides"],
+    ];
+    return [
+      h("p", { class: "note" }, `Uptime over ${periodLabel(state)} against the period of the same length before it; changes of ${body.threshold_pct_points} points or more.`),
+      h("div", { class: "grid" }, lists.map(([key, title, kind]) =>
+        section(title, body.data[key] && body.data[key].length ? table(title, columns(kind), body.data[key]) : empty("No change of that size.")))),
+    ];
+  }
+
+  function chart(target, title, series, data, height, daily, zone) {
+    if (typeof window.uPlot !== "function") return;
+    const width = Math.max(280, target.clientWidth || 600);
+    const days = { incrs: [86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400], values: "{M}/{D}" };
+    const tzDate = zone ? (ts) => window.uPlot.tzDate(new Date(ts * 1e3), zone) : undefined;
+    const plot = new window.uPlot({ title, width, height: height || 240, series, tzDate, scales: { x: { time: true } }, axes: [daily ? days : {}, { label: series[1].label }].concat(series.length > 2 ? [{ side: 1, scale: series[2].scale, label: series[2].label, grid: { show: false } }] : []) }, data, target);
+    charts.push(plot);
+  }
+
+  function dayStamp(iso) { return Date.parse(iso + "T12:00:00Z") / 1000; }
+
+  async function parkView(state) {
+    if (!/^\d+$/.test(state.park || "")) throw new Error("no park chosen");
+    const body = await api(`/api/parks/${state.park}`, periodParams(state));
+    const d = body.data;
+    document.title = `${d.park.name} — Theme Park Hall of Shame`;
+    const tiers = d.park.tier_distribution;
+    const total = tiers.tier_1 + tiers.tier_2 + tiers.tier_3 + tiers.unclassified;
+    const tierList = h("ul", { class: "tiers" }, [["tier_1", "Tier 1 (headliners, weight 3)"], ["tier_2", "Tier 2 (weight 2)"], ["tier_3", "Tier 3 (family, weight 1)"], ["unclassified", "Unclassified (weight 2)"]].map(([key, label]) =>
+      h("li", {}, h("span", { class: "tier-label" }, label), bar(tiers[key], total), h("span", { class: "num" }, String(tiers[key])))));
+    const chartBox = h("div", { class: "chart", id: "park-chart" });
+    const heat = heatmap(d.heatmap);
+    const hours = d.operating_sessions.length
+      ? table("Operating hours per day", [
+        { label: "Day", cell: (s) => s.date },
+        { label: "Opened", cell: (s) => localTime(s.opened_at, d.park.timezone) },
+        { label: "Closed", cell: (s) => localTime(s.closed_at, d.park.timezone) },
+        { label: "Hours", num: true, cell: (s) => fixed(s.operating_hours, 1) },
+      ], d.operating_sessions)
+      : empty("The park did not operate in this period.");
+    const rideColumns = [
+      { label: "#", num: true, cell: (r) => r.rank },
+      { label: "Ride", cell: (r) => h("span", {}, rideLink(r.ride_id, r.name), " ", external(r.queue_times_url, "↗")) },
+      { label: "Tier", cell: (r) => tierBadge(r.tier) },
+      { label: "Downtime", num: true, cell: (r) => `${fixed(r.figures.downtime_hours, 1)} h` },
+      { label: "Uptime", num: true, cell: (r) => r.figures.uptime_pct === null ? "–" : `${fixed(r.figures.uptime_pct, 1)} %` },
+      { label: "Closures", num: true, cell: (r) => r.downtime_events },
+      { label: "Status", cell: (r) => statusBadge(r.live_status) },
+    ];
+    const view = [
+      h("div", { class: "page-head" },
+        h("h2", {}, d.park.name, " ", external(d.park.queue_times_url)),
+        h("p", {}, `${d.park.operator} · ${d.park.country} · ${d.park.timezone} · ${periodLabel(state)} (${d.figures.first} to ${d.figures.last})`),
+        h("p", { class: "figures" },
+          h("span", {}, "Shame ", shameBadge(d.figures.shame_score)),
+          h("span", {}, `Downtime ${fixed(d.figures.downtime_hours, 1)} h`),
+          h("span", {}, `Uptime ${d.figures.uptime_pct === null ? "–" : fixed(d.figures.uptime_pct, 1) + " %"}`),
+          h("span", {}, `${d.rides_with_downtime} of ${d.rides_tracked} rides with downtime`),
+          h("span", {}, d.live.open_now ? `Open now, ${d.live.rides_down_now} rides down` : "Closed now"),
+          h("span", {}, "Trend ", trend(d.figures.trend_pct)))),
+      h("div", { class: "grid" }, section("Rides by tier", tierList), section("Operating hours", hours)),
+      section("Daily downtime and shame", d.days.length ? chartBox : empty("No statistics for this period.")),
+      section("Downtime by ride and day", heat),
+      section("Rides", d.rides.length ? table("The park's rides ranked by downtime", rideColumns, d.rides) : empty("No downtime recorded for this period.")),
+    ];
+    const draw = () => {
+      if (!d.days.length) return;
+      chart(chartBox, "Downtime (h) and shame score per day", [
+        {},
+        { label: "Downtime (h)", stroke: "#e4572e", fill: "rgba(228,87,46,0.15)", width: 2 },
+        { label: "Shame", stroke: "#2a9d8f", width: 2, scale: "shame" },
+      ], [d.days.map((x) => dayStamp(x.date)), d.days.map((x) => x.downtime_hours), d.days.map((x) => x.shame_score)], 240, true);
+    };
+    return { nodes: view, after: draw };
+  }
+
+  function heatmap(data) {
+    if (!data.rides.length) return empty("No ride ran in this period.");
+    const max = Math.max(0.01, ...data.rides.flatMap((r) => r.downtime_hours.filter((v) => v !== null)));
+    const grid = h("div", { class: "heatmap", role: "table", "aria-label": "Downtime hours by ride and day" });
+    grid.style.gridTemplateColumns = `minmax(8rem, 14rem) repeat(${data.dates.length}, minmax(1.1rem, 1fr))`;
+    grid.append(h("div", { class: "corner", role: "columnheader" }, "Ride"));
+    for (const day of data.dates) grid.append(h("div", { class: "day", role: "columnheader", title: day }, day.slice(8)));
+    for (const ride of data.rides) {
+      grid.append(h("div", { class: "ride", role: "rowheader" }, rideLink(ride.ride_id, ride.name)));
+      ride.downtime_hours.forEach((value, i) => {
+        const cell = h("div", { class: value === null ? "cell off" : "cell", role: "cell", title: `${ride.name}, ${data.dates[i]}: ${value === null ? "did not run" : value.toFixed(2) + " h down"}` });
+        if (value !== null) cell.style.backgroundColor = `rgba(228, 87, 46, ${(0.08 + 0.92 * value / max).toFixed(3)})`;
+        grid.append(cell);
+      });
+    }
+    return h("div", { class: "heatmap-wrap" }, grid);
+  }
+
+  function localTime(iso, zone) {
+    return new Intl.DateTimeFormat("en-US", { hour: "2-digit", minute: "2-digit", timeZone: zone }).format(new Date(iso));
+  }
+
+  async function rideView(state) {
+    if (!/^\d+$/.test(state.ride || "")) throw new Error("no ride chosen");
+    const params = periodParams(state);
+    if (state.date) params.date = state.date;
+    const body = await api(`/api/rides/${state.ride}`, params);
+    const d = body.data;
+    const zone = d.ride.park_timezone;
+    document.title = `${d.ride.name} — Theme Park Hall of Shame`;
+    const dayPicker = h("form", { class: "day-picker", onsubmit: (event) => { event.preventDefault(); go({ date: event.target.elements.day.value || null }); } },
+      h("label", {}, "Day ", h("input", { type: "date", name: "day", value: d.timeline.date })), h("button", { type: "submit" }, "Show"));
+    const waitBox = h("div", { class: "chart", id: "wait-chart" });
+    const history = d.history.length ? table("Daily history", [
+      { label: "Day", cell: (x) => internal({ date: x.date }, x.date) },
+      { label: "Downtime", num: true, cell: (x) => `${fixed(x.downtime_hours, 2)} h` },
+      { label: "Uptime", num: true, cell: (x) => x.uptime_pct === null ? "–" : `${fixed(x.uptime_pct, 1)} %` },
+      { label: "Closures", num: true, cell: (x) => x.downtime_events },
+      { label: "Longest", num: true, cell: (x) => `${fixed(x.longest_downtime_minutes, 0)} min` },
+      { label: "Avg wait", num: true, cell: (x) => x.avg_wait === null ? "–" : `${fixed(x.avg_wait, 0)} min` },
+      { label: "Peak wait", num: true, cell: (x) => x.peak_wait === null ? "–" : `${x.peak_wait} min` },
+    ], d.history) : empty("The ride did not run in this period.");
+    const view = [
+      h("div", { class: "page-head" },
+        h("h2", {}, d.ride.name, " ", external(d.ride.queue_times_url)),
+        h("p", {}, parkLink(d.ride.park_id, d.ride.park_name), d.ride.land ? ` · ${d.ride.land}` : "", " · ", tierBadge(d.ride.tier), " · ", statusBadge(d.ride.live_status)),
+        d.figures ? h("p", { class: "figures" },
+          h("span", {}, `${periodLabel(state)}: downtime ${fixed(d.figures.downtime_hours, 1)} h`),
+          h("span", {}, `uptime ${d.figures.uptime_pct === null ? "–" : fixed(d.figures.uptime_pct, 1) + " %"}`),
+          h("span", {}, `${d.downtime_events} closures, longest ${fixed(d.longest_downtime_minutes, 0)} min`),
+          h("span", {}, "Trend ", trend(d.figures.trend_pct))) : h("p", {}, "The ride did not run in this period.")),
+      section(`Status on ${d.timeline.date}`, dayPicker, timeline(d.timeline, zone)),
+      section(`Posted waits on ${d.timeline.date}`, d.timeline.waits.length ? waitBox : empty("No posted waits kept for this day (raw polls are kept for a day after it is final).")),
+      section("Daily history", history),
+    ];
+    const draw = () => {
+      if (!d.timeline.waits.length) return;
+      chart(waitBox, "Posted wait (min)", [{}, { label: "Wait (min)", stroke: "#2a9d8f", fill: "rgba(42,157,143,0.15)", width: 2 }],
+        [d.timeline.waits.map((w) => Date.parse(w.at) / 1000), d.timeline.waits.map((w) => w.wait_minutes)], 200, false, zone);
+    };
+    return { nodes: view, after: draw };
+  }
+
+  /* Open and closed bands over the park's operating session of that day. */
+  function timeline(data, zone) {
+    if (!data.session) return empty("The park did not operate on this day.");
+    const start = Date.parse(data.session.opened_at);
+    const end = Date.parse(data.session.closed_at);
+    const changes = data.changes.map((c) => ({ at: Date.parse(c.at), to: c.to_state, from: c.from_state }))
+      .filter((c) => c.at <= end);
+    let state = changes.length ? changes[0].from : "unknown";
+    let at = start;
+    const bands = [];
+    for (const change of changes) {
+      if (change.at > at) bands.push({ from: at, to: change.at, state });
+      at = Math.max(at, change.at);
+      state = change.to;
+    }
+    if (end > at) bands.push({ from: at, to: end, state });
+    /* Before the ride first opened and after it last closed it is not down (METRICS.md):
+       a late opening or an early closing is not counted. */
+    const firstOpen = bands.findIndex((b) => b.state === "open");
+    const lastOpen = bands.length - 1 - [...bands].reverse().findIndex((b) => b.state === "open");
+    bands.forEach((band, i) => {
+      if (firstOpen === -1 || i < firstOpen || i > lastOpen) band.state = "idle";
+    });
+    const strip = h("div", { class: "timeline", role: "img", "aria-label": `Open and closed times between ${localTime(data.session.opened_at, zone)} and ${localTime(data.session.closed_at, zone)}` });
+    for (const band of bands) {
+      const label = `${{ open: "Open", closed: "Down", idle: "Not operating", unknown: "Unknown" }[band.state]} ${localTime(new Date(band.from).toISOString(), zone)}–${localTime(new Date(band.to).toISOString(), zone)}`;
+      const el = h("div", { class: `band ${band.state}`, title: label });
+      el.style.width = `${(100 * (band.to - band.from)) / Math.max(1, end - start)}%`;
+      strip.append(el);
+    }
+    const list = h("ol", { class: "changes" }, data.changes.map((c) =>
+      h("li", {}, `${localTime(c.at, zone)}: ${c.to_state === "closed" ? "closed" : "reopened"}`, c.previous_duration_minutes === null ? "" : ` after ${fixed(c.previous_duration_minutes, 0)} min ${c.from_state}`)));
+    return h("div", {}, h("div", { class: "axis" }, h("span", {}, localTime(data.session.opened_at, zone)), h("span", {}, localTime(data.session.closed_at, zone))), strip,
+      h("p", { class: "legend" }, h("span", { class: "status running" }, "Open"), " ", h("span", { class: "status down" }, "Down"), " ", h("span", { class: "status closed" }, "Not operating yet / any more")),
+      data.changes.length ? list : h("p", {}, "No status change recorded this day."));
+  }
+
+  /* ---- rendering ------------------------------------------------------------------ */
+
+  const RENDERERS = { downtime: downtimeView, waits: waitsView, trends: trendsView, park: parkView, ride: rideView };
+
+  async function render(quiet) {
+    const state = readState();
+    const mine = ++generation;
+    syncControls(state);
+    if (state.view !== "park" && state.view !== "ride") document.title = "Theme Park Hall of Shame — ride downtime tracker";
+    renderStats(state);
+    if (!quiet) {
+      main.setAttribute("aria-busy", "true");
+      main.replaceChildren(h("p", { class: "state loading" }, "Loading…"));
+    }
+    let result;
+    try {
+      result = await RENDERERS[state.view](state);
+    } catch (error) {
+      if (mine !== generation) return;
+      main.replaceChildren(failed(state.view === "park" ? "this park" : state.view === "ride" ? "this ride" : "the rankings", error));
+      main.removeAttribute("aria-busy");
+      return;
+    }
+    if (mine !== generation) return;
+    for (const plot of charts) plot.destroy();
+    charts = [];
+    const nodes = Array.isArray(result) ? result : result.nodes;
+    main.replaceChildren(...nodes);
+    main.removeAttribute("aria-busy");
+    if (!Array.isArray(result) && result.after) result.after();
+  }
+
+  /* ---- events --------------------------------------------------------------------- */
+
+  function setup() {
+    for (const button of document.querySelectorAll("[data-period]")) {
+      button.addEventListener("click", () => {
+        const form = document.getElementById("custom-range");
+        if (button.dataset.period === "custom") {
+          form.hidden = !form.hidden;
+          button.setAttribute("aria-expanded", String(!form.hidden));
+          if (!form.hidden) form.elements.from.focus();
+          return;
+        }
+        form.hidden = true;
+        go({ period: button.dataset.period, from: null, to: null });
+      });
+    }
+    document.getElementById("custom-range").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const from = form.elements.from.value;
+      const to = form.elements.to.value;
+      if (!from || !to || to < from) { form.elements.to.setCustomValidity("The end must not be before the start."); form.reportValidity(); return; }
+      form.elements.to.setCustomValidity("");
+      go({ from, to });
+    });
+    document.getElementById("filter").addEventListener("change", (event) => go({ filter: event.target.value }));
+    for (const tab of document.querySelectorAll("[data-view]")) {
+      tab.addEventListener("click", (event) => { event.preventDefault(); go({ view: tab.dataset.view }); });
+    }
+    document.getElementById("home-link").addEventListener("click", (event) => { event.preventDefault(); go({ view: "downtime", park: null, ride: null }); });
+    const dialog = document.getElementById("about");
+    const open = (event) => { if (event) event.preventDefault(); dialog.showModal(); document.getElementById("about-close").focus(); };
+    document.getElementById("about-open").addEventListener("click", open);
+    for (const link of document.querySelectorAll("[data-open-about]")) link.addEventListener("click", open);
+    document.getElementById("about-close").addEventListener("click", () => dialog.close());
+    dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+    window.addEventListener("popstate", () => render());
+    window.setInterval(() => {
+      const state = readState();
+      if (!document.hidden && !state.from && state.period === "today") render(true);
+    }, REFRESH_MS);
+    render();
+  }
+
+  setup();
+})();
