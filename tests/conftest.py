@@ -56,6 +56,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for backend, per in sorted(counts.items()):
         parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(per.items()))
         terminalreporter.write_line(f"database tests on {backend}: {parts}")
+    shots = Path(__file__).parents[1] / "build" / "screenshots"
+    if shots.is_dir() and any(shots.iterdir()):
+        terminalreporter.write_line(f"dashboard screenshots: {shots}")
 
 
 @pytest.fixture(scope="session")

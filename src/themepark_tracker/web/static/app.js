@@ -10,7 +10,7 @@
   const VIEWS = ["downtime", "waits", "trends", "park", "ride"];
   const REFRESH_MS = 60000;
   const main = document.getElementById("main");
-  let sessionAsked = false;
+  let session = null;
   let generation = 0;
   let charts = [];
 
@@ -65,12 +65,19 @@
 
   /* ---- talking to the API -------------------------------------------------------- */
 
+  /* Where keys are required, this page's session (a cookie) stands in for one. */
+  function newSession() {
+    session = fetch("/api/session", { method: "POST", credentials: "same-origin" }).catch(() => null);
+    return session;
+  }
+
   async function api(path, params) {
     const url = path + (params ? "?" + new URLSearchParams(params).toString() : "");
+    const asked = session;
+    await asked;
     let response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (response.status === 401 && !sessionAsked) {
-      sessionAsked = true;  /* production: a session for this page, then once more */
-      await fetch("/api/session", { method: "POST", credentials: "same-origin" });
+    if (response.status === 401) {  /* the session expired: a new one, then once more */
+      await (session === asked ? newSession() : session);
       response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
     }
     let body = null;
@@ -549,6 +556,7 @@
     document.getElementById("about-close").addEventListener("click", () => dialog.close());
     dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
     window.addEventListener("popstate", () => render());
+    newSession();
     window.setInterval(() => {
       const state = readState();
       if (!document.hidden && !state.from && state.period === "today") render(true);
