@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MYSQL_HOST ?= 127.0.0.1
 MYSQL_PORT ?= 3306
 DEMO_DB ?= data/tracker.db
-SAMPLE_PARKS := src/themepark_tracker/data/parks.sample.json
+DEMO_PORT ?= 8000
 
 .PHONY: demo test lint typecheck pytest sysdeps clean
 
@@ -33,21 +33,13 @@ sysdeps:
 	  command -v apt-get >/dev/null || { echo "need chromium (set CHROMIUM=/path/to/it)"; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-DEMO_ARCHIVE := data/demo-archive.jsonl.gz
 TRACKER := DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/themepark-tracker --log-format text --log-level WARNING
 
-# The main job on the embedded SQLite database, fed by the local simulated feed: the last
-# two days as a collector would have fetched them, imported, aggregated and ranked.
+# The whole system on the embedded SQLite database, offline: 30 days of simulated history
+# (made once, then only the gap since the last run), the local feed, a collector cycle
+# every 60 s against it, and the API with the dashboard on http://127.0.0.1:8000.
 demo: $(VENV)/.installed
-	$(TRACKER) init-db
-	$(TRACKER) sync-parks --file $(SAMPLE_PARKS)
-	@test -f $(DEMO_ARCHIVE) || $(TRACKER) feed archive --from $$(date -u -d '2 days ago' +%F) \
-	  --to $$(date -u +%FT%H:00:00Z) -o $(DEMO_ARCHIVE)
-	$(TRACKER) import $(DEMO_ARCHIVE)
-	$(TRACKER) classify
-	$(TRACKER) aggregate
-	$(TRACKER) rankings --period yesterday --limit 10
-	$(TRACKER) rankings --period yesterday --rides --limit 10
+	$(TRACKER) demo --port $(DEMO_PORT)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

@@ -23,7 +23,7 @@ import waitress
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from themepark_tracker import __version__
+from themepark_tracker import __version__, demo
 from themepark_tracker.api import create_app
 from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
@@ -449,6 +449,56 @@ def serve_command(runtime: Runtime, host: str, port: int, threads: int) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"API on http://{host}:{port}/api (docs: http://{host}:{port}/api/docs)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="themepark-tracker")
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--days", type=click.IntRange(1, 90), default=30, show_default=True, help="History to simulate."
+)
+@click.option(
+    "--collect-every",
+    type=click.IntRange(1, 3600),
+    default=60,
+    show_default=True,
+    help="Seconds between collection cycles against the local feed.",
+)
+@click.pass_obj
+@_uses_database
+def demo_command(runtime: Runtime, host: str, port: int, days: int, collect_every: int) -> None:
+    """Simulate weeks of history, then run the local feed, a collector and the dashboard.
+
+    The first run builds the database (a few minutes, with progress bars); later runs
+    reuse it and only fill the time since their last poll. Ctrl-C stops everything.
+
+    Example: themepark-tracker demo --port 8000
+    """
+    settings = runtime.settings
+    model = FeedModel(read_json_file(SAMPLE_PARKS_FILE))
+
+    def bar(label: str, length: int) -> Any:
+        return click.progressbar(length=length, label=f"{label:<20}", file=sys.stderr)
+
+    history = demo.fill_history(runtime.engine, settings, model, _now(), days, bar)
+    if history.start is None:
+        click.echo("history: already up to date")
+    else:
+        click.echo(f"history: {history.polls} cycles from {history.start:%Y-%m-%d %H:%M} UTC")
+    try:
+        app = create_app(settings, runtime.engine)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    with demo.running_demo(
+        runtime.engine, settings, model, _now, timedelta(seconds=collect_every)
+    ) as feed_url:
+        click.echo(f"local feed: {feed_url} (collected every {collect_every} s)")
+        click.echo(f"dashboard:  http://{host}:{port}/   (Ctrl-C stops everything)")
+        try:
+            waitress.serve(app, host=host, port=port, threads=8, ident="themepark-tracker")
+        except KeyboardInterrupt:
+            pass
+    click.echo("demo stopped")
 
 
 @cli.group("api-key")
