@@ -7,13 +7,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from api_fixtures import ANAHEIM, DAYS, TORONTO, app
-from sqlalchemy import Engine, event, func, select
+from api_fixtures import ANAHEIM, DAYS, NOW, TORONTO, app, settings
+from sqlalchemy import Engine, event, func, select, update
 
-from themepark_tracker.api import schemas
+from themepark_tracker.api import create_app, schemas
 from themepark_tracker.engine.periods import period_dates
+from themepark_tracker.engine.states import is_counted
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
-from themepark_tracker.storage.tables import ride_daily_stats, rides
+from themepark_tracker.storage.tables import parks, ride_daily_stats, rides
 
 SPAN = f"from={DAYS[0]}&to={DAYS[1]}"
 
@@ -209,9 +210,18 @@ def test_ride_page_with_its_timeline(client: Any, api_engine: Engine) -> None:
 def test_live_summary_counts_every_active_ride(client: Any, api_engine: Engine) -> None:
     body = _ok(client, "/api/live/summary", schemas.LiveSummaryResponse)
     counts = body["data"]
+    rules = settings().state_rules()
     with api_engine.connect() as conn:
-        active = conn.execute(select(func.count()).where(rides.c.is_active)).scalar_one()
-    assert counts["running"] + counts["down"] + counts["closed"] + counts["unknown"] == active
+        active = conn.execute(select(rides.c.name, rides.c.category).where(rides.c.is_active))
+        counted = sum(1 for name, category in active if is_counted(name, category, rules))
+        shows = conn.execute(
+            select(rides.c.id).where(rides.c.category.is_not(None), rides.c.category != "ride")
+        ).scalars()
+        not_rides = set(shows)
+    assert counts["running"] + counts["down"] + counts["closed"] + counts["unknown"] == counted
+    assert not_rides, "the simulated parks have shows, which never count"
+    live = client.get("/api/rides/waittimes?mode=live&limit=1000").get_json()["data"]
+    assert live and not {w["ride_id"] for w in live} & not_rides
     assert counts["running"] > 0 and counts["parks_open"] == counts["parks"] == 2
 
 
@@ -232,6 +242,10 @@ def test_live_summary_counts_every_active_ride(client: Any, api_engine: Engine) 
         ("/api/parks?perod=today", "perod"),
         ("/api/trends?category=best", "category"),
         ("/api/rides/1?date=2026-02-30", "date"),
+        ("/api/parks/downtime?from=1764547200&to=1764547200", "from"),
+        ("/api/parks/downtime?from=2026-07-01T00:00&to=2026-07-02", "from"),
+        ("/api/rides/downtime?limit=1_0", "limit"),
+        ("/api/rides/downtime?park=-5", "park"),
     ],
 )
 def test_bad_parameters_are_400_with_a_json_error(
@@ -287,7 +301,8 @@ def test_etags_answer_304_and_repeat_answers_come_from_memory(
     url = f"/api/rides/downtime?{SPAN}"
     first = client.get(url)
     etag = first.headers["ETag"]
-    assert first.headers["Cache-Control"] == "public, max-age=420, must-revalidate"
+    # The newest poll is 17:10, the next is due by 17:21: fresh for 8 minutes from 17:13.
+    assert first.headers["Cache-Control"] == "public, max-age=480, must-revalidate"
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -305,3 +320,43 @@ def test_etags_answer_304_and_repeat_answers_come_from_memory(
     assert len(statements) == 2, "only the data version is read, once per request"
     other = client.get(f"/api/rides/downtime?{SPAN}&limit=3")
     assert other.headers["ETag"] != etag
+
+
+def test_conditional_requests_accept_weak_and_compressed_etags(client: Any) -> None:
+    url = f"/api/parks/downtime?{SPAN}"
+    etag = client.get(url).headers["ETag"].strip('"')
+    for header in (f'"{etag}"', f'W/"{etag}"', f'"{etag}-gzip"', f'"other", "{etag}"'):
+        assert client.get(url, headers={"If-None-Match": header}).status_code == 304, header
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert client.get("/api/parks/999999", headers={"If-None-Match": "*"}).status_code == 404
+
+
+def test_answers_past_the_next_collection_must_be_revalidated(api_engine: Engine) -> None:
+    late = create_app(settings(), api_engine, clock=lambda: NOW + timedelta(minutes=30))
+    answer = late.test_client().get("/api/parks")
+    assert answer.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
+
+
+def test_rides_sort_by_name_the_same_way_on_every_database(client: Any) -> None:
+    body = client.get(f"/api/rides/downtime?{SPAN}&sort=name&order=asc&limit=1000").get_json()
+    names = [r["name"] for r in body["data"]]
+    assert names == sorted(names) and any(not n[0].isascii() for n in names)
+
+
+def test_a_park_no_longer_tracked_keeps_its_pages(client: Any, api_engine: Engine) -> None:
+    before = client.get(f"/api/parks/{ANAHEIM}?{SPAN}").get_json()["data"]
+    ride_id = before["rides"][0]["ride_id"]
+    with api_engine.begin() as conn:
+        conn.execute(update(parks).where(parks.c.id == ANAHEIM).values(is_active=False))
+    try:
+        fresh = app(api_engine).test_client()
+        after = fresh.get(f"/api/parks/{ANAHEIM}?{SPAN}").get_json()["data"]
+        ride = fresh.get(f"/api/rides/{ride_id}?{SPAN}").get_json()["data"]
+        ranked = fresh.get(f"/api/parks/downtime?{SPAN}").get_json()["data"]
+    finally:
+        with api_engine.begin() as conn:
+            conn.execute(update(parks).where(parks.c.id == ANAHEIM).values(is_active=True))
+    assert after["figures"] == before["figures"] and after["rides"] == before["rides"]
+    assert after["park"]["is_active"] is False
+    assert ride["figures"] is not None and ride["history"]
+    assert [p["park_id"] for p in ranked] == [TORONTO], "not in the rankings any more"

@@ -4,6 +4,7 @@ behaviour in production mode."""
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,10 +13,11 @@ from typing import Any
 import pytest
 import redis
 from api_fixtures import NOW, settings
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from themepark_tracker.api import create_app
 from themepark_tracker.storage.api_keys import create_key, list_keys, revoke_key
+from themepark_tracker.storage.tables import api_keys
 
 REDIS_URL = "redis://127.0.0.1:6379"
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS", "") not in ("", "0")
@@ -167,3 +169,65 @@ def test_without_auth_answers_are_public_and_need_no_key(engine: Engine) -> None
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"].startswith("public,")
     assert "securitySchemes" not in client.get("/api/openapi.json").get_json()["components"]
+
+
+def test_a_session_is_bound_to_the_address_it_was_made_for(engine: Engine) -> None:
+    client = _app(engine)
+    client.post("/api/session", headers={"Sec-Fetch-Site": "same-origin"})
+    assert client.get("/api/parks").status_code == 200
+    elsewhere = client.get("/api/parks", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 401
+    assert elsewhere.get_json()["error"]["code"] == "invalid_session"
+
+
+def test_new_sessions_are_limited_per_address(engine: Engine) -> None:
+    made = create_app(settings(API_AUTH="required", SECRET_KEY=SECRET), engine, clock=lambda: NOW)
+    statuses = [
+        made.test_client()
+        .post("/api/session", headers={"Sec-Fetch-Site": "same-origin"})
+        .status_code
+        for _ in range(31)
+    ]
+    assert statuses == [204] * 30 + [429]
+    other = made.test_client().post(
+        "/api/session",
+        headers={"Sec-Fetch-Site": "same-origin"},
+        environ_base={"REMOTE_ADDR": "2001:db8::1"},
+    )
+    assert other.status_code == 204
+
+
+def test_ipv6_callers_share_their_64_for_limits(engine: Engine) -> None:
+    client = create_app(
+        settings(DASHBOARD_RATE_LIMITS="2/minute"), engine, clock=lambda: NOW
+    ).test_client()
+    statuses = [
+        client.get("/api/parks", environ_base={"REMOTE_ADDR": f"2001:db8::{n}"}).status_code
+        for n in range(1, 4)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_keys_checked_in_parallel_never_wait_for_a_write(engine: Engine) -> None:
+    key = _key(engine)
+    made = create_app(
+        settings(API_AUTH="required", SECRET_KEY=SECRET, RATE_LIMITS_ENABLED="false"),
+        engine,
+        clock=lambda: NOW,
+    )
+    statuses: list[int] = []
+
+    def ask() -> None:
+        statuses.append(
+            made.test_client().get("/api/live/summary", headers={"X-API-Key": key}).status_code
+        )
+
+    for _ in range(5):
+        with engine.begin() as conn:
+            conn.execute(update(api_keys).values(last_used_at=None))
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert statuses == [200] * 40

@@ -15,15 +15,19 @@ from zoneinfo import ZoneInfo
 import requests
 from api_fixtures import ANAHEIM, DAYS, NOW, TORONTO, app, settings
 from click.testing import CliRunner
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine, make_url, select
 
 from themepark_tracker.api import create_app
+from themepark_tracker.classify import Decision
 from themepark_tracker.cli import cli
 from themepark_tracker.engine.days import compute_park_day
 from themepark_tracker.engine.scores import ride_totals, total
 from themepark_tracker.engine.sessions import day_bounds
+from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.storage import queries
 from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.tables import rides
+from themepark_tracker.storage.writes import save_classification
 
 
 def test_health_is_healthy_with_fresh_data_and_degraded_when_stale(api_engine: Engine) -> None:
@@ -54,7 +58,12 @@ def test_health_without_a_database_is_503(tmp_path: Path) -> None:
     missing = make_engine(make_url(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"))
     answer = create_app(settings(), missing).test_client().get("/api/health")
     assert answer.status_code == 503
-    assert answer.get_json()["checks"]["database"]["status"] == "failed"
+    assert answer.get_json()["checks"]["database"] == {
+        "status": "failed",
+        "detail": "the database did not answer",
+        "at": None,
+        "age_minutes": None,
+    }
     data = create_app(settings(), missing).test_client().get("/api/parks")
     assert data.status_code == 503
     assert data.get_json()["error"]["code"] == "database_unavailable"
@@ -74,6 +83,7 @@ def test_the_openapi_document_lists_every_endpoint_and_its_parameters(api_engine
         "/api/trends",
         "/api/live/summary",
         "/api/health",
+        "/api/session",
     }
     rankings = spec["paths"]["/api/parks/downtime"]["get"]
     names = {p["name"] for p in rankings["parameters"]}
@@ -202,3 +212,37 @@ def test_the_apis_numbers_are_the_engines_for_the_same_period(api_engine: Engine
             )
             checked += 1
     assert {p["park_id"] for p in body["data"]} == {TORONTO, ANAHEIM} and checked > 50
+
+
+def test_etags_change_when_statistics_or_tiers_are_rewritten_without_a_poll(
+    api_engine: Engine,
+) -> None:
+    """`import` stores polls before it refreshes their days, and `classify` changes tiers
+    without a poll: either must show in the ETag, or caches would keep the old answer."""
+    client = app(api_engine).test_client()
+    url = f"/api/parks/downtime?from={DAYS[0]}&to={DAYS[1]}"
+    first = client.get(url).headers["ETag"]
+    rules = StatsRules(settings().state_rules(), settings().day_rules())
+    with api_engine.begin() as conn:
+        refresh_park_day(
+            conn, TORONTO, ZoneInfo("America/Toronto"), DAYS[0], now=NOW, rules=rules, final=True
+        )
+    second = client.get(url).headers["ETag"]
+    assert second != first
+    with api_engine.begin() as conn:
+        ride = conn.execute(
+            select(
+                rides.c.id,
+                rides.c.tier,
+                rides.c.category,
+                rides.c.tier_source,
+                rides.c.tier_confidence,
+            )
+            .where(rides.c.park_id == ANAHEIM)
+            .limit(1)
+        ).one()
+        same = Decision(
+            ride.tier, ride.category, ride.tier_confidence or 1.0, ride.tier_source or "rules"
+        )
+        save_classification(conn, [(ride.id, same)])
+    assert client.get(url).headers["ETag"] not in (first, second)

@@ -142,7 +142,7 @@ class Settings(BaseModel):
         "100/hour;1000/day", description="requests allowed per API key (Flask-Limiter syntax)"
     )
     dashboard_rate_limits: str = Field(
-        "300/minute;20000/day", description="requests allowed per address for the dashboard"
+        "120/minute;5000/day", description="requests allowed per address for the dashboard"
     )
     rate_limits_enabled: bool = Field(True, description="false turns every limit off")
     rate_limit_storage_url: str | None = Field(

@@ -12,17 +12,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine
+from werkzeug.http import parse_etags
 
 from themepark_tracker.api.errors import ApiError, invalid_query
 from themepark_tracker.api.params import Query
 from themepark_tracker.config import Settings
 from themepark_tracker.engine.sessions import DayRules
+from themepark_tracker.engine.states import StateRules
 from themepark_tracker.storage.health import data_version
 
 
@@ -76,6 +78,7 @@ class Tracker:
     settings: Settings
     clock: Callable[[], datetime]
     memo: Memo
+    document: dict[str, Any] | None = None
 
     @property
     def day_rules(self) -> DayRules:
@@ -94,6 +97,10 @@ class Ask:
     @property
     def day_rules(self) -> DayRules:
         return self.settings.day_rules()
+
+    @property
+    def state_rules(self) -> StateRules:
+        return self.settings.state_rules()
 
 
 def tracker() -> Tracker:
@@ -165,27 +172,44 @@ def _answer(view: Callable[..., BaseModel], params: Query, path: dict[str, Any])
         key = hashlib.sha256(
             repr((request.path, sorted(request.args.items()), version, bucket)).encode()
         ).hexdigest()[:32]
-        if key in request.if_none_match:
-            return _cacheable(Response(status=304), key, now, interval)
+        last_poll = version[-1]
+        assert last_poll is None or isinstance(last_poll, datetime)
+        last_poll = _utc(last_poll)
+        if _matches(key):
+            return _cacheable(Response(status=304), key, now, last_poll, interval)
         body = shared.memo.get(key)
         if body is None:
-            last_poll = version[-1]
-            assert last_poll is None or isinstance(last_poll, datetime)
-            ask = Ask(conn, now, shared.settings, _utc(last_poll))
+            ask = Ask(conn, now, shared.settings, last_poll)
             body = view(ask, params, **path).model_dump_json(by_alias=True).encode()
             shared.memo.put(key, body)
-    return _cacheable(Response(body, mimetype="application/json"), key, now, interval)
+    return _cacheable(Response(body, mimetype="application/json"), key, now, last_poll, interval)
+
+
+def _matches(key: str) -> bool:
+    """If-None-Match names this answer: weak or strong, and also as Apache's mod_deflate
+    rewrites it (`"<key>-gzip"`). `*` is not taken: it would answer 304 for an id that
+    does not exist."""
+    header = request.headers.get("If-None-Match", "")
+    tags = parse_etags(header).as_set(include_weak=True)
+    return any(tag.removesuffix("-gzip") == key for tag in tags)
 
 
 def _utc(at: datetime | None) -> datetime | None:
     return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _cacheable(response: Response, key: str, now: datetime, interval: int) -> Response:
-    """Valid until the next collection is due; private when answers need a key, so
-    that a shared cache never hands one to a caller without a key."""
+def _cacheable(
+    response: Response, key: str, now: datetime, last_poll: datetime | None, interval: int
+) -> Response:
+    """Fresh until the next collection should have landed (the newest poll plus one
+    interval and a minute's grace), then revalidated with the ETag at every use;
+    private when answers need a key, so that a shared cache never hands one to a caller
+    without one."""
     response.set_etag(key)
-    fresh_for = interval - int(now.timestamp()) % interval
+    fresh_for = 0
+    if last_poll is not None:
+        due = last_poll + timedelta(seconds=interval + 60)
+        fresh_for = max(0, min(interval, int((due - now).total_seconds())))
     scope = "private" if tracker().settings.api_auth_required else "public"
     response.headers["Cache-Control"] = f"{scope}, max-age={fresh_for}, must-revalidate"
     response.vary.add("X-API-Key")

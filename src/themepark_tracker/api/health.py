@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response
@@ -16,6 +17,7 @@ from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import tracker
 from themepark_tracker.storage.health import Freshness, freshness
 
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__, url_prefix="/api")
 
 
@@ -73,8 +75,8 @@ def health() -> Response:
             conn.execute(text("SELECT 1"))
             found = freshness(conn, timedelta(minutes=settings.collection_interval_minutes))
     except DBAPIError as exc:
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
-        results = {"database": schemas.Check(status="failed", detail=detail)}
+        log.error("health: the database did not answer", exc_info=exc)
+        results = {"database": schemas.Check(status="failed", detail="the database did not answer")}
     else:
         results = {"database": schemas.Check(status="ok", detail="reachable")}
         results.update(

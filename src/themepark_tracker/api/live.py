@@ -31,7 +31,9 @@ def summary(ask: Ask, params: FilterQuery) -> schemas.LiveSummaryResponse:
             for info in details.park_infos(ask.conn)
             if is_disney_or_universal(info.operator)
         ]
-    found = queries.live_summary(ask.conn, ask.now, ask.day_rules.max_gap, park_ids=park_ids)
+    found = queries.live_summary(
+        ask.conn, ask.now, ask.day_rules.max_gap, park_ids=park_ids, rules=ask.state_rules
+    )
     return schemas.LiveSummaryResponse(
         meta=present.meta(ask, params),
         data=schemas.LiveSummary(

@@ -35,7 +35,13 @@ def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
             schema.update(kept[0])
         else:
             schema["anyOf"] = kept
-    return {k: v for k, v in schema.items() if k not in ("title", "description")}
+    # Bounds on an optional field come out as Pydantic's `ge`/`le`, which JSON Schema does
+    # not know: numbers get them as minimum/maximum, dates as the pattern they also have.
+    if schema.get("type") == "integer":
+        for bound, keyword in (("ge", "minimum"), ("le", "maximum")):
+            if bound in schema:
+                schema[keyword] = schema[bound]
+    return {k: v for k, v in schema.items() if k not in ("title", "description", "ge", "le")}
 
 
 def _parameters(endpoint: Any) -> list[dict[str, Any]]:
@@ -63,7 +69,14 @@ def _parameters(endpoint: Any) -> list[dict[str, Any]]:
 
 
 def document() -> dict[str, Any]:
-    auth = tracker().settings.api_auth_required
+    """Built once per app: it depends on the code and on API_AUTH only."""
+    shared = tracker()
+    if shared.document is None:
+        shared.document = _build(shared.settings.api_auth_required)
+    return shared.document
+
+
+def _build(auth: bool) -> dict[str, Any]:
     models = [endpoint.response for endpoint in ENDPOINTS] + [schemas.ErrorBody, schemas.Health]
     _, definitions = models_json_schema(
         [(model, "serialization") for model in models], ref_template=REF, by_alias=True
@@ -122,6 +135,21 @@ def document() -> dict[str, Any]:
             },
         }
     }
+    paths["/api/session"] = {
+        "post": {
+            "operationId": "dashboard_session",
+            "tags": ["security"],
+            "summary": "A session for the dashboard's own page",
+            "description": "For a page of this origin only (Sec-Fetch-Site: same-origin, or "
+            "an Origin equal to this site's): answers 204 and, when keys are required, a "
+            "signed HttpOnly cookie that stands in for a key from the same address.",
+            "responses": {
+                "204": {"description": "session given (a cookie when keys are required)"},
+                "403": _error("not a page of this site"),
+                "429": _error("too many new sessions from this address"),
+            },
+        }
+    }
     spec: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -151,7 +179,7 @@ def docs() -> Response:
     spec = document()
     sections = []
     for path, item in spec["paths"].items():
-        operation = item["get"]
+        ((method, operation),) = item.items()
         rows = "".join(
             f"<tr><td><code>{html.escape(p['name'])}</code></td><td>{p['in']}</td>"
             f"<td><code>{html.escape(_describe(p['schema']))}</code></td>"
@@ -164,7 +192,7 @@ def docs() -> Response:
             else ""
         )
         sections.append(
-            f"<section><h2><code>GET {html.escape(path)}</code></h2>"
+            f"<section><h2><code>{method.upper()} {html.escape(path)}</code></h2>"
             f"<p><strong>{html.escape(operation['summary'])}</strong></p>"
             f"<p>{html.escape(operation.get('description', ''))}</p>{table}"
             f"<p>Answers: {', '.join(sorted(operation['responses']))}</p></section>"

@@ -6,12 +6,13 @@ today is the kind of wrong number this project exists to avoid.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
 from themepark_tracker.engine.periods import period_dates
@@ -38,6 +39,24 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 DATE_PATTERN: JsonDict = {"pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
 
 
+def _digits(value: object) -> object:
+    """A count or an id is written in digits: no sign, no `1_0`, no `1e1`."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,10}", value):
+        raise ValueError("expected a whole number written in digits")
+    return value
+
+
+def _iso_date(value: object) -> object:
+    """A date is YYYY-MM-DD: no timestamp, no time of day."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("expected a date such as 2026-07-04")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_digits)]
+Day = Annotated[date, BeforeValidator(_iso_date)]
+
+
 class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
@@ -46,7 +65,7 @@ class PeriodQuery(Query):
     period: PeriodName | None = Field(
         None, description="each park's own dates; default today unless from and to are given"
     )
-    from_: date | None = Field(
+    from_: Day | None = Field(
         None,
         alias="from",
         ge=EARLIEST,
@@ -54,7 +73,7 @@ class PeriodQuery(Query):
         json_schema_extra=DATE_PATTERN,
         description="first local date; with to, instead of period",
     )
-    to: date | None = Field(
+    to: Day | None = Field(
         None,
         ge=EARLIEST,
         le=LATEST,
@@ -92,32 +111,32 @@ class PeriodQuery(Query):
 class ParkRankingQuery(PeriodQuery):
     sort: ParkSort = "shame"
     order: Literal["asc", "desc"] = Field("desc", description="desc: worst first")
-    limit: int = Field(1000, ge=1, le=1000)
+    limit: Count = Field(1000, ge=1, le=1000)
 
 
 class RideRankingQuery(PeriodQuery):
     sort: RideSort = "downtime"
     order: Literal["asc", "desc"] = Field("desc", description="desc: worst first")
-    limit: int = Field(50, ge=1, le=1000)
-    park: int | None = Field(None, ge=1, le=2**31 - 1, description="only this park's rides")
+    limit: Count = Field(50, ge=1, le=1000)
+    park: Count | None = Field(None, ge=1, le=2**31 - 1, description="only this park's rides")
 
 
 class WaitQuery(PeriodQuery):
     mode: Literal["live", "average", "peak"] = Field(
         "live", description="live: posted now; average or peak over the period"
     )
-    limit: int = Field(50, ge=1, le=1000)
+    limit: Count = Field(50, ge=1, le=1000)
 
 
 class RideWaitQuery(WaitQuery):
-    park: int | None = Field(None, ge=1, le=2**31 - 1, description="only this park's rides")
+    park: Count | None = Field(None, ge=1, le=2**31 - 1, description="only this park's rides")
 
 
 class TrendQuery(PeriodQuery):
     category: (
         Literal["parks-improving", "parks-declining", "rides-improving", "rides-declining"] | None
     ) = Field(None, description="one list only; default all four")
-    limit: int = Field(20, ge=1, le=1000)
+    limit: Count = Field(20, ge=1, le=1000)
 
 
 class FilterQuery(Query):
@@ -133,7 +152,7 @@ class ParkDetailQuery(PeriodQuery):
 
 
 class RideDetailQuery(PeriodQuery):
-    day: date | None = Field(
+    day: Day | None = Field(
         None,
         alias="date",
         ge=EARLIEST,

@@ -59,7 +59,7 @@ def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse
         sort=params.sort,
         descending=params.order == "desc",
     )
-    live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap)
+    live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap, ask.state_rules)
     none = queries.ParkLive(False, None, 0)
     figure = PARK_SORTS[params.sort]
     rows = [
@@ -115,7 +115,9 @@ def waittimes(ask: Ask, params: WaitQuery) -> schemas.ParkWaitsResponse:
             if info.is_active and (not only or is_disney_or_universal(info.operator))
         }
         waits: dict[int, list[int]] = {}
-        for wait in live_waits(ask.conn, ask.now, ask.day_rules.max_gap, park_ids=list(parks)):
+        for wait in live_waits(
+            ask.conn, ask.now, ask.day_rules.max_gap, park_ids=list(parks), rules=ask.state_rules
+        ):
             waits.setdefault(wait.park_id, []).append(wait.wait)
         ordered = sorted(waits.items(), key=lambda item: (-sum(item[1]) / len(item[1]), item[0]))
         rows = [
@@ -171,8 +173,8 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
     first, last = dates_of(info.timezone)
     ranked = park_rankings(ask.conn, dates_of, park_id=park_id)
     totals, previous = (ranked[0].totals, ranked[0].previous) if ranked else (Totals(), Totals())
-    rides = ride_rankings(ask.conn, dates_of, park_id=park_id) if info.is_active else []
-    live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap).get(
+    rides = ride_rankings(ask.conn, dates_of, park_id=park_id)
+    live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap, ask.state_rules).get(
         park_id, queries.ParkLive(False, info.live_at, 0)
     )
     return schemas.ParkDetailResponse(

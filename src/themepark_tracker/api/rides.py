@@ -65,7 +65,9 @@ def waittimes(ask: Ask, params: RideWaitQuery) -> schemas.RideWaitsResponse:
             for info in details.park_infos(ask.conn, params.park)
             if info.is_active and (not only or is_disney_or_universal(info.operator))
         ]
-        waits = live_waits(ask.conn, ask.now, ask.day_rules.max_gap, park_ids=park_ids)
+        waits = live_waits(
+            ask.conn, ask.now, ask.day_rules.max_gap, park_ids=park_ids, rules=ask.state_rules
+        )
         rows = [
             schemas.RideWait(
                 rank=rank,

@@ -5,12 +5,18 @@ session. The dashboard is a page in a browser and cannot keep a secret, so it ge
 session instead of a key: `POST /api/session` from a page of the same origin (which a
 browser proves with `Sec-Fetch-Site` or `Origin`, headers another site's script cannot
 set) answers with a signed, HttpOnly, SameSite=Strict cookie. A script outside a
-browser can forge those headers; what it gets is then the dashboard's rate limit per
-address, which is why sessions are limited per address and keys per key.
+browser can forge those headers: what the dashboard shows is public by nature, and
+`API_AUTH=required` keeps unkeyed scripts to the dashboard's pace, not out. So a session
+is bound to the address it was made for, new ones are limited per address
+(`SESSION_LIMIT`), requests with one are limited per address (IPv6 per /64), and keys
+are limited per key.
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,13 +24,17 @@ from flask import Flask, Response, current_app, g, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import OperationalError
 
 from themepark_tracker.api.errors import ApiError
 from themepark_tracker.config import Settings
-from themepark_tracker.storage.api_keys import check_key
+from themepark_tracker.storage.api_keys import check_key, touch_key
 
+log = logging.getLogger(__name__)
 SESSION_COOKIE = "tpt_session"
 SESSION_SECONDS = 12 * 3600
+#: New sessions per address: a page asks once per visit, and keeps a valid one free.
+SESSION_LIMIT = "30/hour"
 #: Paths anyone may call: monitoring, the documentation, and getting a dashboard session.
 PUBLIC = frozenset({"/api/health", "/api/openapi.json", "/api/docs", "/api/session"})
 UNLIMITED = frozenset({"/api/health", "/api/openapi.json", "/api/docs"})
@@ -46,7 +56,33 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
 
 
 def _client() -> str:
-    return request.remote_addr or "unknown"
+    """The caller's address; an IPv6 caller by its /64, which one host usually holds
+    whole, so that a new address per request is not a new rate-limit bucket."""
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address) + "/64"
+    return address
+
+
+def _client_tag() -> str:
+    """What a session cookie binds to: a cookie copied to another address is refused."""
+    return hashlib.sha256(_client().encode()).hexdigest()[:16]
+
+
+def _valid_session(settings: Settings) -> bool | None:
+    """None without a cookie, else whether it is ours, recent and for this address."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or settings.secret_key is None:
+        return None
+    try:
+        payload = _serializer(settings).loads(cookie, max_age=SESSION_SECONDS)
+    except BadSignature:
+        return False
+    return isinstance(payload, dict) and payload.get("client") == _client_tag()
 
 
 def _identity() -> str:
@@ -72,20 +108,22 @@ def install(
             return
         key = request.headers.get("X-API-Key")
         if key:
-            with current_app.extensions["tracker"].engine.begin() as conn:
-                key_id = check_key(conn, key, clock())
+            engine = current_app.extensions["tracker"].engine
+            with engine.connect() as conn:
+                key_id = check_key(conn, key)
             if key_id is None:
                 raise ApiError(401, "invalid_api_key", "the X-API-Key is unknown or revoked")
+            try:
+                with engine.begin() as conn:
+                    touch_key(conn, key_id, clock())
+            except OperationalError as exc:  # busy with a job's write: the note can wait
+                log.info("could not note the key's use", extra={"error": str(exc.orig)})
             g.identity = f"key:{key_id}"
             return
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie:
-            try:
-                _serializer(settings).loads(cookie, max_age=SESSION_SECONDS)
-            except BadSignature:
-                raise ApiError(
-                    401, "invalid_session", "the dashboard session expired; reload the page"
-                ) from None
+        session = _valid_session(settings)
+        if session is False:
+            raise ApiError(401, "invalid_session", "the dashboard session expired; reload the page")
+        if session:
             g.identity = f"session:{_client()}"
             return
         raise ApiError(401, "missing_api_key", "this endpoint needs an X-API-Key header")
@@ -115,6 +153,11 @@ def install(
     )
 
     @app.post("/api/session")
+    @limiter.limit(
+        SESSION_LIMIT,
+        key_func=_client,
+        exempt_when=lambda: bool(_valid_session(settings)),
+    )
     def _session() -> Response:
         same_site = request.headers.get("Sec-Fetch-Site") == "same-origin"
         origin = request.headers.get("Origin")
@@ -126,7 +169,7 @@ def install(
         if settings.api_auth_required:
             response.set_cookie(
                 SESSION_COOKIE,
-                _serializer(settings).dumps({"v": 1}),
+                _serializer(settings).dumps({"client": _client_tag()}),
                 max_age=SESSION_SECONDS,
                 secure=request.is_secure,
                 httponly=True,

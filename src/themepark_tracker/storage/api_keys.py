@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from themepark_tracker.storage.tables import api_keys
 
@@ -69,14 +69,24 @@ def revoke_key(conn: Connection, key_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def check_key(conn: Connection, key: str, now: datetime) -> int | None:
-    """The id of the live key `key` is, else None; notes when it was last used."""
+def check_key(conn: Connection, key: str) -> int | None:
+    """The id of the live key `key` is, else None: a read only, so that checking keys
+    never waits for, or makes wait, the jobs that write."""
     c = api_keys.c
-    row = conn.execute(
-        select(c.id, c.last_used_at).where(c.key_hash == key_hash(key), c.revoked_at.is_(None))
-    ).first()
-    if row is None:
-        return None
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        conn.execute(update(api_keys).where(c.id == row.id).values(last_used_at=now))
-    return int(row.id)
+    found = conn.execute(
+        select(c.id).where(c.key_hash == key_hash(key), c.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def touch_key(conn: Connection, key_id: int, now: datetime) -> None:
+    """Note the key was used, at most every `TOUCH_EVERY`: one conditional UPDATE."""
+    c = api_keys.c
+    conn.execute(
+        update(api_keys)
+        .where(
+            c.id == key_id,
+            or_(c.last_used_at.is_(None), c.last_used_at <= now - TOUCH_EVERY),
+        )
+        .values(last_used_at=now)
+    )

@@ -12,13 +12,15 @@ from themepark_tracker.storage.tables import aggregation_log, parks, polls
 
 def data_version(conn: Connection) -> tuple[object, ...]:
     """Changes whenever stored data that answers depend on changes: a poll stored
-    (collect or import), an aggregation logged, the catalogue updated. The last item is
-    the newest poll's time. Each part is one index lookup, or a read of the park list."""
+    (collect or import), an aggregation logged, the catalogue updated, a park's
+    statistics or tiers rewritten (`parks.data_version`). The last item is the newest
+    poll's time. Each part is one index lookup, or a read of the park list."""
     row = conn.execute(
         select(
             select(func.max(polls.c.id)).scalar_subquery(),
             select(func.max(aggregation_log.c.id)).scalar_subquery(),
             select(func.max(parks.c.updated_at)).scalar_subquery(),
+            select(func.sum(parks.c.data_version)).scalar_subquery(),
             select(func.max(polls.c.polled_at)).scalar_subquery(),
         )
     ).one()

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.engine.scores import ride_totals, tier_totals, total
+from themepark_tracker.storage import writes
 from themepark_tracker.storage.tables import (
     RUNNING_TOTALS,
     operating_sessions,
@@ -103,8 +104,9 @@ def save_park_day(
     any later days are carried forward so that they stay exact.
     """
     # One writer per park at a time (the collector's today, `aggregate`'s yesterday), so
-    # that the running totals read below are the latest ones. SQLite locks the database.
-    conn.execute(select(parks.c.id).where(parks.c.id == park_id).with_for_update())
+    # that the running totals read below are the latest ones: the park row stays locked
+    # until commit (SQLite locks the database). Its data version tells caches to refresh.
+    writes.bump_data_version(conn, parks.c.id == park_id)
     for table in (ride_daily_stats, park_daily_stats):
         conn.execute(delete(table).where(table.c.park_id == park_id, table.c.stat_date == day.day))
     conn.execute(

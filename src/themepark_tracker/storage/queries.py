@@ -23,6 +23,9 @@ from themepark_tracker.storage.tables import (
     rides,
 )
 
+#: METRICS.md's defaults, for reads that are not told the settings' rules.
+DEFAULT_RULES = StateRules()
+
 
 def stored_parks(conn: Connection) -> dict[int, StoredPark]:
     rows = conn.execute(select(parks)).mappings()
@@ -242,12 +245,26 @@ class LiveSummary:
 
 
 def live_summary(
-    conn: Connection, now: datetime, max_age: timedelta, *, park_ids: Sequence[int] | None = None
+    conn: Connection,
+    now: datetime,
+    max_age: timedelta,
+    *,
+    park_ids: Sequence[int] | None = None,
+    rules: StateRules = DEFAULT_RULES,
 ) -> LiveSummary:
-    """Ride counts by live status over active parks; a park whose live status is older than
-    `max_age` counts all its rides as unknown and is not open."""
+    """Counts by live status of the active rides that count (not shows, not queue
+    variants) over active parks; a park whose live status is older than `max_age`
+    counts all its rides as unknown and is not open."""
     query = (
-        select(parks.c.id, parks.c.open_now, parks.c.live_at, rides.c.id, rides.c.live_status)
+        select(
+            parks.c.id,
+            parks.c.open_now,
+            parks.c.live_at,
+            rides.c.id,
+            rides.c.name,
+            rides.c.category,
+            rides.c.live_status,
+        )
         .select_from(parks.outerjoin(rides, (rides.c.park_id == parks.c.id) & rides.c.is_active))
         .where(parks.c.is_active)
     )
@@ -256,12 +273,12 @@ def live_summary(
     counts = {"running": 0, "down": 0, "closed": 0, "unknown": 0}
     open_parks: set[int] = set()
     all_parks: set[int] = set()
-    for park_id, open_now, live_at, ride_id, status in conn.execute(query):
+    for park_id, open_now, live_at, ride_id, name, category, status in conn.execute(query):
         all_parks.add(park_id)
         fresh = is_fresh(live_at, now, max_age)
         if fresh and open_now:
             open_parks.add(park_id)
-        if ride_id is not None:
+        if ride_id is not None and is_counted(name, category, rules):
             counts[status if fresh and status in counts else "unknown"] += 1
     return LiveSummary(
         counts["running"],
@@ -280,23 +297,33 @@ class ParkLive:
     rides_down: int
 
 
-def live_by_park(conn: Connection, now: datetime, max_age: timedelta) -> dict[int, ParkLive]:
-    """Per active park: open now, and its rides down now; nothing is open or down for a
-    park whose live status is older than `max_age`."""
-    down = func.sum(case((rides.c.live_status == "down", 1), else_=0))
+def live_by_park(
+    conn: Connection, now: datetime, max_age: timedelta, rules: StateRules = DEFAULT_RULES
+) -> dict[int, ParkLive]:
+    """Per active park: open now, and its rides (that count) down now; nothing is open or
+    down for a park whose live status is older than `max_age`."""
     query = (
-        select(parks.c.id, parks.c.open_now, parks.c.live_at, down)
+        select(
+            parks.c.id,
+            parks.c.open_now,
+            parks.c.live_at,
+            rides.c.name,
+            rides.c.category,
+            rides.c.live_status,
+        )
         .select_from(parks.outerjoin(rides, (rides.c.park_id == parks.c.id) & rides.c.is_active))
         .where(parks.c.is_active)
-        .group_by(parks.c.id, parks.c.open_now, parks.c.live_at)
     )
-    found = {}
-    for park_id, open_now, live_at, rides_down in conn.execute(query):
-        fresh = is_fresh(live_at, now, max_age)
-        found[park_id] = ParkLive(
-            bool(open_now) and fresh, live_at, int(rides_down or 0) if fresh else 0
-        )
-    return found
+    live: dict[int, tuple[bool, datetime | None]] = {}
+    down: dict[int, int] = {}
+    for park_id, open_now, live_at, name, category, status in conn.execute(query):
+        live[park_id] = (bool(open_now) and is_fresh(live_at, now, max_age), live_at)
+        if status == "down" and is_counted(name, category, rules):
+            down[park_id] = down.get(park_id, 0) + 1
+    return {
+        park_id: ParkLive(open_now, live_at, down.get(park_id, 0) if open_now else 0)
+        for park_id, (open_now, live_at) in live.items()
+    }
 
 
 def live_statuses(

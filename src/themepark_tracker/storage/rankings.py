@@ -33,11 +33,15 @@ from sqlalchemy import (
     table,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.periods import previous_period
 from themepark_tracker.engine.scores import Totals, trend_pct, uptime_change
+from themepark_tracker.engine.states import StateRules, is_counted
 from themepark_tracker.storage.park_days import SUMS
+from themepark_tracker.storage.queries import DEFAULT_RULES
 from themepark_tracker.storage.tables import (
     park_daily_stats,
     parks,
@@ -320,9 +324,8 @@ def park_rankings(
     if sort not in PARK_SORTS:
         raise ValueError(f"unknown sort {sort!r}; known: {', '.join(PARK_SORTS)}")
     query = select(parks.c.id, parks.c.name, parks.c.operator, parks.c.country, parks.c.timezone)
-    query = query.where(parks.c.is_active)
-    if park_id is not None:
-        query = query.where(parks.c.id == park_id)
+    # A park asked for by id is ranked even when no longer tracked: its history stays.
+    query = query.where(parks.c.is_active if park_id is None else parks.c.id == park_id)
     catalogue = [
         row
         for row in conn.execute(query)
@@ -410,8 +413,27 @@ def _ride_figure(period: Subquery, sort: str) -> ColumnElement[Any]:
     if sort == "avg_wait":
         return case((c.wait_samples > 0, c.wait_sum / c.wait_samples), else_=None)
     if sort == "name":
-        return rides.c.name
+        return _by_code_point(rides.c.name)
     raise ValueError(f"unknown sort {sort!r}; known: {', '.join(RIDE_SORTS)}")
+
+
+class _by_code_point(FunctionElement[str]):  # noqa: N801 - reads as a function in SQL
+    """Text ordered by code point on every dialect, as Python orders park names: SQLite
+    compares UTF-8 bytes already, MySQL needs the binary collation."""
+
+    inherit_cache = True
+
+
+@compiles(_by_code_point)
+def _code_point_default(element: _by_code_point, compiler: Any, **kw: Any) -> str:
+    (text,) = element.clauses
+    return str(compiler.process(text, **kw))
+
+
+@compiles(_by_code_point, "mysql")
+def _code_point_mysql(element: _by_code_point, compiler: Any, **kw: Any) -> str:
+    (text,) = element.clauses
+    return f"{compiler.process(text, **kw)} COLLATE utf8mb4_bin"
 
 
 def _ride_totals(row: Any, peak: int | None) -> Totals:
@@ -532,10 +554,8 @@ def ride_rankings(
     if sort not in RIDE_SORTS:
         raise ValueError(f"unknown sort {sort!r}; known: {', '.join(RIDE_SORTS)}")
     query = select(parks.c.id, parks.c.name, parks.c.operator, parks.c.timezone).where(
-        parks.c.is_active
+        parks.c.is_active if park_id is None else parks.c.id == park_id
     )
-    if park_id is not None:
-        query = query.where(parks.c.id == park_id)
     catalogue = {
         row.id: row
         for row in conn.execute(query)
@@ -610,9 +630,15 @@ class LiveWait:
 
 
 def live_waits(
-    conn: Connection, now: datetime, max_age: timedelta, *, park_ids: Sequence[int] | None = None
+    conn: Connection,
+    now: datetime,
+    max_age: timedelta,
+    *,
+    park_ids: Sequence[int] | None = None,
+    rules: StateRules = DEFAULT_RULES,
 ) -> list[LiveWait]:
-    """Posted waits of running rides in each park's latest fresh poll, longest first."""
+    """Posted waits of running rides (not shows, not queue variants) in each park's latest
+    fresh poll, longest first."""
     query = (
         select(
             rides.c.id,
@@ -621,6 +647,7 @@ def live_waits(
             parks.c.name,
             ride_snapshots.c.wait_time,
             polls.c.polled_at,
+            rides.c.category,
         )
         .select_from(
             parks.join(
@@ -639,7 +666,7 @@ def live_waits(
     )
     if park_ids is not None:
         query = query.where(parks.c.id.in_(park_ids))
-    return [LiveWait(*row) for row in conn.execute(query)]
+    return [LiveWait(*row[:6]) for row in conn.execute(query) if is_counted(row[1], row[6], rules)]
 
 
 def daily_downtime(

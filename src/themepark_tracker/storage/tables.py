@@ -71,6 +71,13 @@ parks = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("open_now", Boolean, nullable=True, comment="latest poll active (live status)"),
     Column("live_at", UTCDateTime, nullable=True, comment="time of the poll live status is from"),
+    Column(
+        "data_version",
+        Integer,
+        nullable=False,
+        server_default="0",
+        comment="bumped when the park's statistics or its rides' tiers change",
+    ),
     Index("ix_parks_is_active", "is_active"),
     Index("ix_parks_continent_country", "continent", "country"),
     **MYSQL_TABLE_OPTIONS,

@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import mysql, sqlite
 
 from themepark_tracker.catalogue import CataloguePlan
@@ -287,6 +296,13 @@ def save_classification(conn: Connection, decisions: Sequence[tuple[int, Decisio
             for ride_id, d in decisions
         ],
     )
+    changed = select(rides.c.park_id).where(rides.c.id.in_([ride_id for ride_id, _ in decisions]))
+    bump_data_version(conn, parks.c.id.in_(changed))
+
+
+def bump_data_version(conn: Connection, which: ColumnElement[bool]) -> None:
+    """Tell answers cached for these parks (API memo, ETags) that they changed."""
+    conn.execute(update(parks).where(which).values(data_version=parks.c.data_version + 1))
 
 
 def save_live(conn: Connection, park_id: int, live: Live) -> None:
