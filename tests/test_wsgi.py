@@ -1,0 +1,24 @@
+"""The WSGI entry point mod_wsgi and gunicorn load: settings from the environment."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+
+
+def test_the_entry_point_serves_the_configured_database(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("LOG_FORMAT", "text")
+    sys.modules.pop("themepark_tracker.wsgi", None)
+    wsgi = importlib.import_module("themepark_tracker.wsgi")
+    answer = wsgi.application.test_client().get("/api/parks")
+    assert answer.status_code == 200 and answer.get_json()["data"] == []
+    assert (
+        wsgi.application.extensions["tracker"].engine.url.render_as_string(hide_password=False)
+        == database_url
+    )
+    wsgi.application.extensions["tracker"].engine.dispose()
