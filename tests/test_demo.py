@@ -55,8 +55,8 @@ def _wait_for(url: str, seconds: float = 120) -> requests.Response:
             time.sleep(0.2)
 
 
-def _stop(demo: subprocess.Popen[str]) -> str:
-    demo.send_signal(signal.SIGINT)
+def _stop(demo: subprocess.Popen[str], how: int = signal.SIGINT) -> str:
+    demo.send_signal(how)
     output, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, output
     return output
@@ -88,5 +88,5 @@ def test_the_demo_builds_history_serves_the_dashboard_and_keeps_collecting(
     try:
         assert _wait_for(f"http://127.0.0.1:{port}/api/health").status_code == 200
     finally:
-        output = _stop(again)
+        output = _stop(again, signal.SIGTERM)
     assert "history: 1 cycles" in output or "history: already up to date" in output

@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import json
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -489,6 +490,7 @@ def demo_command(runtime: Runtime, host: str, port: int, days: int, collect_ever
         app = create_app(settings, runtime.engine)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     with demo.running_demo(
         runtime.engine, settings, model, _now, timedelta(seconds=collect_every)
     ) as feed_url:
@@ -499,6 +501,11 @@ def demo_command(runtime: Runtime, host: str, port: int, days: int, collect_ever
         except KeyboardInterrupt:
             pass
     click.echo("demo stopped")
+
+
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    """SIGTERM (kill, systemd) stops the demo as Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 @cli.group("api-key")

@@ -158,6 +158,16 @@ class Settings(BaseModel):
     stale_aggregation_hours: PositiveInt = Field(
         27, description="health and check: the last successful aggregate may be this old"
     )
+    ping_url: str | None = Field(
+        None,
+        description="Healthchecks-style ping URL; jobs ping /start, success and /fail",
+    )
+    ping_per_job: bool = Field(
+        True, description="ping <PING_URL>/<job> (one check per job) rather than PING_URL"
+    )
+    cloudwatch_namespace: str = Field(
+        "", description="send job metrics to CloudWatch under this namespace; empty: off"
+    )
     api_cache_entries: int = Field(
         256, ge=0, description="answers each API process keeps until the data changes"
     )

@@ -1,0 +1,111 @@
+"""Is the tracker keeping up? The facts `/api/health` reports and `check` (the dead-man's
+switch of research.md) exits on, judged the same way in both.
+
+Pure functions on what storage found: no database and no HTTP in here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+Status = Literal["ok", "warning", "failed"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What storage knows of the tracker's own work."""
+
+    last_collection_at: datetime | None
+    parks_in_last_collection: int
+    active_parks: int
+    last_aggregation_at: datetime | None
+    overdue_days: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    stale_collection: timedelta
+    stale_aggregation: timedelta
+    min_parks: int | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    at: datetime | None = None
+    age_minutes: float | None = None
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _age(at: datetime, now: datetime) -> float:
+    return round((now - at).total_seconds() / 60, 1)
+
+
+def judge(facts: Facts, now: datetime, limits: Limits) -> list[Check]:
+    """The collection and aggregation checks: `failed` when nothing was ever collected,
+    `warning` when behind, `ok` otherwise."""
+    collected, aggregated = _utc(facts.last_collection_at), _utc(facts.last_aggregation_at)
+    expected = facts.active_parks if limits.min_parks is None else limits.min_parks
+    minutes = limits.stale_collection.total_seconds() / 60
+    if collected is None:
+        collection = Check("collection", "failed", "nothing collected yet")
+    elif now - collected > limits.stale_collection:
+        collection = Check(
+            "collection",
+            "warning",
+            f"last collection {_age(collected, now):.0f} min ago (limit {minutes:.0f} min)",
+            collected,
+            _age(collected, now),
+        )
+    elif facts.parks_in_last_collection < expected:
+        collection = Check(
+            "collection",
+            "warning",
+            f"only {facts.parks_in_last_collection} of {expected} parks answered",
+            collected,
+            _age(collected, now),
+        )
+    else:
+        collection = Check(
+            "collection",
+            "ok",
+            f"{facts.parks_in_last_collection} of {facts.active_parks} parks answered",
+            collected,
+            _age(collected, now),
+        )
+    hours = limits.stale_aggregation.total_seconds() / 3600
+    if aggregated is None:
+        aggregation = Check("aggregation", "warning", "no successful aggregate yet")
+    elif now - aggregated > limits.stale_aggregation:
+        aggregation = Check(
+            "aggregation",
+            "warning",
+            f"last aggregate {_age(aggregated, now) / 60:.0f} h ago (limit {hours:.0f} h)",
+            aggregated,
+            _age(aggregated, now),
+        )
+    elif facts.overdue_days:
+        aggregation = Check(
+            "aggregation",
+            "warning",
+            f"{facts.overdue_days} park days older than two days are not final",
+            aggregated,
+            _age(aggregated, now),
+        )
+    else:
+        aggregation = Check("aggregation", "ok", "aggregate ran", aggregated, _age(aggregated, now))
+    return [collection, aggregation]
+
+
+def overall(checks: list[Check]) -> Literal["healthy", "degraded", "unhealthy"]:
+    states = {check.status for check in checks}
+    if "failed" in states:
+        return "unhealthy"
+    return "degraded" if "warning" in states else "healthy"
