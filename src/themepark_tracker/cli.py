@@ -24,7 +24,7 @@ import waitress
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from themepark_tracker import __version__, demo
+from themepark_tracker import __version__, checks, demo, monitoring
 from themepark_tracker.api import create_app
 from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
@@ -44,6 +44,7 @@ from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
 from themepark_tracker.storage import api_keys, migrate, queries
 from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.health import facts as health_facts
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
 
 EXIT_PARTIAL = 3
@@ -118,6 +119,32 @@ def _uses_database(command: F) -> F:
             return command(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _monitored(job: str) -> Callable[[F], F]:
+    """Pings and metrics around a cron job (`monitoring.monitored`); the command reads
+    its `JobOutcome` with `_outcome()` to add metrics or a message."""
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            context = click.get_current_context()
+            runtime = context.find_object(Runtime)
+            assert runtime is not None
+            with monitoring.monitored(
+                runtime.settings, job, ok_exit_codes=(EXIT_LOCKED,)
+            ) as outcome:
+                context.meta["outcome"] = outcome
+                return command(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _outcome() -> monitoring.JobOutcome:
+    found: monitoring.JobOutcome = click.get_current_context().meta["outcome"]
+    return found
 
 
 def _now() -> datetime:
@@ -239,6 +266,7 @@ def sync_parks_command(
     help="Also append every response and failure to this archive (.gz: gzip).",
 )
 @click.pass_obj
+@_monitored("collect")
 @_uses_database
 def collect_command(runtime: Runtime, archive_path: Path | None) -> None:
     """Run one collection cycle: every active park's queue times, stored as one poll each.
@@ -264,6 +292,10 @@ def collect_command(runtime: Runtime, archive_path: Path | None) -> None:
     except (CollectError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
+    _outcome().metrics.update(
+        {"PollsStored": float(report.stored), "ParksFailed": float(report.failed)}
+    )
+    _outcome().message = report.summary()
     code = report.exit_code(settings.collect_failure_threshold)
     if code:
         raise SystemExit(code)
@@ -305,6 +337,7 @@ def import_command(runtime: Runtime, files: tuple[Path, ...], strict: bool) -> N
 
 @cli.command("aggregate")
 @click.pass_obj
+@_monitored("aggregate")
 @_uses_database
 def aggregate_command(runtime: Runtime) -> None:
     """Finalise every completed park day that is not final yet; safe to run at any time.
@@ -318,12 +351,16 @@ def aggregate_command(runtime: Runtime) -> None:
         f"{report.days} park days finalised, {report.failures} failed, "
         f"{report.rows} rows, {report.duration_seconds:.1f} s"
     )
+    _outcome().metrics.update(
+        {"DaysFinalised": float(report.days), "DaysFailed": float(report.failures)}
+    )
     if report.failures:
         raise SystemExit(EXIT_PARTIAL)
 
 
 @cli.command("cleanup")
 @click.pass_obj
+@_monitored("cleanup")
 @_uses_database
 def cleanup_command(runtime: Runtime) -> None:
     """Delete raw polls of final park days older than RETENTION_HOURS; nothing else.
@@ -332,6 +369,70 @@ def cleanup_command(runtime: Runtime) -> None:
     """
     report = cleanup(runtime.engine, runtime.settings, _now())
     click.echo(f"{report.rows} polls deleted from {report.days} final park days")
+
+
+@cli.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object for monitoring.")
+@click.option(
+    "--max-age",
+    type=click.IntRange(1),
+    help="Minutes the last collection may be old (default: STALE_COLLECTION_MINUTES).",
+)
+@click.option(
+    "--min-parks",
+    type=click.IntRange(0),
+    help="Parks the last collection must reach (default: every active park).",
+)
+@click.pass_obj
+@_monitored("check")
+@_uses_database
+def check_command(
+    runtime: Runtime, as_json: bool, max_age: int | None, min_parks: int | None
+) -> None:
+    """The dead-man's switch: exit 1 with one line when collection is stale, fewer parks
+    answered than expected, or daily aggregation is behind; exit 0 when all is well.
+
+    The same facts as /api/health. Meant for cron every 15 minutes, with PING_URL.
+
+    Example: themepark-tracker check --max-age 15
+    """
+    settings, now = runtime.settings, _now()
+    with runtime.engine.connect() as conn:
+        found = health_facts(conn, timedelta(minutes=settings.collection_interval_minutes), now)
+    limits = checks.Limits(
+        timedelta(minutes=max_age or settings.stale_collection_minutes),
+        timedelta(hours=settings.stale_aggregation_hours),
+        min_parks,
+    )
+    results = checks.judge(found, now, limits)
+    status = checks.overall(results)
+    problems = [f"{c.name}: {c.detail}" for c in results if c.status != "ok"]
+    line = f"{status.upper()}: " + ("; ".join(problems) or "; ".join(c.detail for c in results))
+    ages = {f"{c.name.capitalize()}AgeMinutes": c.age_minutes for c in results}
+    _outcome().metrics.update({k: v for k, v in ages.items() if v is not None})
+    _outcome().message = line
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "status": status,
+                    "checked_at": now.isoformat(),
+                    "checks": {
+                        c.name: {
+                            "status": c.status,
+                            "detail": c.detail,
+                            "at": None if c.at is None else c.at.isoformat(),
+                            "age_minutes": c.age_minutes,
+                        }
+                        for c in results
+                    },
+                }
+            )
+        )
+    else:
+        click.echo(line, err=status != "healthy")
+    if status != "healthy":
+        raise SystemExit(1)
 
 
 @cli.command("classify")

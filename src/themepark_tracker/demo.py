@@ -34,7 +34,7 @@ from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.sources.queue_times import read_json_file
 from themepark_tracker.storage import migrate, queries
-from themepark_tracker.storage.health import freshness
+from themepark_tracker.storage.health import facts
 
 log = logging.getLogger(__name__)
 INTERVAL = timedelta(minutes=10)
@@ -64,7 +64,7 @@ def fill_history(
     migrate.upgrade(engine)
     with engine.connect() as conn:
         known = bool(queries.stored_parks(conn))
-        last = freshness(conn, INTERVAL).last_collection_at
+        last = facts(conn, INTERVAL, now).last_collection_at
     if not known:
         document = read_json_file(SAMPLE_PARKS_FILE)
         sync_parks(engine, document, source="demo", scope=settings.scope(), now=now)

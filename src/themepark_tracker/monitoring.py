@@ -68,15 +68,22 @@ def put_metrics(settings: Settings, job: str, values: dict[str, float]) -> None:
 
 
 @contextmanager
-def monitored(settings: Settings, job: str) -> Iterator[JobOutcome]:
+def monitored(
+    settings: Settings, job: str, ok_exit_codes: tuple[int, ...] = ()
+) -> Iterator[JobOutcome]:
     """Ping `/start`, run the job, then ping success or `/fail` and send its metrics
-    (`Succeeded`, `DurationSeconds` and the job's own). An exception is a failure, and
-    is raised again."""
+    (`Succeeded`, `DurationSeconds` and the job's own). An exception, or an exit with a
+    code other than 0 and `ok_exit_codes`, is a failure; it is raised again."""
     outcome = JobOutcome()
     started = time.monotonic()
     ping(settings, job, "/start")
     try:
         yield outcome
+    except SystemExit as exc:
+        if exc.code not in (0, None, *ok_exit_codes):
+            outcome.ok = False
+            outcome.message = outcome.message or f"exit code {exc.code}"
+        raise
     except BaseException as exc:
         outcome.ok, outcome.message = False, f"{type(exc).__name__}: {exc}"
         raise

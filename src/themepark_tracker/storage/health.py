@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
 
-from themepark_tracker.storage.tables import aggregation_log, parks, polls
+from themepark_tracker.checks import Facts
+from themepark_tracker.storage.tables import aggregation_log, park_daily_stats, parks, polls
 
 
 def data_version(conn: Connection) -> tuple[object, ...]:
@@ -27,17 +27,10 @@ def data_version(conn: Connection) -> tuple[object, ...]:
     return tuple(row)
 
 
-@dataclass(frozen=True)
-class Freshness:
-    last_collection_at: datetime | None
-    parks_in_last_collection: int
-    active_parks: int
-    last_aggregation_at: datetime | None
-
-
-def freshness(conn: Connection, interval: timedelta) -> Freshness:
+def facts(conn: Connection, interval: timedelta, now: datetime) -> Facts:
     """The newest successful poll, how many parks answered within one collection
-    `interval` up to it, and the newest successful aggregation."""
+    `interval` up to it, the newest successful aggregation, and the park days more than
+    two days old that are still not final."""
     last = conn.execute(
         select(polls.c.polled_at)
         .where(polls.c.outcome == "ok")
@@ -60,4 +53,12 @@ def freshness(conn: Connection, interval: timedelta) -> Freshness:
         .order_by(aggregation_log.c.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    return Freshness(last, int(reached), int(active), aggregated)
+    overdue = conn.execute(
+        select(func.count())
+        .select_from(park_daily_stats)
+        .where(
+            park_daily_stats.c.stat_date <= now.date() - timedelta(days=2),
+            ~park_daily_stats.c.is_final,
+        )
+    ).scalar_one()
+    return Facts(last, int(reached), int(active), aggregated, int(overdue))

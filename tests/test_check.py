@@ -1,0 +1,174 @@
+"""`themepark-tracker check`, the dead-man's switch, and the pings and CloudWatch metrics
+around every job: against fresh, stale and empty databases, a local ping server (also
+one that is down), and CloudWatch through moto."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import pytest
+import time_machine
+from api_fixtures import NOW
+from click.testing import CliRunner
+from moto import mock_aws
+from sqlalchemy import Engine
+
+from themepark_tracker import checks
+from themepark_tracker.cli import cli
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _check(runner: CliRunner, engine: Engine, *args: str, at=NOW, **env: str):  # type: ignore[no-untyped-def]
+    with time_machine.travel(at, tick=False):
+        return runner.invoke(cli, ["check", *args], env={"DATABASE_URL": _url(engine), **env})
+
+
+def test_fresh_data_passes(runner: CliRunner, api_engine: Engine) -> None:
+    result = _check(runner, api_engine)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "HEALTHY: 2 of 2 parks answered; aggregate ran"
+
+
+def test_stale_collection_fails_with_one_line(runner: CliRunner, api_engine: Engine) -> None:
+    result = _check(runner, api_engine, at=NOW + timedelta(hours=2))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "DEGRADED: collection: last collection 123 min ago (limit 15 min)"
+    ]
+    assert (
+        _check(runner, api_engine, "--max-age", "180", at=NOW + timedelta(hours=2)).exit_code == 0
+    )
+
+
+def test_fewer_parks_than_expected_fails(runner: CliRunner, api_engine: Engine) -> None:
+    result = _check(runner, api_engine, "--min-parks", "3")
+    assert result.exit_code == 1
+    assert "only 2 of 3 parks answered" in result.output
+
+
+def test_an_empty_database_fails_and_json_says_why(runner: CliRunner, engine: Engine) -> None:
+    result = _check(runner, engine, "--json")
+    assert result.exit_code == 1
+    body = json.loads(result.stdout)
+    assert body["status"] == "unhealthy"
+    assert body["checks"]["collection"] == {
+        "status": "failed",
+        "detail": "nothing collected yet",
+        "at": None,
+        "age_minutes": None,
+    }
+
+
+def test_an_unreachable_database_is_one_line(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/missing/dir/tracker.db"
+    result = runner.invoke(cli, ["check"], env={"DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1 and "database" in result.output
+
+
+def test_aggregation_behind_is_a_warning() -> None:
+    facts = checks.Facts(NOW, 2, 2, NOW - timedelta(hours=1), overdue_days=3)
+    limits = checks.Limits(timedelta(minutes=15), timedelta(hours=27))
+    (_, aggregation) = checks.judge(facts, NOW, limits)
+    assert aggregation.status == "warning"
+    assert aggregation.detail == "3 park days older than two days are not final"
+    late = checks.judge(checks.Facts(NOW, 2, 2, NOW - timedelta(hours=30), 0), NOW, limits)
+    assert late[1].detail == "last aggregate 30 h ago (limit 27 h)"
+
+
+class _Pings(BaseHTTPRequestHandler):
+    seen: list[tuple[str, str]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        type(self).seen.append((self.path, body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def ping_server() -> Iterator[str]:
+    _Pings.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pings)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/uuid-1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_every_job_pings_start_then_success_or_fail(
+    runner: CliRunner, api_engine: Engine, ping_server: str
+) -> None:
+    assert _check(runner, api_engine, PING_URL=ping_server).exit_code == 0
+    assert (
+        _check(runner, api_engine, at=NOW + timedelta(hours=2), PING_URL=ping_server).exit_code == 1
+    )
+    paths = [path for path, _ in _Pings.seen]
+    assert paths == [
+        "/uuid-1/check/start",
+        "/uuid-1/check",
+        "/uuid-1/check/start",
+        "/uuid-1/check/fail",
+    ]
+    assert _Pings.seen[-1][1].startswith("DEGRADED: collection")
+    _Pings.seen.clear()
+    with time_machine.travel(NOW, tick=False):
+        aggregated = runner.invoke(
+            cli,
+            ["aggregate"],
+            env={
+                "DATABASE_URL": _url(api_engine),
+                "PING_URL": ping_server,
+                "PING_PER_JOB": "false",
+            },
+        )
+    assert aggregated.exit_code == 0, aggregated.output
+    assert [path for path, _ in _Pings.seen] == ["/uuid-1/start", "/uuid-1"]
+
+
+def test_a_ping_server_that_is_down_changes_nothing(
+    runner: CliRunner, api_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/uuid-2"
+    result = _check(runner, api_engine, PING_URL=closed, LOG_FORMAT="text")
+    assert result.exit_code == 0
+    assert "ping failed" in result.output + caplog.text
+
+
+def test_metrics_go_to_cloudwatch(runner: CliRunner, api_engine: Engine) -> None:
+    with mock_aws():
+        result = _check(
+            runner,
+            api_engine,
+            CLOUDWATCH_NAMESPACE="ThemeParkTracker",
+            AWS_REGION="us-east-1",
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's fake credentials
+        )
+        assert result.exit_code == 0, result.output
+        metrics = boto3.client("cloudwatch", region_name="us-east-1").list_metrics(
+            Namespace="ThemeParkTracker"
+        )["Metrics"]
+    names = {m["MetricName"] for m in metrics}
+    assert {
+        "Succeeded",
+        "DurationSeconds",
+        "CollectionAgeMinutes",
+        "AggregationAgeMinutes",
+    } <= names
+    assert all(m["Dimensions"] == [{"Name": "Job", "Value": "check"}] for m in metrics)
