@@ -42,7 +42,7 @@ from themepark_tracker.jobs.import_archive import ImportStopped, import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
-from themepark_tracker.storage import api_keys, migrate, queries
+from themepark_tracker.storage import api_keys, backup, migrate, queries
 from themepark_tracker.storage.db import make_engine
 from themepark_tracker.storage.health import facts as health_facts
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
@@ -433,6 +433,40 @@ def check_command(
         click.echo(line, err=status != "healthy")
     if status != "healthy":
         raise SystemExit(1)
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+@_monitored("backup")
+@_uses_database
+def backup_command(runtime: Runtime, path: Path) -> None:
+    """Write a consistent copy of the database to PATH (.gz: compressed) while it runs:
+    SQLite's online backup, or mysqldump --single-transaction.
+
+    Example: themepark-tracker backup /var/backups/tracker/$(date +%F).sql.gz
+    """
+    try:
+        backup.backup(runtime.engine, path)
+    except (backup.BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup of {runtime.settings.database_url_masked()} written to {path}")
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_obj
+@_uses_database
+def restore_command(runtime: Runtime, path: Path) -> None:
+    """Load a backup made by `backup` into the configured database, which must be empty.
+
+    Example: DATABASE_URL=sqlite:///restored.db themepark-tracker restore tracker.db.gz
+    """
+    try:
+        backup.restore(runtime.engine, path)
+    except (backup.BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{path} restored into {runtime.settings.database_url_masked()}")
 
 
 @cli.command("classify")
