@@ -21,13 +21,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python sysdeps
 	$(BIN)/pip install --quiet -e '.[dev,mysql]'
 	touch $@ $(VENV)/.installed
 
-# mysqlclient compiles against the MariaDB client headers, and the dashboard's browser
-# tests drive Debian's Chromium; install them when missing.
+# mysqlclient compiles against the MariaDB client headers, the deployment tests start
+# Apache with mod_wsgi, and the dashboard's browser tests drive Debian's Chromium;
+# install them when missing.
 sysdeps:
 	@pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || { \
 	  echo "installing MariaDB client headers for mysqlclient"; \
 	  command -v apt-get >/dev/null || { echo "need libmariadb-dev (or mysql-devel) and pkg-config"; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config >/dev/null; }
+	@{ [ -x /usr/sbin/apache2 ] && [ -f /usr/lib/apache2/modules/mod_wsgi.so ]; } || { \
+	  echo "installing Apache and mod_wsgi for the deployment tests"; \
+	  command -v apt-get >/dev/null || { echo "need apache2 and libapache2-mod-wsgi-py3"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 libapache2-mod-wsgi-py3 >/dev/null; }
 	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || { \
 	  echo "installing Chromium for the dashboard's browser tests"; \
 	  command -v apt-get >/dev/null || { echo "need chromium (set CHROMIUM=/path/to/it)"; exit 1; }; \

@@ -6,6 +6,7 @@ import importlib
 import sys
 
 import pytest
+from werkzeug.test import Client
 
 
 def test_the_entry_point_serves_the_configured_database(
@@ -15,10 +16,10 @@ def test_the_entry_point_serves_the_configured_database(
     monkeypatch.setenv("LOG_FORMAT", "text")
     sys.modules.pop("themepark_tracker.wsgi", None)
     wsgi = importlib.import_module("themepark_tracker.wsgi")
-    answer = wsgi.application.test_client().get("/api/parks")
+    answer = wsgi.app.test_client().get("/api/parks")
     assert answer.status_code == 200 and answer.get_json()["data"] == []
-    assert (
-        wsgi.application.extensions["tracker"].engine.url.render_as_string(hide_password=False)
-        == database_url
-    )
-    wsgi.application.extensions["tracker"].engine.dispose()
+    engine = wsgi.app.extensions["tracker"].engine
+    assert engine.url.render_as_string(hide_password=False) == database_url
+    mounted = Client(wsgi.application).get("/parks", base_url="http://localhost/api")
+    assert mounted.status_code == 200, "mounted at /api as mod_wsgi does"
+    engine.dispose()

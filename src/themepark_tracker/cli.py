@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import re
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +26,7 @@ import waitress
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from themepark_tracker import __version__, checks, demo, monitoring
+from themepark_tracker import __version__, checks, demo, deployment, monitoring
 from themepark_tracker.api import create_app
 from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
@@ -467,6 +469,138 @@ def restore_command(runtime: Runtime, path: Path) -> None:
     except (backup.BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{path} restored into {runtime.settings.database_url_masked()}")
+
+
+def _layout_options(command: F) -> F:
+    """Where things live on the host; every path is made absolute."""
+    options = [
+        click.option("--app-dir", type=click.Path(path_type=Path), help="Default: here."),
+        click.option("--venv", type=click.Path(path_type=Path), help="Default: this one."),
+        click.option(
+            "--log-dir", type=click.Path(path_type=Path), help="Default: <DATA_DIR>/logs."
+        ),
+        click.option(
+            "--lock-dir", type=click.Path(path_type=Path), help="Default: <DATA_DIR>/locks."
+        ),
+        click.option(
+            "--env-file",
+            type=click.Path(path_type=Path),
+            help="Settings file (ENV_FILE); default: <app dir>/.env when there is one.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _layout(runtime: Runtime, given: dict[str, Path | None], **more: Any) -> deployment.Layout:
+    app_dir = (given.pop("app_dir") or Path.cwd()).absolute()
+    data_dir = runtime.settings.data_dir
+    data_dir = data_dir if data_dir.is_absolute() else app_dir / data_dir
+    return deployment.Layout(
+        app_dir=app_dir,
+        venv=(given.pop("venv") or Path(sys.prefix)).absolute(),
+        data_dir=data_dir,
+        log_dir=(given.pop("log_dir") or data_dir / "logs").absolute(),
+        lock_dir=(given.pop("lock_dir") or data_dir / "locks").absolute(),
+        env_file=None if (env_file := given.pop("env_file")) is None else env_file.absolute(),
+        **more,
+    )
+
+
+@cli.command("cron")
+@click.option("--print", "action", flag_value="print", default=True, help="Print the lines.")
+@click.option("--install", "action", flag_value="install", help="Put them in your crontab.")
+@click.option(
+    "--limits",
+    type=click.Choice(["auto", "systemd", "nice", "none"]),
+    default="auto",
+    show_default=True,
+    help="How collect is held to CPUQuota=25%, MemoryMax=512M, IOWeight=50 "
+    "(auto: systemd where it runs, else nice/ionice).",
+)
+@click.option("--crontab", "crontab_program", default="crontab", show_default=True, hidden=True)
+@_layout_options
+@click.pass_obj
+def cron_command(
+    runtime: Runtime, /, action: str, limits: str, crontab_program: str, **paths: Path | None
+) -> None:
+    """The crontab of research.md: collect every 10 minutes (under resource limits),
+    aggregate at 00:10, 01:10, 02:10, cleanup daily, check every 15 minutes; each under
+    flock -n, output appended to its log. --install replaces only our own lines.
+
+    Example: themepark-tracker cron --install --log-dir /var/log/themepark-tracker
+    """
+    if limits == "auto":
+        limits = "systemd" if Path("/run/systemd/system").is_dir() and os.geteuid() == 0 else "nice"
+    layout = _layout(runtime, dict(paths))
+    block = deployment.crontab(layout, limits)
+    if action == "print":
+        click.echo(block, nl=False)
+        return
+    for directory in (layout.log_dir, layout.lock_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    current = subprocess.run(  # noqa: S603 - the crontab program, our own arguments
+        [crontab_program, "-l"], capture_output=True, text=True, check=False
+    )
+    existing = current.stdout if current.returncode == 0 else ""
+    installed = subprocess.run(  # noqa: S603
+        [crontab_program, "-"],
+        input=deployment.merge_crontab(existing, block),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if installed.returncode:
+        raise click.ClickException(f"crontab: {installed.stderr.strip()}")
+    click.echo(f"crontab: {len(block.splitlines()) - 2} jobs installed (limits: {limits})")
+
+
+@cli.group("deploy")
+def deploy_group() -> None:
+    """Files for a host: logrotate, the API's systemd unit, Apache, the dashboard."""
+
+
+@deploy_group.command("files")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True)
+@click.option("--server-name", default="tracker.example.com", show_default=True)
+@click.option("--user", default="tracker", show_default=True, help="The account jobs run as.")
+@click.option(
+    "--web-root", type=click.Path(path_type=Path), default=Path("/var/www/themepark-tracker")
+)
+@_layout_options
+@click.pass_obj
+def deploy_files(
+    runtime: Runtime,
+    /,
+    output: Path,
+    server_name: str,
+    user: str,
+    web_root: Path,
+    **paths: Path | None,
+) -> None:
+    """Write logrotate.conf, themepark-tracker-api.service and apache-vhost.conf for this
+    layout into OUTPUT.
+
+    Example: themepark-tracker deploy files -o deploy/ --app-dir /opt/themepark-tracker
+    """
+    layout = _layout(runtime, dict(paths), server_name=server_name, user=user, web_root=web_root)
+    layout = dataclasses.replace(
+        layout, wsgi_file=layout.app_dir / "src" / "themepark_tracker" / "wsgi.py"
+    )
+    for path in deployment.write_files(layout, output):
+        click.echo(f"wrote {path}")
+
+
+@deploy_group.command("web")
+@click.argument("output", type=click.Path(path_type=Path, file_okay=False))
+def deploy_web(output: Path) -> None:
+    """Write the dashboard into OUTPUT as Apache's DocumentRoot: index.html and
+    static/<hash>/.
+
+    Example: themepark-tracker deploy web /var/www/themepark-tracker
+    """
+    click.echo(f"dashboard written to {deployment.write_web_root(output)}")
 
 
 @cli.command("classify")

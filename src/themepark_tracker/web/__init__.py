@@ -11,7 +11,8 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, render_template, send_from_directory
+from flask import Blueprint, Response, abort, send_from_directory
+from jinja2 import Environment, FileSystemLoader
 
 STATIC = Path(__file__).parent / "static"
 UPLOT = "uplot-1.6.32"
@@ -22,7 +23,7 @@ PAGE_POLICY = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
-bp = Blueprint("web", __name__, template_folder="templates")
+bp = Blueprint("web", __name__)
 
 
 @cache
@@ -39,9 +40,17 @@ def asset(name: str) -> str:
     return f"/static/{asset_tag()}/{name}"
 
 
+#: The page's one template, rendered without an app: `deploy web` writes it for Apache.
+PAGES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
+
+
+def render_index() -> str:
+    return PAGES.get_template("index.html").render(asset=asset)
+
+
 @bp.get("/")
 def index() -> Response:
-    response = Response(render_template("index.html", asset=asset), mimetype="text/html")
+    response = Response(render_index(), mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Content-Security-Policy"] = PAGE_POLICY
     return response
