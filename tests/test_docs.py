@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -39,3 +40,11 @@ def test_every_setting_is_documented(setting: str) -> None:
 @pytest.mark.parametrize("command", _command_names(cli))
 def test_every_command_is_documented(command: str) -> None:
     assert f"`{command}" in README
+
+
+def test_the_deploy_guide_names_real_settings_only() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    parameters = re.findall(r"`/themeparkhall/([A-Z_]+)`", guide)
+    assert parameters and set(parameters) <= set(SETTING_NAMES)
+    for command in ("cron --install", "deploy files", "deploy web", "backup", "init-db"):
+        assert command in guide

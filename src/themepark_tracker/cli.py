@@ -462,7 +462,7 @@ def backup_command(runtime: Runtime, path: Path) -> None:
 def restore_command(runtime: Runtime, path: Path) -> None:
     """Load a backup made by `backup` into the configured database, which must be empty.
 
-    Example: DATABASE_URL=sqlite:///restored.db themepark-tracker restore tracker.db.gz
+    Example: themepark-tracker restore /var/backups/tracker/2026-07-04.sql.gz
     """
     try:
         backup.restore(runtime.engine, path)
