@@ -145,7 +145,8 @@ def test_cron_install_replaces_only_its_own_lines(runner: CliRunner, tmp_path: P
     assert installed.count(deployment.BEGIN) == 1 and len(ours) == 4
     assert (tmp_path / "logs").is_dir() and (tmp_path / "data" / "locks").is_dir()
     printed = runner.invoke(cli, ["cron", "--print", "--limits", "systemd"]).output
-    assert "systemd-run --scope --quiet --collect -p CPUQuota=25% -p MemoryMax=512M" in printed
+    assert "systemd-run --scope --quiet --collect -p CPUQuota=25\\% -p MemoryMax=512M" in printed
+    assert not re.search(r"(?<!\\)%", printed), "cron reads a bare % as a newline"
     assert "-p IOWeight=50" in printed
 
 

@@ -76,10 +76,13 @@ def crontab(layout: Layout, limits: str) -> str:
         lock = layout.lock_dir / f"{name}.lock"
         log = layout.log_dir / f"{name}.log"
         settings = f"ENV_FILE={layout.env_file} " if layout.env_file else ""
-        lines.append(
-            f"{schedule} cd {layout.app_dir} && {settings}flock -n {lock} "
+        line = (
+            f"cd {layout.app_dir} && {settings}flock -n {lock} "
             f"{prefix}{tracker} {command} >> {log} 2>&1"
         )
+        # cron turns an unescaped % into a newline; the shell reads \% as %.
+        escaped = line.replace("%", r"\%")
+        lines.append(f"{schedule} {escaped}")
 
     job("*/10 * * * *", "collect", "collect", limiter(limits))
     job("10 0,1,2 * * *", "aggregate", "aggregate")
