@@ -231,3 +231,14 @@ def test_keys_checked_in_parallel_never_wait_for_a_write(engine: Engine) -> None
         for thread in threads:
             thread.join()
     assert statuses == [200] * 40
+
+
+def test_behind_a_trusted_proxy_limits_go_by_the_forwarded_address(engine: Engine) -> None:
+    client = create_app(
+        settings(TRUSTED_PROXIES="1", DASHBOARD_RATE_LIMITS="1/minute"), engine, clock=lambda: NOW
+    ).test_client()
+
+    def ask(address: str) -> int:
+        return int(client.get("/api/parks", headers={"X-Forwarded-For": address}).status_code)
+
+    assert [ask("198.51.100.1"), ask("198.51.100.2"), ask("198.51.100.1")] == [200, 200, 429]

@@ -57,3 +57,19 @@ def test_a_restored_backup_answers_like_the_original(
         engine.dispose()
     twice = runner.invoke(cli, ["restore", str(path)], env={"DATABASE_URL": target})
     assert twice.exit_code == 1 and "restore into an empty one" in twice.output
+
+
+def test_a_backup_of_nothing_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    missing = runner.invoke(
+        cli, ["backup", str(tmp_path / "b.gz")], env={"DATABASE_URL": f"sqlite:///{tmp_path}/no.db"}
+    )
+    assert missing.exit_code == 1 and "there is no database" in missing.output
+    assert not (tmp_path / "no.db").exists()
+    (tmp_path / "empty.db").touch()
+    empty = runner.invoke(
+        cli,
+        ["backup", str(tmp_path / "b.gz")],
+        env={"DATABASE_URL": f"sqlite:///{tmp_path}/empty.db"},
+    )
+    assert empty.exit_code == 1 and "has no tables" in empty.output
+    assert not (tmp_path / "b.gz").exists()

@@ -80,7 +80,7 @@ def test_aggregation_behind_is_a_warning() -> None:
     limits = checks.Limits(timedelta(minutes=15), timedelta(hours=27))
     (_, aggregation) = checks.judge(facts, NOW, limits)
     assert aggregation.status == "warning"
-    assert aggregation.detail == "3 park days older than two days are not final"
+    assert aggregation.detail == "3 park days older than three days are not final"
     late = checks.judge(checks.Facts(NOW, 2, 2, NOW - timedelta(hours=30), 0), NOW, limits)
     assert late[1].detail == "last aggregate 30 h ago (limit 27 h)"
 
@@ -148,6 +148,7 @@ def test_a_ping_server_that_is_down_changes_nothing(
     result = _check(runner, api_engine, PING_URL=closed, LOG_FORMAT="text")
     assert result.exit_code == 0
     assert "ping failed" in result.output + caplog.text
+    assert "uuid-2" not in result.output + caplog.text, "the ping URL holds a secret"
 
 
 def test_metrics_go_to_cloudwatch(runner: CliRunner, api_engine: Engine) -> None:

@@ -144,41 +144,46 @@ def test_cron_install_replaces_only_its_own_lines(runner: CliRunner, tmp_path: P
     ours = [command for _, command in _jobs(installed) if "themepark-tracker " in command]
     assert installed.count(deployment.BEGIN) == 1 and len(ours) == 4
     assert (tmp_path / "logs").is_dir() and (tmp_path / "data" / "locks").is_dir()
+    as_tracker = runner.invoke(cli, ["cron", "--print", "--limits", "systemd", "--user", "tracker"])
+    lines = [command for _, command in _jobs(as_tracker.output)]
+    assert "systemd-run --scope --quiet --collect --uid=tracker --gid=tracker" in lines[0]
+    assert all(" runuser -u tracker -- " in line for line in lines[1:])
     printed = runner.invoke(cli, ["cron", "--print", "--limits", "systemd"]).output
     assert "systemd-run --scope --quiet --collect -p CPUQuota=25\\% -p MemoryMax=512M" in printed
     assert not re.search(r"(?<!\\)%", printed), "cron reads a bare % as a newline"
     assert "-p IOWeight=50" in printed
 
 
-def _production(output: Path) -> list[str]:
-    return [
-        "deploy",
-        "files",
-        "-o",
-        str(output),
-        "--app-dir",
-        "/opt/themepark-tracker",
-        "--venv",
-        "/opt/themepark-tracker/.venv",
-        "--log-dir",
-        "/var/log/themepark-tracker",
-        "--lock-dir",
-        "/var/lock/themepark-tracker",
-        "--env-file",
-        "/etc/themepark-tracker/env",
-    ]
+PRODUCTION = [
+    "deploy",
+    "files",
+    "-o",
+    "deploy",
+    "--app-dir",
+    "/opt/themepark-tracker",
+    "--venv",
+    "/opt/themepark-tracker/.venv",
+    "--log-dir",
+    "/var/log/themepark-tracker",
+    "--lock-dir",
+    "/var/lib/themepark-tracker/locks",
+    "--env-file",
+    "/etc/themepark-tracker/env",
+]
 
 
 def test_the_committed_deploy_files_are_what_the_project_generates(
-    runner: CliRunner, tmp_path: Path
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = runner.invoke(
-        cli, _production(tmp_path), env={"DATA_DIR": "/var/lib/themepark-tracker"}
-    )
+    """What docs/deploy.md installs, regenerated with its layout (and this command)."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, PRODUCTION, env={"DATA_DIR": "/var/lib/themepark-tracker"})
     assert result.exit_code == 0, result.output
-    for name in deployment.FILES:
-        generated = (tmp_path / name).read_text(encoding="utf-8")
-        assert (ROOT / "deploy" / name).read_text(encoding="utf-8") == generated, (
+    generated = {
+        name: (tmp_path / "deploy" / name).read_text(encoding="utf-8") for name in deployment.FILES
+    }
+    for name, text in generated.items():
+        assert (ROOT / "deploy" / name).read_text(encoding="utf-8") == text, (
             f"deploy/{name} differs: regenerate it (docs/deploy.md)"
         )
 
@@ -230,22 +235,29 @@ def test_apache_with_mod_wsgi_serves_the_dashboard_and_the_api(api_engine: Engin
     port = _free_port()
     try:
         backup.backup(api_engine, site / "tracker.db")
-        (site / ".env").write_text(
+        # Settings only in the named file, as docs/deploy.md has them: not in home/.env.
+        (site / "tracker.env").write_text(
             f"DATABASE_URL=sqlite:///{site / 'tracker.db'}\nLOG_FORMAT=text\n", encoding="utf-8"
         )
         deployment.write_web_root(site / "www")
-        source = ROOT / "src"
         layout = deployment.Layout(
             app_dir=site,
             venv=VENV,
+            env_file=site / "tracker.env",
             web_root=site / "www",
             user="www-data",
             http_port=port,
             server_name="localhost",
-            wsgi_file=source / "themepark_tracker" / "wsgi.py",
-            python_path=(Path(next(p for p in sys.path if p.endswith("site-packages"))), source),
+            wsgi_file=site / "themepark-tracker.wsgi",
+            python_path=(
+                Path(next(p for p in sys.path if p.endswith("site-packages"))),
+                ROOT / "src",
+            ),
         )
-        (site / "vhost.conf").write_text(deployment.render("apache-vhost.conf", layout))
+        deployment.write_files(layout, site)
+        (site / "vhost.conf").write_text(
+            (site / "apache-vhost.conf").read_text(encoding="utf-8"), encoding="utf-8"
+        )
         modules = "\n".join(
             f"LoadModule {name}_module {MODULES / f'mod_{name}.so'}"
             for name in ("mpm_event", "authz_core", "headers", "mime", "dir", "wsgi")

@@ -95,7 +95,7 @@ def judge(facts: Facts, now: datetime, limits: Limits) -> list[Check]:
         aggregation = Check(
             "aggregation",
             "warning",
-            f"{facts.overdue_days} park days older than two days are not final",
+            f"{facts.overdue_days} park days older than three days are not final",
             aggregated,
             _age(aggregated, now),
         )

@@ -519,11 +519,22 @@ def _layout(runtime: Runtime, given: dict[str, Path | None], **more: Any) -> dep
     help="How collect is held to CPUQuota=25%, MemoryMax=512M, IOWeight=50 "
     "(auto: systemd where it runs, else nice/ionice).",
 )
+@click.option(
+    "--user",
+    help="Run every job as this account (install into root's crontab): the collector's "
+    "systemd scope with --uid, the others through runuser.",
+)
 @click.option("--crontab", "crontab_program", default="crontab", show_default=True, hidden=True)
 @_layout_options
 @click.pass_obj
 def cron_command(
-    runtime: Runtime, /, action: str, limits: str, crontab_program: str, **paths: Path | None
+    runtime: Runtime,
+    /,
+    action: str,
+    limits: str,
+    user: str | None,
+    crontab_program: str,
+    **paths: Path | None,
 ) -> None:
     """The crontab of research.md: collect every 10 minutes (under resource limits),
     aggregate at 00:10, 01:10, 02:10, cleanup daily, check every 15 minutes; each under
@@ -534,7 +545,7 @@ def cron_command(
     if limits == "auto":
         limits = "systemd" if Path("/run/systemd/system").is_dir() and os.geteuid() == 0 else "nice"
     layout = _layout(runtime, dict(paths))
-    block = deployment.crontab(layout, limits)
+    block = deployment.crontab(layout, limits, user)
     if action == "print":
         click.echo(block, nl=False)
         return
@@ -585,9 +596,8 @@ def deploy_files(
     Example: themepark-tracker deploy files -o deploy/ --app-dir /opt/themepark-tracker
     """
     layout = _layout(runtime, dict(paths), server_name=server_name, user=user, web_root=web_root)
-    layout = dataclasses.replace(
-        layout, wsgi_file=layout.app_dir / "src" / "themepark_tracker" / "wsgi.py"
-    )
+    where = output if output.is_absolute() else layout.app_dir / output
+    layout = dataclasses.replace(layout, wsgi_file=where / "themepark-tracker.wsgi")
     for path in deployment.write_files(layout, output):
         click.echo(f"wrote {path}")
 

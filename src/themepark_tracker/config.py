@@ -152,6 +152,9 @@ class Settings(BaseModel):
         None, description="signs dashboard session cookies; required when API_AUTH=required"
     )
     cors_origins: str = Field("", description="comma-separated origins allowed to call /api")
+    trusted_proxies: int = Field(
+        0, ge=0, le=5, description="reverse proxies in front of the API (their X-Forwarded-*)"
+    )
     stale_collection_minutes: PositiveInt = Field(
         15, description="health and check: the last collection may be this old"
     )

@@ -47,7 +47,11 @@ def ping(settings: Settings, job: str, suffix: str = "", body: str = "") -> None
         )
         response.raise_for_status()
     except requests.RequestException as exc:
-        log.warning("ping failed", extra={"job": job, "url": url, "error": str(exc)})
+        # The URL holds the check's key: name the failure, never the address.
+        status = exc.response.status_code if exc.response is not None else None
+        log.warning(
+            "ping failed", extra={"job": job, "error": type(exc).__name__, "status": status}
+        )
 
 
 def put_metrics(settings: Settings, job: str, values: dict[str, float]) -> None:

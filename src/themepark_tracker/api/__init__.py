@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from themepark_tracker import web
 from themepark_tracker.api import errors, health, live, openapi, parks, rides, security, trends
@@ -43,4 +44,9 @@ def create_app(
     app.extensions["limiter"] = security.install(app, settings, clock, limiter_prefix)
     for blueprint in (parks.bp, rides.bp, trends.bp, live.bp, health.bp, openapi.bp, web.bp):
         app.register_blueprint(blueprint)
+    if settings.trusted_proxies:
+        # Behind a reverse proxy every caller would be its address: limits and sessions
+        # go by the client address the proxies report, and only theirs.
+        count = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     return app

@@ -28,10 +28,11 @@ class Layout:
     venv: Path = Path("/opt/themepark-tracker/.venv")
     data_dir: Path = Path("/var/lib/themepark-tracker")
     log_dir: Path = Path("/var/log/themepark-tracker")
-    lock_dir: Path = Path("/var/lock/themepark-tracker")
+    lock_dir: Path = Path("/var/lib/themepark-tracker/locks")
     env_file: Path | None = Path("/etc/themepark-tracker/env")
     web_root: Path = Path("/var/www/themepark-tracker")
-    wsgi_file: Path = Path("/opt/themepark-tracker/src/themepark_tracker/wsgi.py")
+    #: The entry point Apache loads: `deploy files` writes it (it names the settings file).
+    wsgi_file: Path = Path("/opt/themepark-tracker/deploy/themepark-tracker.wsgi")
     user: str = "tracker"
     server_name: str = "tracker.example.com"
     api_port: int = 8000
@@ -52,27 +53,32 @@ class Layout:
         return found
 
 
-def limiter(kind: str) -> str:
+def limiter(kind: str, user: str | None = None) -> str:
     """How cron runs the collector under research.md's limits: a transient systemd
     scope where systemd runs, else nice and ionice (no hard CPU or memory cap)."""
+    as_user = f"runuser -u {user} -- " if user else ""
     if kind == "systemd":
         properties = " ".join(f"-p {k}={v}" for k, v in COLLECT_LIMITS.items())
-        return f"systemd-run --scope --quiet --collect {properties} "
+        account = f"--uid={user} --gid={user} " if user else ""
+        return f"systemd-run --scope --quiet --collect {account}{properties} "
     if kind == "nice":
-        return "nice -n 10 ionice -c 2 -n 7 "
+        return f"{as_user}nice -n 10 ionice -c 2 -n 7 "
     if kind == "none":
-        return ""
+        return as_user
     raise ValueError(f"unknown limits {kind!r}: systemd, nice or none")
 
 
-def crontab(layout: Layout, limits: str) -> str:
+def crontab(layout: Layout, limits: str, user: str | None = None) -> str:
     """research.md's schedule: collect every 10 minutes, aggregate at 00:10, 01:10 and
     02:10, cleanup daily, check every 15 minutes; each under `flock -n` (a run still
-    going makes the next one skip) with its output appended to its own log."""
+    going makes the next one skip) with its output appended to its own log. With
+    `user`, root's crontab runs every job as that account (the collector's systemd
+    scope too), so that the limits apply while the jobs keep least privilege."""
     tracker = layout.venv / "bin" / "themepark-tracker"
     lines = [BEGIN]
+    as_user = f"runuser -u {user} -- " if user else ""
 
-    def job(schedule: str, name: str, command: str, prefix: str = "") -> None:
+    def job(schedule: str, name: str, command: str, prefix: str = as_user) -> None:
         lock = layout.lock_dir / f"{name}.lock"
         log = layout.log_dir / f"{name}.log"
         settings = f"ENV_FILE={layout.env_file} " if layout.env_file else ""
@@ -84,7 +90,7 @@ def crontab(layout: Layout, limits: str) -> str:
         escaped = line.replace("%", r"\%")
         lines.append(f"{schedule} {escaped}")
 
-    job("*/10 * * * *", "collect", "collect", limiter(limits))
+    job("*/10 * * * *", "collect", "collect", limiter(limits, user))
     job("10 0,1,2 * * *", "aggregate", "aggregate")
     job("40 3 * * *", "cleanup", "cleanup")
     job("*/15 * * * *", "check", "check")
@@ -115,6 +121,7 @@ FILES = {
     "logrotate.conf": "logrotate.conf",
     "themepark-tracker-api.service": "api.service",
     "apache-vhost.conf": "apache-vhost.conf",
+    "themepark-tracker.wsgi": "app.wsgi",
 }
 
 

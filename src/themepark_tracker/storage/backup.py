@@ -52,6 +52,10 @@ def backup(engine: Engine, path: Path) -> None:
     """Write a consistent copy of the database to `path` (`.gz`: compressed)."""
     if path.exists():
         raise BackupError(f"{path} exists; choose a new file")
+    if engine.dialect.name == "sqlite" and not Path(str(engine.url.database)).is_file():
+        raise BackupError(f"there is no database at {engine.url.database}")
+    if not inspect(engine).get_table_names():
+        raise BackupError("the database has no tables: is DATABASE_URL (or ENV_FILE) right?")
     partial = path.with_name(f".partial-{path.name}")  # same suffix: same compression
     try:
         if engine.dialect.name == "sqlite":

@@ -29,8 +29,10 @@ def data_version(conn: Connection) -> tuple[object, ...]:
 
 def facts(conn: Connection, interval: timedelta, now: datetime) -> Facts:
     """The newest successful poll, how many parks answered within one collection
-    `interval` up to it, the newest successful aggregation, and the park days more than
-    two days old that are still not final."""
+    `interval` up to it, the newest successful aggregation, and the park days that
+    should be final and are not: a day ends at its park's 04:00 on the next date, which
+    is after 00:10 UTC west of UTC+4, so it is final by the runs of the date after; three
+    dates back covers every timezone."""
     last = conn.execute(
         select(polls.c.polled_at)
         .where(polls.c.outcome == "ok")
@@ -57,7 +59,7 @@ def facts(conn: Connection, interval: timedelta, now: datetime) -> Facts:
         select(func.count())
         .select_from(park_daily_stats)
         .where(
-            park_daily_stats.c.stat_date <= now.date() - timedelta(days=2),
+            park_daily_stats.c.stat_date <= now.date() - timedelta(days=3),
             ~park_daily_stats.c.is_final,
         )
     ).scalar_one()
