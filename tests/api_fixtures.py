@@ -4,6 +4,7 @@ last poll so that live status is fresh."""
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,3 +48,11 @@ def app(engine: Engine, **environ: str) -> Any:
     made = create_app(settings(**environ), engine, clock=lambda: NOW)
     made.testing = True
     return made
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for servers the tests start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -4,7 +4,6 @@ end-to-end check that the API's numbers are the engine's."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import requests
-from api_fixtures import ANAHEIM, DAYS, NOW, TORONTO, app, settings
+from api_fixtures import ANAHEIM, DAYS, NOW, TORONTO, app, free_port, settings
 from click.testing import CliRunner
 from sqlalchemy import Engine, make_url, select
 
@@ -128,15 +127,8 @@ def test_serve_refuses_production_without_a_secret(runner: CliRunner, database_u
     assert result.exit_code == 1 and "SECRET_KEY" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_serve_answers_over_loopback_with_waitress(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "themepark_tracker", "serve", "--port", str(port)],

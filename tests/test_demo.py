@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+from api_fixtures import free_port
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _run_demo(data_dir: Path, port: int) -> subprocess.Popen[str]:
@@ -65,7 +58,7 @@ def _stop(demo: subprocess.Popen[str], how: int = signal.SIGINT) -> str:
 def test_the_demo_builds_history_serves_the_dashboard_and_keeps_collecting(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     demo = _run_demo(tmp_path, port)
     try:
         page = _wait_for(f"http://127.0.0.1:{port}/")

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 import requests
-from api_fixtures import END, settings
+from api_fixtures import END, free_port, settings
 from click.testing import CliRunner
 from feed_fixtures import SimClock, catalogue
 from sqlalchemy import Engine, func, select
@@ -215,13 +214,6 @@ MOD_WSGI = Path("/usr/lib/apache2/modules/mod_wsgi.so")
 MODULES = Path("/usr/lib/apache2/modules")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.backends("sqlite")
 def test_apache_with_mod_wsgi_serves_the_dashboard_and_the_api(api_engine: Engine) -> None:
     if not (APACHE.exists() and MOD_WSGI.exists()) or os.geteuid() != 0:
@@ -232,7 +224,7 @@ def test_apache_with_mod_wsgi_serves_the_dashboard_and_the_api(api_engine: Engin
         pytest.skip("Debian's mod_wsgi embeds Python 3.11")
     site = Path(tempfile.mkdtemp(prefix="tpt-apache-"))
     site.chmod(0o755)
-    port = _free_port()
+    port = free_port()
     try:
         backup.backup(api_engine, site / "tracker.db")
         # Settings only in the named file, as docs/deploy.md has them: not in home/.env.
