@@ -380,9 +380,9 @@
       if (!d.days.length) return;
       chart(chartBox, "Downtime (h) and shame score per day", [
         {},
-        { label: "Downtime (h)", stroke: "#e4572e", fill: "rgba(228,87,46,0.15)", width: 2 },
+        { label: "Downtime (h)", stroke: "#e4572e", fill: "rgba(228,87,46,0.15)", width: 2, spanGaps: false },
         { label: "Shame", stroke: "#2a9d8f", width: 2, scale: "shame" },
-      ], [d.days.map((x) => dayStamp(x.date)), d.days.map((x) => x.downtime_hours), d.days.map((x) => x.shame_score)], 240, true);
+      ], [d.days.map((x) => dayStamp(x.date)), d.days.map((x) => (x.operating_hours > 0 ? x.downtime_hours : null)), d.days.map((x) => x.shame_score)], 240, true);
     };
     return { nodes: view, after: draw };
   }
