@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 import requests
 from api_fixtures import ANAHEIM, TORONTO, app
+from playwright import sync_api as playwright_api
 from sqlalchemy import Engine
 from waitress.server import create_server
 
 from themepark_tracker.web import STATIC, UPLOT
 
 pytestmark = pytest.mark.backends("sqlite")
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 SCREENSHOTS = Path(__file__).parents[1] / "build" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -7,7 +7,7 @@ Pure functions on what storage found: no database and no HTTP in here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 Status = Literal["ok", "warning", "failed"]
@@ -40,10 +40,6 @@ class Check:
     age_minutes: float | None = None
 
 
-def _utc(at: datetime | None) -> datetime | None:
-    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def _age(at: datetime, now: datetime) -> float:
     return round((now - at).total_seconds() / 60, 1)
 
@@ -51,7 +47,7 @@ def _age(at: datetime, now: datetime) -> float:
 def judge(facts: Facts, now: datetime, limits: Limits) -> list[Check]:
     """The collection and aggregation checks: `failed` when nothing was ever collected,
     `warning` when behind, `ok` otherwise."""
-    collected, aggregated = _utc(facts.last_collection_at), _utc(facts.last_aggregation_at)
+    collected, aggregated = facts.last_collection_at, facts.last_aggregation_at
     expected = facts.active_parks if limits.min_parks is None else limits.min_parks
     minutes = limits.stale_collection.total_seconds() / 60
     if collected is None:

@@ -47,7 +47,6 @@ Progress = Callable[[str, int], AbstractContextManager[Any]]
 @dataclass(frozen=True)
 class History:
     start: datetime | None
-    end: datetime
     polls: int
 
 
@@ -71,7 +70,7 @@ def fill_history(
     start = now - timedelta(days=days) if last is None else last + timedelta(seconds=1)
     cycles = len(list(poll_instants(start, now, INTERVAL)))
     if not cycles:
-        return History(None, now, 0)
+        return History(None, 0)
     with tempfile.TemporaryDirectory() as workdir:
         archive = Path(workdir) / "history.jsonl"
         with progress("simulating the feed", cycles) as bar:
@@ -80,7 +79,7 @@ def fill_history(
             import_archives(engine, [archive], settings, progress=bar.update)
     classify_rides(engine, settings.tier_overrides_path, settings.classification_cache_path)
     aggregate(engine, settings, now)
-    return History(start, now, cycles)
+    return History(start, cycles)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
@@ -79,10 +79,6 @@ class Tracker:
     clock: Callable[[], datetime]
     memo: Memo
     document: dict[str, Any] | None = None
-
-    @property
-    def day_rules(self) -> DayRules:
-        return self.settings.day_rules()
 
 
 @dataclass(frozen=True)
@@ -174,7 +170,6 @@ def _answer(view: Callable[..., BaseModel], params: Query, path: dict[str, Any])
         ).hexdigest()[:32]
         last_poll = version[-1]
         assert last_poll is None or isinstance(last_poll, datetime)
-        last_poll = _utc(last_poll)
         if _matches(key):
             return _cacheable(Response(status=304), key, now, last_poll, interval)
         body = shared.memo.get(key)
@@ -192,10 +187,6 @@ def _matches(key: str) -> bool:
     header = request.headers.get("If-None-Match", "")
     tags = parse_etags(header).as_set(include_weak=True)
     return any(tag.removesuffix("-gzip") == key for tag in tags)
-
-
-def _utc(at: datetime | None) -> datetime | None:
-    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _cacheable(

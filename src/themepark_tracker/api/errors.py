@@ -36,9 +36,8 @@ def invalid_query(error: ValidationError) -> ApiError:
         for problem in error.errors(include_url=False, include_input=False)
     ]
     names = ", ".join(str(d["parameter"]) for d in details if d["parameter"])
-    message = f"invalid query parameter: {names}" if names else "invalid query parameters"
-    if not names:
-        message = "; ".join(str(d["problem"]) for d in details)
+    problems = "; ".join(str(d["problem"]) for d in details)
+    message = f"invalid query parameter: {names}" if names else problems
     return ApiError(400, "invalid_parameter", message, details)
 
 

@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 from themepark_tracker import __version__
 from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import ENDPOINTS, tracker
+from themepark_tracker.api.params import MAX_ID
 
 bp = Blueprint("docs", __name__, url_prefix="/api")
 REF = "#/components/schemas/{model}"
@@ -50,7 +51,7 @@ def _parameters(endpoint: Any) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
         }
         for name in re.findall(r"<int:(\w+)>", endpoint.rule)
     ]

@@ -36,6 +36,8 @@ RideSort = Literal[
 #: Dates far outside what any park has keep the period before them representable; the
 #: pattern says so in the document, where a date has no minimum.
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+#: Queue-Times ids are 32-bit; a larger one names nothing (and would overflow SQLite).
+MAX_ID = 2**31 - 1
 DATE_PATTERN: JsonDict = {"pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
 
 
@@ -118,7 +120,7 @@ class RideRankingQuery(PeriodQuery):
     sort: RideSort = "downtime"
     order: Literal["asc", "desc"] = Field("desc", description="desc: worst first")
     limit: Count = Field(50, ge=1, le=1000)
-    park: Count | None = Field(None, ge=1, le=2**31 - 1, description="only this park's rides")
+    park: Count | None = Field(None, ge=1, le=MAX_ID, description="only this park's rides")
 
 
 class WaitQuery(PeriodQuery):
@@ -129,7 +131,7 @@ class WaitQuery(PeriodQuery):
 
 
 class RideWaitQuery(WaitQuery):
-    park: Count | None = Field(None, ge=1, le=2**31 - 1, description="only this park's rides")
+    park: Count | None = Field(None, ge=1, le=MAX_ID, description="only this park's rides")
 
 
 class TrendQuery(PeriodQuery):

@@ -9,8 +9,15 @@ from flask import Blueprint
 from themepark_tracker.api import present, schemas
 from themepark_tracker.api.endpoints import Ask, endpoint
 from themepark_tracker.api.errors import ApiError
-from themepark_tracker.api.params import FilterQuery, ParkDetailQuery, ParkRankingQuery, WaitQuery
+from themepark_tracker.api.params import (
+    MAX_ID,
+    FilterQuery,
+    ParkDetailQuery,
+    ParkRankingQuery,
+    WaitQuery,
+)
 from themepark_tracker.catalogue import is_disney_or_universal
+from themepark_tracker.engine.live import average_wait
 from themepark_tracker.engine.scores import Totals
 from themepark_tracker.storage import details, queries
 from themepark_tracker.storage.rankings import (
@@ -22,7 +29,6 @@ from themepark_tracker.storage.rankings import (
 )
 
 bp = Blueprint("parks", __name__, url_prefix="/api/parks")
-MAX_ID = 2**31 - 1
 
 
 @endpoint(
@@ -119,17 +125,18 @@ def waittimes(ask: Ask, params: WaitQuery) -> schemas.ParkWaitsResponse:
             ask.conn, ask.now, ask.day_rules.max_gap, park_ids=list(parks), rules=ask.state_rules
         ):
             waits.setdefault(wait.park_id, []).append(wait.wait)
-        ordered = sorted(waits.items(), key=lambda item: (-sum(item[1]) / len(item[1]), item[0]))
+        now_waits = {park_id: average_wait(values) or 0.0 for park_id, values in waits.items()}
+        ordered = sorted(now_waits, key=lambda park_id: (-now_waits[park_id], park_id))
         rows = [
             schemas.ParkWait(
                 rank=rank,
                 park_id=park_id,
                 name=parks[park_id].name,
-                wait_minutes=round(sum(values) / len(values), 1),
-                rides_reporting=len(values),
+                wait_minutes=round(now_waits[park_id], 1),
+                rides_reporting=len(waits[park_id]),
                 queue_times_url=present.park_url(park_id),
             )
-            for rank, (park_id, values) in enumerate(ordered[: params.limit], 1)
+            for rank, park_id in enumerate(ordered[: params.limit], 1)
         ]
     else:
         sort = "avg_wait" if params.mode == "average" else "peak_wait"
@@ -174,9 +181,9 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
     ranked = park_rankings(ask.conn, dates_of, park_id=park_id)
     totals, previous = (ranked[0].totals, ranked[0].previous) if ranked else (Totals(), Totals())
     rides = ride_rankings(ask.conn, dates_of, park_id=park_id)
-    live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap, ask.state_rules).get(
-        park_id, queries.ParkLive(False, info.live_at, 0)
-    )
+    live = queries.live_by_park(
+        ask.conn, ask.now, ask.day_rules.max_gap, ask.state_rules, park_ids=[park_id]
+    ).get(park_id, queries.ParkLive(False, info.live_at, 0))
     return schemas.ParkDetailResponse(
         meta=present.meta(ask, params),
         data=schemas.ParkDetail(

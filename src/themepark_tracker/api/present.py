@@ -8,10 +8,15 @@ from typing import TypeVar
 
 from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import Ask
-from themepark_tracker.engine.scores import Totals, trend_pct
+from themepark_tracker.engine.scores import Totals, per_day, trend_pct
 from themepark_tracker.storage import queries
 from themepark_tracker.storage.details import ParkInfo, SessionRow
-from themepark_tracker.storage.rankings import DateRange, ParkRanking, RideRanking, daily_downtime
+from themepark_tracker.storage.rankings import (
+    DateRange,
+    ParkRanking,
+    RideRanking,
+    downtime_and_days,
+)
 
 
 def park_url(park_id: int) -> str:
@@ -20,6 +25,10 @@ def park_url(park_id: int) -> str:
 
 def ride_url(park_id: int, ride_id: int) -> str:
     return f"{schemas.QUEUE_TIMES}/parks/{park_id}/rides/{ride_id}"
+
+
+def hours(minutes: float | None) -> float | None:
+    return None if minutes is None else minutes / 60
 
 
 def rounded(value: float | None, places: int = 2) -> float | None:
@@ -103,7 +112,7 @@ def ride_rankings(
     for ride in ranked:
         rides_of.setdefault(ride.park_id, []).append(ride.ride_id)
     week = {p: (ranges[p][1] - timedelta(days=6), ranges[p][1]) for p in rides_of}
-    per_day = daily_downtime(ask.conn, week, rides_of)
+    week_sums = downtime_and_days(ask.conn, week, rides_of)
     return [
         schemas.RideRanking(
             rank=rank,
@@ -116,9 +125,7 @@ def ride_rankings(
             downtime_events=ride.downtime_events,
             longest_downtime_minutes=round(ride.longest_downtime_minutes, 1),
             live_status=live.get(ride.ride_id, "unknown"),  # type: ignore[arg-type]
-            avg_downtime_7d_hours=rounded(
-                None if ride.ride_id not in per_day else per_day[ride.ride_id] / 60
-            ),
+            avg_downtime_7d_hours=rounded(hours(per_day(*week_sums.get(ride.ride_id, (0.0, 0))))),
             queue_times_url=ride_url(ride.park_id, ride.ride_id),
         )
         for rank, ride in enumerate(ranked, first_rank)

@@ -9,14 +9,13 @@ from flask import Blueprint
 from themepark_tracker.api import present, schemas
 from themepark_tracker.api.endpoints import Ask, endpoint
 from themepark_tracker.api.errors import ApiError
-from themepark_tracker.api.params import RideDetailQuery, RideRankingQuery, RideWaitQuery
+from themepark_tracker.api.params import MAX_ID, RideDetailQuery, RideRankingQuery, RideWaitQuery
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.sessions import day_bounds
 from themepark_tracker.storage import details, queries
 from themepark_tracker.storage.rankings import live_waits, ride_rankings
 
 bp = Blueprint("rides", __name__, url_prefix="/api/rides")
-MAX_ID = 2**31 - 1
 
 
 @endpoint(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -18,6 +18,11 @@ class Live:
     at: datetime | None
     park_open: bool
     rides: dict[int, LiveState]
+
+
+def average_wait(waits: Sequence[int]) -> float | None:
+    """A park's wait now: the mean of the waits its running rides post."""
+    return sum(waits) / len(waits) if waits else None
 
 
 def is_fresh(at: datetime | None, now: datetime, max_gap: timedelta) -> bool:

@@ -99,6 +99,12 @@ def total(parts: Iterable[Totals]) -> Totals:
     return result
 
 
+def per_day(minutes: float, days: int) -> float | None:
+    """Minutes per day the ride ran (the 7-day average downtime): a day it never ran
+    is no day of downtime."""
+    return None if days == 0 else minutes / days
+
+
 def trend_pct(current_down: float, previous_down: float | None) -> float | None:
     """Positive = worse; null when there was no downtime before to compare with."""
     if not previous_down:

@@ -298,7 +298,12 @@ class ParkLive:
 
 
 def live_by_park(
-    conn: Connection, now: datetime, max_age: timedelta, rules: StateRules = DEFAULT_RULES
+    conn: Connection,
+    now: datetime,
+    max_age: timedelta,
+    rules: StateRules = DEFAULT_RULES,
+    *,
+    park_ids: Sequence[int] | None = None,
 ) -> dict[int, ParkLive]:
     """Per active park: open now, and its rides (that count) down now; nothing is open or
     down for a park whose live status is older than `max_age`."""
@@ -314,6 +319,8 @@ def live_by_park(
         .select_from(parks.outerjoin(rides, (rides.c.park_id == parks.c.id) & rides.c.is_active))
         .where(parks.c.is_active)
     )
+    if park_ids is not None:
+        query = query.where(parks.c.id.in_(park_ids))
     live: dict[int, tuple[bool, datetime | None]] = {}
     down: dict[int, int] = {}
     for park_id, open_now, live_at, name, category, status in conn.execute(query):

@@ -669,18 +669,16 @@ def live_waits(
     return [LiveWait(*row[:6]) for row in conn.execute(query) if is_counted(row[1], row[6], rules)]
 
 
-def daily_downtime(
+def downtime_and_days(
     conn: Connection, ranges: Mapping[int, DateRange], rides_of: Mapping[int, Sequence[int]]
-) -> dict[int, float]:
-    """Per ride of `rides_of`: its downtime minutes per tracked day over each park's range
-    (a ride that never ran in it has none)."""
+) -> dict[int, tuple[float, int]]:
+    """Per ride of `rides_of`: its downtime minutes and the days it ran (was tracked) over
+    each park's range."""
     found = _period(_groups(conn, {p: ranges[p] for p in rides_of if p in ranges}), rides_of)
     if found is None:
         return {}
     period, params = found
     query = select(period.c.ride_id, period.c.downtime_minutes, period.c.tracked_days)
     return {
-        ride_id: _minutes(down) / int(days)
-        for ride_id, down, days in conn.execute(query, params)
-        if days
+        ride_id: (_minutes(down), int(days)) for ride_id, down, days in conn.execute(query, params)
     }

@@ -45,7 +45,7 @@ PAGES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates")
 
 
 def render_index() -> str:
-    return PAGES.get_template("index.html").render(asset=asset)
+    return PAGES.get_template("index.html").render(asset=asset, uplot=UPLOT)
 
 
 @bp.get("/")
