@@ -14,13 +14,16 @@ from sqlalchemy import Engine, delete, insert
 
 from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.engine.scores import Totals, ride_totals, total
+from themepark_tracker.storage import period_totals
 from themepark_tracker.storage.park_days import save_park_day
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
 from themepark_tracker.storage.tables import (
     operating_sessions,
     park_daily_stats,
+    park_period_totals,
     parks,
     ride_daily_stats,
+    ride_period_totals,
     rides,
 )
 
@@ -78,7 +81,15 @@ def histories(draw: st.DrawFn) -> tuple[list[SavedDay], list[int]]:
 
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
-        for table in (ride_daily_stats, park_daily_stats, operating_sessions, rides, parks):
+        for table in (
+            ride_period_totals,
+            park_period_totals,
+            ride_daily_stats,
+            park_daily_stats,
+            operating_sessions,
+            rides,
+            parks,
+        ):
             conn.execute(delete(table))
         conn.execute(
             insert(parks).values(
@@ -120,6 +131,11 @@ def _save(engine: Engine, saved: SavedDay) -> None:
         save_park_day(conn, PARK, park_day, tiers, final=True, computed_at=T)
 
 
+def _hold(engine: Engine, span: tuple[date, date]) -> None:
+    with engine.begin() as conn:
+        period_totals.keep(conn, PARK, {span})
+
+
 def _close(actual: Totals, expected: Totals) -> bool:
     pairs: list[tuple[Any, Any]] = [
         (actual.uptime_minutes, expected.uptime_minutes),
@@ -137,17 +153,32 @@ def _close(actual: Totals, expected: Totals) -> bool:
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(history=histories(), span=st.tuples(st.integers(0, 16), st.integers(0, 16)))
+@given(
+    history=histories(),
+    span=st.tuples(st.integers(0, 16), st.integers(0, 16)),
+    held_after=st.integers(0, 9),
+    held_at_end=st.booleans(),
+)
 def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_saved(
-    engine: Engine, history: tuple[list[SavedDay], list[int]], span: tuple[int, int]
+    engine: Engine,
+    history: tuple[list[SavedDay], list[int]],
+    span: tuple[int, int],
+    held_after: int,
+    held_at_end: bool,
 ) -> None:
+    """Also when the period's sums were kept ready (held) at some point: the days saved
+    after that must not leave a held range out of date."""
     days, order = history
+    first, last = (FIRST + timedelta(days=n) for n in sorted(span))
     _reset(engine)
-    for index in order:
+    for step, index in enumerate(order):
+        if step == held_after:
+            _hold(engine, (first, last))
         _save(engine, days[index])
     # A day recomputed later (a late poll) must leave the other days' sums exact too.
     _save(engine, days[order[0]])
-    first, last = (FIRST + timedelta(days=n) for n in sorted(span))
+    if held_at_end:
+        _hold(engine, (first, last))
     inside = [d for d in days if first <= d.day <= last]
     expected = {
         ride: total(ride_totals(d.rides[ride], TIERS[ride]) for d in inside if ride in d.rides)

@@ -11,12 +11,8 @@ from themepark_tracker.api.endpoints import Ask
 from themepark_tracker.engine.scores import Totals, per_day, trend_pct
 from themepark_tracker.storage import queries
 from themepark_tracker.storage.details import ParkInfo, SessionRow
-from themepark_tracker.storage.rankings import (
-    DateRange,
-    ParkRanking,
-    RideRanking,
-    downtime_and_days,
-)
+from themepark_tracker.storage.rankings import ParkRanking, RideRanking, downtime_and_days
+from themepark_tracker.storage.running_totals import DateRange
 
 
 def park_url(park_id: int) -> str:

@@ -31,3 +31,10 @@ def previous_period(first: date, last: date) -> tuple[date, date]:
     """Same length, ending the day before the period starts."""
     length = (last - first).days + 1
     return first - timedelta(days=length), first - timedelta(days=1)
+
+
+def held_ranges(today: date) -> set[tuple[date, date]]:
+    """The ranges of every named period of a park whose day is `today`, and of the
+    periods before them: what rankings read most, kept ready (`storage.period_totals`)."""
+    ranges = {period_dates(name, today) for name in PERIODS}
+    return ranges | {previous_period(*span) for span in ranges}

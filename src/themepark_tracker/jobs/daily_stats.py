@@ -10,9 +10,10 @@ from sqlalchemy import Connection
 
 from themepark_tracker.engine.days import compute_park_day
 from themepark_tracker.engine.live import live_status
+from themepark_tracker.engine.periods import held_ranges
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.engine.states import StateRules
-from themepark_tracker.storage import park_days, queries, writes
+from themepark_tracker.storage import park_days, period_totals, queries, writes
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ def refresh_park_day(
         next_poll_at=queries.first_poll_at_or_after(conn, park_id, end),
     )
     written = park_days.save_park_day(conn, park_id, park_day, tiers, final=final, computed_at=now)
-    if day == park_day_of(now, zone, rules.days):
+    today = park_day_of(now, zone, rules.days)
+    period_totals.keep(conn, park_id, held_ranges(today))
+    if day == today:
         latest = polls[-1] if polls else None
         ride_ids = set(tiers) | (set(latest.states) if latest else set())
         writes.save_live(conn, park_id, live_status(park_day, latest, ride_ids, now, rules.days))

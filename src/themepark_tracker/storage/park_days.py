@@ -18,16 +18,15 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.engine.scores import ride_totals, tier_totals, total
-from themepark_tracker.storage import writes
+from themepark_tracker.storage import period_totals, writes
 from themepark_tracker.storage.tables import (
-    RUNNING_TOTALS,
+    SUMS,
     operating_sessions,
     park_daily_stats,
     parks,
     ride_daily_stats,
 )
 
-SUMS = tuple(name for name, _ in RUNNING_TOTALS)
 CUMULATIVE = tuple(f"cum_{name}" for name in SUMS)
 Running = tuple[float, ...]
 NOTHING: Running = (0.0,) * len(SUMS)
@@ -114,6 +113,7 @@ def save_park_day(
             operating_sessions.c.park_id == park_id, operating_sessions.c.park_date == day.day
         )
     )
+    period_totals.forget_day(conn, park_id, day.day)
     running = running_totals_before(conn, park_id, day.day)
     written = 0
     if day.polls:

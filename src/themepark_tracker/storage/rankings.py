@@ -17,21 +17,13 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Date,
+    FromClause,
     Integer,
     Select,
-    Subquery,
-    and_,
     bindparam,
     case,
-    column,
-    false,
     func,
-    literal,
-    or_,
     select,
-    table,
-    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -40,18 +32,18 @@ from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.periods import previous_period
 from themepark_tracker.engine.scores import Totals, trend_pct, uptime_change
 from themepark_tracker.engine.states import StateRules, is_counted
-from themepark_tracker.storage.park_days import SUMS
+from themepark_tracker.storage import period_totals, running_totals
 from themepark_tracker.storage.queries import DEFAULT_RULES
+from themepark_tracker.storage.running_totals import EPSILON, DateRange
 from themepark_tracker.storage.tables import (
-    park_daily_stats,
+    SUMS,
     parks,
     polls,
     ride_daily_stats,
+    ride_period_totals,
     ride_snapshots,
     rides,
 )
-
-DateRange = tuple[date, date]
 
 
 class _Compared:
@@ -99,214 +91,6 @@ class RideRanking(_Compared):
     longest_downtime_minutes: float
 
 
-def _by_range(ranges: Mapping[int, DateRange]) -> dict[DateRange, list[int]]:
-    groups: dict[DateRange, list[int]] = {}
-    for key, span in ranges.items():
-        groups.setdefault(span, []).append(key)
-    return groups
-
-
-def _in_ranges(
-    key_column: Any, date_column: Any, ranges: Mapping[int, DateRange]
-) -> ColumnElement[bool]:
-    """Rows whose key (a park, or a ride) is in `ranges` and whose date is in its range."""
-    return or_(
-        false(),
-        *(
-            and_(key_column.in_(ids), date_column.between(first, last))
-            for (first, last), ids in _by_range(ranges).items()
-        ),
-    )
-
-
-def _park_sums(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, Totals]:
-    if not ranges:
-        return {}
-    s = park_daily_stats.c
-    query = (
-        select(
-            s.park_id,
-            func.sum(s.uptime_minutes),
-            func.sum(s.downtime_minutes),
-            func.sum(s.weighted_downtime_minutes),
-            func.sum(s.weighted_total_minutes),
-            func.sum(func.coalesce(s.avg_wait, 0) * s.wait_samples),
-            func.sum(s.wait_samples),
-            func.max(s.peak_wait),
-        )
-        .where(_in_ranges(s.park_id, s.stat_date, ranges))
-        .group_by(s.park_id)
-    )
-    return {row[0]: _totals(row[1:]) for row in conn.execute(query)}
-
-
-def _totals(values: Sequence[Any]) -> Totals:
-    up, down, weighted_down, weighted_total, wait_sum, samples, peak = values
-    return Totals(
-        _minutes(up),
-        _minutes(down),
-        _minutes(weighted_down),
-        _minutes(weighted_total),
-        float(wait_sum or 0),
-        int(samples or 0),
-        None if peak is None else int(peak),
-    )
-
-
-def _minutes(value: Any) -> float:
-    """Sums taken as differences of running totals carry float noise; minutes are exact
-    to far below a second."""
-    return round(float(value or 0), 6)
-
-
-def _bounds(
-    conn: Connection, ranges: Mapping[int, DateRange]
-) -> dict[int, tuple[date, date | None]]:
-    """Per park: its last day with statistics in its range, and its last day before it.
-
-    Each is one backward step in the (park, day) key: `ORDER BY ... LIMIT 1` is what
-    both SQLite and MariaDB turn into a seek, where MAX() with a range reads the range.
-    """
-    s = park_daily_stats.c
-    parts = []
-    for (first, last), ids in _by_range(ranges).items():
-        inside = (
-            select(s.stat_date)
-            .where(s.park_id == parks.c.id, s.stat_date <= last)
-            .order_by(s.stat_date.desc())
-            .limit(1)
-        )
-        before = (
-            select(s.stat_date)
-            .where(s.park_id == parks.c.id, s.stat_date < first)
-            .order_by(s.stat_date.desc())
-            .limit(1)
-        )
-        parts.append(
-            select(
-                parks.c.id,
-                inside.scalar_subquery().label("last"),
-                before.scalar_subquery().label("before"),
-            ).where(parks.c.id.in_(ids))
-        )
-    if not parts:
-        return {}
-    return {
-        park_id: (last, before)
-        for park_id, last, before in conn.execute(union_all(*parts))
-        if last is not None and last >= ranges[park_id][0]
-    }
-
-
-#: The columns of `ride_daily_stats` a period reads, as a light construct: aliasing the
-#: full table twice per query costs more Python time than SQLite spends on the rows.
-_RUNNING = table(
-    ride_daily_stats.name,
-    column("park_id"),
-    column("stat_date", Date),
-    column("ride_id"),
-    *(column(f"cum_{name}") for name in SUMS),
-)
-
-
-#: A period's groups of parks: each park's last day with statistics in its range, and its
-#: last day before the range (None when it has none).
-Groups = dict[tuple[date, date | None], list[int]]
-
-
-def _groups(conn: Connection, ranges: Mapping[int, DateRange]) -> Groups:
-    groups: Groups = {}
-    for park_id, bounds in _bounds(conn, ranges).items():
-        groups.setdefault(bounds, []).append(park_id)
-    return groups
-
-
-@lru_cache(maxsize=256)
-def _period_statement(shape: tuple[bool, ...], by_ride: bool) -> Subquery:
-    """The period's sums for `shape` (per group: has it a day before the range?), built
-    once: SQLAlchemy then reuses its compiled form, and a ranking costs what the database
-    does rather than what building the statement does.
-
-    Per ride tracked in the period (eligible on at least one day): the running totals on
-    the group's last day minus those on its day before. The tracked test sits inside the
-    join: filtered outside it, SQLite looks the day before up through the (ride, day)
-    index and reads every row twice. Dates are written into the statement for the same
-    reason (`literal_execute`).
-    """
-    parts = []
-    for index, has_before in enumerate(shape):
-        end, start = _RUNNING.alias("e"), _RUNNING.alias("s")
-        last = bindparam(f"last_{index}", type_=Date, literal_execute=True)
-        before = bindparam(f"before_{index}", type_=Date, literal_execute=True)
-        columns = [
-            (
-                end.c[f"cum_{name}"] - func.coalesce(start.c[f"cum_{name}"], 0)
-                if has_before
-                else end.c[f"cum_{name}"]
-            ).label(name)
-            for name in SUMS
-        ]
-        part = select(
-            end.c.park_id,
-            end.c.ride_id,
-            *columns,
-            last.label("last_day"),
-            (before if has_before else literal(date.min, Date)).label("day_before"),
-        ).where(
-            end.c.stat_date == last,
-            end.c.park_id.in_(bindparam(f"parks_{index}", expanding=True)),
-            end.c.cum_tracked_days
-            > (func.coalesce(start.c.cum_tracked_days, 0) if has_before else 0),
-        )
-        if by_ride:
-            part = part.where(end.c.ride_id.in_(bindparam(f"rides_{index}", expanding=True)))
-        if has_before:
-            part = part.select_from(
-                end.outerjoin(
-                    start,
-                    and_(
-                        start.c.park_id == end.c.park_id,
-                        start.c.ride_id == end.c.ride_id,
-                        start.c.stat_date == before,
-                    ),
-                )
-            )
-        parts.append(part)
-    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("period")
-
-
-def _period(
-    groups: Groups, rides_of: Mapping[int, Sequence[int]] | None = None
-) -> tuple[Subquery, dict[str, Any]] | None:
-    """The period's statement for `groups` (only `rides_of` each park when given), and
-    the values of its parameters."""
-    if not groups:
-        return None
-    params: dict[str, Any] = {}
-    for index, ((last, before), park_ids) in enumerate(groups.items()):
-        params[f"last_{index}"] = last
-        params[f"before_{index}"] = before
-        params[f"parks_{index}"] = park_ids
-        if rides_of is not None:
-            params[f"rides_{index}"] = [r for p in park_ids for r in rides_of.get(p, ())]
-    shape = tuple(before is not None for _, before in groups)
-    return _period_statement(shape, rides_of is not None), params
-
-
-def _ride_counts(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, tuple[int, int]]:
-    """Per park: rides tracked on at least one day of the range, and those with downtime."""
-    found = _period(_groups(conn, ranges))
-    if found is None:
-        return {}
-    period, params = found
-    query = select(
-        period.c.park_id,
-        func.count(),
-        func.sum(case((period.c.downtime_minutes > EPSILON, 1), else_=0)),
-    ).group_by(period.c.park_id)
-    return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query, params)}
-
-
 def park_rankings(
     conn: Connection,
     dates_of: Callable[[str], DateRange],
@@ -332,10 +116,8 @@ def park_rankings(
         if not disney_universal_only or is_disney_or_universal(row.operator)
     ]
     ranges = {row.id: dates_of(row.timezone) for row in catalogue}
-    previous_ranges = {pid: previous_period(*span) for pid, span in ranges.items()}
-    current = _park_sums(conn, ranges)
-    previous = _park_sums(conn, previous_ranges)
-    counts = _ride_counts(conn, ranges)
+    current = _park_figures(conn, ranges)
+    previous = _park_figures(conn, {pid: previous_period(*span) for pid, span in ranges.items()})
     result = [
         ParkRanking(
             row.id,
@@ -344,13 +126,28 @@ def park_rankings(
             row.country,
             row.timezone,
             *ranges[row.id],
-            current.get(row.id, Totals()),
-            previous.get(row.id, Totals()),
-            *counts.get(row.id, (0, 0)),
+            current[row.id][0],
+            previous[row.id][0],
+            *current[row.id][1:],
         )
         for row in catalogue
     ]
     return _sorted(result, PARK_SORTS[sort], descending)
+
+
+def _park_figures(
+    conn: Connection, ranges: Mapping[int, DateRange]
+) -> dict[int, tuple[Totals, int, int]]:
+    """Per park: totals, rides tracked and rides with downtime over its range; held
+    ranges are read, the others computed from the running totals."""
+    found = period_totals.park_totals(conn, ranges)
+    missing = {pid: span for pid, span in ranges.items() if pid not in found}
+    if missing:
+        sums = running_totals.park_sums(conn, missing)
+        counts = running_totals.ride_counts(conn, missing)
+        for pid in missing:
+            found[pid] = (sums.get(pid, Totals()), *counts.get(pid, (0, 0)))
+    return found
 
 
 def _sorted(
@@ -377,9 +174,6 @@ PARK_SORTS: dict[str, Callable[[ParkRanking], Any]] = {
 }
 
 
-#: Below a microsecond of downtime, a difference of running totals is float noise.
-EPSILON = 1e-6
-
 RIDE_SORTS = (
     "downtime",
     "weighted_downtime",
@@ -391,15 +185,15 @@ RIDE_SORTS = (
 )
 
 
-def _ride_order(period: Subquery, sort: str) -> ColumnElement[Any]:
-    """The figure to sort by, rounded as `_minutes` rounds what is shown: differences of
-    running totals a few ulps apart are ties, which the ride id then breaks."""
+def _ride_order(period: FromClause, sort: str) -> ColumnElement[Any]:
+    """The figure to sort by, rounded as `running_totals.minutes` rounds what is shown:
+    differences of running totals a few ulps apart are ties, which the ride id breaks."""
     if sort in ("downtime", "weighted_downtime"):
         return func.round(_ride_figure(period, sort), 6)
     return _ride_figure(period, sort)
 
 
-def _ride_figure(period: Subquery, sort: str) -> ColumnElement[Any]:
+def _ride_figure(period: FromClause, sort: str) -> ColumnElement[Any]:
     c = period.c
     if sort == "downtime":
         return c.downtime_minutes
@@ -412,6 +206,8 @@ def _ride_figure(period: Subquery, sort: str) -> ColumnElement[Any]:
         return c.downtime_events
     if sort == "avg_wait":
         return case((c.wait_samples > 0, c.wait_sum / c.wait_samples), else_=None)
+    if sort == "peak_wait":
+        return c.peak_wait
     if sort == "name":
         return _by_code_point(rides.c.name)
     raise ValueError(f"unknown sort {sort!r}; known: {', '.join(RIDE_SORTS)}")
@@ -437,7 +233,7 @@ def _code_point_mysql(element: _by_code_point, compiler: Any, **kw: Any) -> str:
 
 
 def _ride_totals(row: Any, peak: int | None) -> Totals:
-    return _totals(
+    return running_totals.totals(
         (
             row.uptime_minutes,
             row.downtime_minutes,
@@ -457,7 +253,7 @@ def _ranked_statement(
     """Rides of the period sorted by `sort` (as chosen when `sort` is None) with their
     names and the maxima running totals cannot give, read through the (ride, day) index
     for the rides returned only."""
-    period = _period_statement(shape, by_ride)
+    period = running_totals.period_statement(shape, by_ride)
     chosen: Any = period
     if sort is not None:
         inner = _ride_order(period, sort)
@@ -507,7 +303,7 @@ def _by_peak_wait(
     peak = func.max(s.peak_wait)
     query = (
         select(s.park_id, s.ride_id)
-        .where(_in_ranges(s.park_id, s.stat_date, ranges), s.tracked)
+        .where(running_totals.in_ranges(s.park_id, s.stat_date, ranges), s.tracked)
         .group_by(s.park_id, s.ride_id)
         .having(peak.is_not(None))
         .order_by(peak.desc() if descending else peak.asc(), s.ride_id)
@@ -524,8 +320,88 @@ def _ranked_rows(
     descending: bool,
     limit: int | None,
 ) -> list[Any]:
-    groups = _groups(conn, ranges)
-    found = _period(groups, rides_of)
+    """The rides' sums, maxima, names and tiers over each park's range (only `rides_of`
+    when given), sorted and limited: read from the held ranges when every park's is
+    held, else computed from the running totals."""
+    readable = _readable(conn, ranges)
+    if readable is not None:
+        return _held_rows(conn, readable, rides_of, sort, descending, limit)
+    if sort == "peak_wait":
+        order = _by_peak_wait(conn, ranges, descending, limit)
+        chosen: dict[int, list[int]] = {}
+        for park, ride in order:
+            chosen.setdefault(park, []).append(ride)
+        found = _computed_rows(conn, ranges, chosen, None, descending, None)
+        position = {ride: i for i, (_, ride) in enumerate(order)}
+        return sorted(found, key=lambda row: position[row.ride_id])
+    return _computed_rows(conn, ranges, rides_of, sort, descending, limit)
+
+
+def _held_rows(
+    conn: Connection,
+    ranges: Mapping[int, DateRange],
+    rides_of: Mapping[int, Sequence[int]] | None,
+    sort: str | None,
+    descending: bool,
+    limit: int | None,
+) -> list[Any]:
+    groups = len(running_totals.by_range(ranges))
+    statement = _held_statement(groups, rides_of is not None, sort, descending, limit is not None)
+    params = period_totals.range_params(ranges, rides_of)
+    return list(conn.execute(statement, {**params, "limit": limit}))
+
+
+def _readable(conn: Connection, ranges: Mapping[int, DateRange]) -> Mapping[int, DateRange] | None:
+    """The parks to read from held ranges when they give every ride of `ranges`: the
+    others, if any, have no statistics in their range (a park not polled since its day
+    began, or never)."""
+    held = period_totals.held_parks(conn, ranges)
+    missing = {pid: span for pid, span in ranges.items() if pid not in held}
+    if missing and running_totals.bounds(conn, missing):
+        return None
+    return {pid: ranges[pid] for pid in held}
+
+
+@lru_cache(maxsize=256)
+def _held_statement(
+    groups: int, by_ride: bool, sort: str | None, descending: bool, limited: bool
+) -> Select[Any]:
+    t = ride_period_totals
+    query = (
+        select(
+            t.c.park_id,
+            t.c.ride_id,
+            *(t.c[name] for name in SUMS),
+            t.c.peak_wait,
+            t.c.longest_downtime_minutes.label("longest"),
+            rides.c.name,
+            rides.c.tier,
+        )
+        .join_from(t, rides, rides.c.id == t.c.ride_id)
+        .where(period_totals.held_ranges(t, groups, by_ride))
+    )
+    if sort == "peak_wait":
+        query = query.where(t.c.peak_wait.is_not(None))
+    if sort is not None:
+        order = _ride_order(t, sort)
+        query = query.order_by(
+            order.is_(None), order.desc() if descending else order.asc(), t.c.ride_id
+        )
+    if limited:
+        query = query.limit(bindparam("limit", type_=Integer))
+    return query
+
+
+def _computed_rows(
+    conn: Connection,
+    ranges: Mapping[int, DateRange],
+    rides_of: Mapping[int, Sequence[int]] | None,
+    sort: str | None,
+    descending: bool,
+    limit: int | None,
+) -> list[Any]:
+    groups = running_totals.groups(conn, ranges)
+    found = running_totals.period(groups, rides_of)
     if found is None:
         return []
     _, params = found
@@ -547,9 +423,10 @@ def ride_rankings(
 ) -> list[RideRanking]:
     """Rides tracked in the period (eligible on at least one day), by `sort` (worst first).
 
-    Sorting and the limit happen in SQL over the running totals, so the cost depends on
-    the number of rides, not on the length of the period; the period before and the
-    maxima are then read for the rides returned only.
+    Sorting and the limit happen in SQL, over one row per ride where the park's range is
+    held (`period_totals`), else over the running totals; either way the cost depends on
+    the number of rides, not on the length of the period. The period before is then read
+    for the rides returned only.
     """
     if sort not in RIDE_SORTS:
         raise ValueError(f"unknown sort {sort!r}; known: {', '.join(RIDE_SORTS)}")
@@ -568,27 +445,14 @@ def ride_rankings(
         ).scalar()
         only = {owner: [ride_id]} if owner is not None and owner in ranges else {}
         rows = _ranked_rows(conn, {p: ranges[p] for p in only}, only, None, descending, None)
-    elif sort == "peak_wait":
-        order = _by_peak_wait(conn, ranges, descending, limit)
-        chosen: dict[int, list[int]] = {}
-        for park, ride in order:
-            chosen.setdefault(park, []).append(ride)
-        found = _ranked_rows(conn, ranges, chosen, None, descending, None)
-        position = {ride: i for i, (_, ride) in enumerate(order)}
-        rows = sorted(found, key=lambda row: position[row.ride_id])
     else:
         rows = _ranked_rows(conn, ranges, None, sort, descending, limit)
     rides_of: dict[int, list[int]] = {}
     for row in rows:
         rides_of.setdefault(row.park_id, []).append(row.ride_id)
-    previous_ranges = {pid: previous_period(*ranges[pid]) for pid in rides_of}
-    found_before = _period(_groups(conn, previous_ranges), rides_of)
-    previous = {}
-    if found_before is not None:
-        period, params = found_before
-        previous = {
-            row.ride_id: _ride_totals(row, None) for row in conn.execute(select(period), params)
-        }
+    previous = _previous_totals(
+        conn, {pid: previous_period(*ranges[pid]) for pid in rides_of}, rides_of
+    )
     return [
         RideRanking(
             row.ride_id,
@@ -604,6 +468,21 @@ def ride_rankings(
         )
         for row in rows
     ]
+
+
+def _previous_totals(
+    conn: Connection, ranges: Mapping[int, DateRange], rides_of: Mapping[int, Sequence[int]]
+) -> dict[int, Totals]:
+    readable = _readable(conn, ranges)
+    if readable is not None:
+        rows: Any = _held_rows(conn, readable, rides_of, None, True, None)
+    else:
+        found = running_totals.period(running_totals.groups(conn, ranges), rides_of)
+        if found is None:
+            return {}
+        period, params = found
+        rows = conn.execute(select(period), params)
+    return {row.ride_id: _ride_totals(row, None) for row in rows}
 
 
 TREND_THRESHOLD = 5.0
@@ -674,11 +553,14 @@ def downtime_and_days(
 ) -> dict[int, tuple[float, int]]:
     """Per ride of `rides_of`: its downtime minutes and the days it ran (was tracked) over
     each park's range."""
-    found = _period(_groups(conn, {p: ranges[p] for p in rides_of if p in ranges}), rides_of)
+    found = running_totals.period(
+        running_totals.groups(conn, {p: ranges[p] for p in rides_of if p in ranges}), rides_of
+    )
     if found is None:
         return {}
     period, params = found
     query = select(period.c.ride_id, period.c.downtime_minutes, period.c.tracked_days)
     return {
-        ride_id: (_minutes(down), int(days)) for ride_id, down, days in conn.execute(query, params)
+        ride_id: (running_totals.minutes(down), int(days))
+        for ride_id, down, days in conn.execute(query, params)
     }

@@ -1,0 +1,176 @@
+"""Period sums kept ready: the job that writes a park's days holds the named periods of
+its current day; rankings read them, and read exactly what computing them would give."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Connection, Engine, delete, func, select, update
+
+from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
+from themepark_tracker.config import Settings, load_settings
+from themepark_tracker.engine.days import ParkDay
+from themepark_tracker.engine.periods import PERIODS, held_ranges, period_dates
+from themepark_tracker.engine.sessions import park_day_of
+from themepark_tracker.feed.model import FeedModel
+from themepark_tracker.feed.recording import record_archive
+from themepark_tracker.jobs.aggregate import aggregate
+from themepark_tracker.jobs.import_archive import import_archives
+from themepark_tracker.storage import period_totals
+from themepark_tracker.storage.park_days import save_park_day
+from themepark_tracker.storage.rankings import (
+    PARK_SORTS,
+    RIDE_SORTS,
+    park_rankings,
+    ride_rankings,
+)
+from themepark_tracker.storage.tables import park_period_totals, ride_period_totals
+
+START = datetime(2026, 6, 25, 8, tzinfo=UTC)
+END = datetime(2026, 7, 4, 12, tzinfo=UTC)
+LATER = datetime(2026, 7, 4, 18, tzinfo=UTC)
+PARKS = (6, 16)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(environ={}, ssm_reader=lambda prefix, region: {})
+
+
+@pytest.fixture
+def filled(engine: Engine, settings: Settings, tmp_path: Path) -> Engine:
+    """Ten days of two parks (Orlando and Anaheim), finalised by `aggregate` at LATER."""
+    path = tmp_path / "days.jsonl"
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    record_archive(model, path, START, END, timedelta(minutes=30), park_ids=list(PARKS))
+    import_archives(engine, [path], settings)
+    aggregate(engine, settings, LATER)
+    return engine
+
+
+def held(conn: Connection, park_id: int) -> set[tuple[date, date]]:
+    p = park_period_totals.c
+    query = select(p.first_date, p.last_date).where(p.park_id == park_id)
+    return {(first, last) for first, last in conn.execute(query)}
+
+
+def dates_at(now: datetime, settings: Settings, name: str) -> Callable[[str], tuple[date, date]]:
+    rules = settings.day_rules()
+    return lambda zone: period_dates(name, park_day_of(now, ZoneInfo(zone), rules))
+
+
+def every_ranking(conn: Connection, dates_of: Callable[[str], tuple[date, date]]) -> list[Any]:
+    found: list[Any] = []
+    for sort in PARK_SORTS:
+        found.append(park_rankings(conn, dates_of, sort=sort))
+    for sort in RIDE_SORTS:
+        for descending in (True, False):
+            found.append(ride_rankings(conn, dates_of, sort=sort, descending=descending))
+        found.append(ride_rankings(conn, dates_of, sort=sort, limit=3))
+    found.append(ride_rankings(conn, dates_of, park_id=16, limit=5))
+    found.append(ride_rankings(conn, dates_of, disney_universal_only=True, sort="uptime"))
+    return found
+
+
+def test_the_last_write_of_a_park_leaves_its_current_named_periods_held(
+    filled: Engine, settings: Settings
+) -> None:
+    rules = settings.day_rules()
+    with filled.connect() as conn:
+        for park_id, zone in ((6, "America/New_York"), (16, "America/Los_Angeles")):
+            today = park_day_of(LATER, ZoneInfo(zone), rules)
+            assert held(conn, park_id) == held_ranges(today)
+        rides = conn.execute(select(func.count()).select_from(ride_period_totals)).scalar_one()
+    assert rides > 0
+
+
+def test_rankings_read_from_held_ranges_equal_rankings_computed_from_running_totals(
+    filled: Engine, settings: Settings
+) -> None:
+    """Every period, every sort, both directions, limits and filters: identical."""
+    with filled.connect() as conn:
+        from_held = {name: every_ranking(conn, dates_at(LATER, settings, name)) for name in PERIODS}
+    with filled.begin() as conn:
+        conn.execute(delete(ride_period_totals))
+        conn.execute(delete(park_period_totals))
+    with filled.connect() as conn:
+        computed = {name: every_ranking(conn, dates_at(LATER, settings, name)) for name in PERIODS}
+    assert any(r.totals.downtime_minutes > 0 for r in from_held["last_7_days"][0])
+    assert from_held == computed
+
+
+def test_held_ranges_are_read_only_when_they_give_every_ride(
+    filled: Engine, settings: Settings
+) -> None:
+    """A marked held row shows whether rankings read it: they do although the sample's
+    other active parks hold nothing (they have no statistics either), and they do not
+    once a park with statistics in its range holds nothing."""
+    dates_of = dates_at(LATER, settings, "last_7_days")
+    first, last = dates_of("America/New_York")
+    r = ride_period_totals.c
+    with filled.begin() as conn:
+        conn.execute(
+            update(ride_period_totals)
+            .where(r.park_id == 6, r.first_date == first, r.last_date == last)
+            .values(downtime_minutes=99999.0)
+        )
+    with filled.connect() as conn:
+        assert ride_rankings(conn, dates_of, limit=1)[0].totals.downtime_minutes == 99999.0
+    with filled.begin() as conn:
+        for table in (ride_period_totals, park_period_totals):
+            conn.execute(delete(table).where(table.c.park_id == 16))
+    with filled.connect() as conn:
+        assert ride_rankings(conn, dates_of, limit=1)[0].totals.downtime_minutes < 99999.0
+        (anaheim,) = park_rankings(conn, dates_of, park_id=16)
+    assert anaheim.rides_tracked > 0
+
+
+def test_writing_a_day_forgets_the_ranges_that_hold_it(filled: Engine) -> None:
+    day = date(2026, 7, 1)
+    with filled.connect() as conn:
+        kept = held(conn, 6)
+    with filled.begin() as conn:
+        empty = ParkDay(day, None, None, 0.0, 0, 0, False, {})
+        save_park_day(conn, 6, empty, {}, final=False, computed_at=LATER)
+    with filled.connect() as conn:
+        assert held(conn, 6) == {(f, last) for f, last in kept if not f <= day <= last}
+        orphans = conn.execute(
+            select(func.count())
+            .select_from(ride_period_totals)
+            .where(
+                ride_period_totals.c.park_id == 6,
+                ride_period_totals.c.first_date <= day,
+                ride_period_totals.c.last_date >= day,
+            )
+        ).scalar_one()
+    assert orphans == 0
+
+
+def test_keep_drops_ranges_of_a_day_gone_by_and_computes_the_new_ones(filled: Engine) -> None:
+    with filled.connect() as conn:
+        old = held(conn, 6)
+    new_today = max(last for _, last in old) + timedelta(days=1)
+    with filled.begin() as conn:
+        computed = period_totals.keep(conn, 6, held_ranges(new_today))
+    with filled.connect() as conn:
+        now_held = held(conn, 6)
+        stale_rides = conn.execute(
+            select(func.count())
+            .select_from(ride_period_totals)
+            .where(ride_period_totals.c.park_id == 6)
+            .where(
+                ~ride_period_totals.c.first_date.in_([f for f, _ in now_held])
+                | ~ride_period_totals.c.last_date.in_([last for _, last in now_held])
+            )
+        ).scalar_one()
+    assert now_held == held_ranges(new_today)
+    assert computed == len(held_ranges(new_today) - old)
+    assert stale_rides == 0
+    with filled.begin() as conn:
+        assert period_totals.keep(conn, 6, held_ranges(new_today)) == 0
