@@ -218,20 +218,23 @@ def park_sums(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, To
         return {}
     s = park_daily_stats.c
     query = (
-        select(
-            s.park_id,
-            func.sum(s.uptime_minutes),
-            func.sum(s.downtime_minutes),
-            func.sum(s.weighted_downtime_minutes),
-            func.sum(s.weighted_total_minutes),
-            func.sum(func.coalesce(s.avg_wait, 0) * s.wait_samples),
-            func.sum(s.wait_samples),
-            func.max(s.peak_wait),
-        )
+        select(s.park_id, *PARK_DAY_SUMS)
         .where(in_ranges(s.park_id, s.stat_date, ranges))
         .group_by(s.park_id)
     )
     return {row[0]: totals(row[1:]) for row in conn.execute(query)}
+
+
+#: A park's days summed up, in the order `totals` takes them.
+PARK_DAY_SUMS = (
+    func.sum(park_daily_stats.c.uptime_minutes),
+    func.sum(park_daily_stats.c.downtime_minutes),
+    func.sum(park_daily_stats.c.weighted_downtime_minutes),
+    func.sum(park_daily_stats.c.weighted_total_minutes),
+    func.sum(func.coalesce(park_daily_stats.c.avg_wait, 0) * park_daily_stats.c.wait_samples),
+    func.sum(park_daily_stats.c.wait_samples),
+    func.max(park_daily_stats.c.peak_wait),
+)
 
 
 def ride_counts(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, tuple[int, int]]:
