@@ -58,7 +58,6 @@ _first = bindparam("first", type_=Date)
 _last = bindparam("last", type_=Date)
 _p, _r = park_period_totals.c, ride_period_totals.c
 _s, _d = ride_daily_stats.c, park_daily_stats.c
-CUMULATIVE = tuple(f"cum_{name}" for name in SUMS)
 
 # Built once: a poll runs these for its park, and building costs more than running them.
 _HELD = select(_p.first_date, _p.last_date).where(_p.park_id == _park)
@@ -74,24 +73,88 @@ _DROP = tuple(
     delete(t).where(t.c.park_id == _park, t.c.first_date == _first, t.c.last_date == _last)
     for t in (park_period_totals, ride_period_totals)
 )
-_DAYS = select(_d.stat_date).where(_d.park_id == _park, _d.stat_date.between(_first, _last))
-_DAY_BEFORE = (
+#: The park's days with statistics up to `last`, newest first: those of the spans, and
+#: the one before them (`limit` one more than the spans' days).
+_DAYS = (
     select(_d.stat_date)
-    .where(_d.park_id == _park, _d.stat_date < _first)
+    .where(_d.park_id == _park, _d.stat_date <= _last)
     .order_by(_d.stat_date.desc())
-    .limit(1)
+    .limit(bindparam("limit", type_=Integer))
 )
-_RUNNING_ON = select(_s.ride_id, _s.stat_date, *(_s[name] for name in CUMULATIVE)).where(
-    _s.park_id == _park, _s.stat_date.in_(bindparam("days", expanding=True))
-)
-_MAXIMA = (
-    select(_s.ride_id, func.max(_s.peak_wait), func.max(_s.longest_downtime_minutes))
-    .where(_s.park_id == _park, _s.stat_date.between(_first, _last), _s.tracked)
-    .group_by(_s.ride_id)
-)
-_PARK_SUMS = select(*running_totals.PARK_DAY_SUMS).where(
-    _d.park_id == _park, _d.stat_date.between(_first, _last)
-)
+
+
+def _ride_span_statement() -> Any:
+    """Per ride tracked in a span: running totals on the span's last day with statistics
+    (`end`) minus those on the day before the span (`start`, null when none), as
+    `running_totals` computes them, with the span's maxima; straight into the table."""
+    end, start = ride_daily_stats.alias("e"), ride_daily_stats.alias("s")
+    maxima = (
+        select(
+            _s.ride_id,
+            func.max(_s.peak_wait).label("peak"),
+            func.max(_s.longest_downtime_minutes).label("longest"),
+        )
+        .where(_s.park_id == _park, _s.stat_date.between(_first, _last), _s.tracked)
+        .group_by(_s.ride_id)
+        .subquery("mx")
+    )
+    sums = [
+        (end.c[f"cum_{name}"] - func.coalesce(start.c[f"cum_{name}"], 0)).label(name)
+        for name in SUMS
+    ]
+    query = (
+        select(
+            end.c.park_id,
+            _first,
+            _last,
+            end.c.ride_id,
+            *sums,
+            maxima.c.peak,
+            func.coalesce(maxima.c.longest, 0.0),
+        )
+        .select_from(
+            end.outerjoin(
+                start,
+                and_(
+                    start.c.park_id == end.c.park_id,
+                    start.c.ride_id == end.c.ride_id,
+                    start.c.stat_date == bindparam("start", type_=Date),
+                ),
+            ).outerjoin(maxima, maxima.c.ride_id == end.c.ride_id)
+        )
+        .where(
+            end.c.park_id == _park,
+            end.c.stat_date == bindparam("end", type_=Date),
+            end.c.cum_tracked_days > func.coalesce(start.c.cum_tracked_days, 0),
+        )
+    )
+    names = ["park_id", "first_date", "last_date", "ride_id", *SUMS, "peak_wait"]
+    return insert(ride_period_totals).from_select([*names, "longest_downtime_minutes"], query)
+
+
+def _park_span_statement() -> Any:
+    """A span's park row: its days summed as `running_totals.park_sums` sums them, and
+    its rides as just held."""
+    held = select(func.count()).where(
+        _r.park_id == _park, _r.first_date == _first, _r.last_date == _last
+    )
+    query = select(
+        _park,
+        _first,
+        _last,
+        *(func.coalesce(total, 0) for total in running_totals.PARK_DAY_SUMS[:-1]),
+        running_totals.PARK_DAY_SUMS[-1],
+        held.scalar_subquery(),
+        held.where(_r.downtime_minutes > EPSILON).scalar_subquery(),
+    ).where(_d.park_id == _park, _d.stat_date.between(_first, _last))
+    names = ["park_id", "first_date", "last_date", *PARK_SUMS]
+    return insert(park_period_totals).from_select(
+        [*names, "rides_tracked", "rides_with_downtime"], query
+    )
+
+
+_RIDE_SPAN = _ride_span_statement()
+_PARK_SPAN = _park_span_statement()
 
 
 def forget_day(conn: Connection, park_id: int, day: date) -> None:
@@ -117,76 +180,18 @@ def keep(conn: Connection, park_id: int, ranges: Collection[DateRange]) -> int:
 
 
 def _compute(conn: Connection, park_id: int, spans: Sequence[DateRange]) -> None:
-    """The spans' sums as rankings compute them (`running_totals`): per ride tracked in a
-    span, its running totals on the span's last day with statistics minus those on the
-    day before the span, read once for all spans."""
+    """Each span's rows, computed in the database: nothing travels but the bounds."""
     lowest, highest = min(f for f, _ in spans), max(last for _, last in spans)
-    days = list(conn.execute(_DAYS, {"park": park_id, "first": lowest, "last": highest}).scalars())
-    days.sort()
-    before_all = conn.execute(_DAY_BEFORE, {"park": park_id, "first": lowest}).scalar()
-    bounds: dict[DateRange, tuple[date, date | None]] = {}
+    limit = (highest - lowest).days + 2
+    days = sorted(conn.execute(_DAYS, {"park": park_id, "last": highest, "limit": limit}).scalars())
     for first, last in spans:
         inside = [d for d in days if first <= d <= last]
-        if inside:
-            earlier = [d for d in days if d < first]
-            bounds[(first, last)] = (inside[-1], earlier[-1] if earlier else before_all)
-    needed = sorted({d for pair in bounds.values() for d in pair if d is not None})
-    running: dict[tuple[int, date], tuple[Any, ...]] = {}
-    if needed:
-        for ride_id, day, *cumulative in conn.execute(
-            _RUNNING_ON, {"park": park_id, "days": needed}
-        ):
-            running[(ride_id, day)] = tuple(cumulative)
-    ride_rows: list[dict[str, Any]] = []
-    park_rows: list[dict[str, Any]] = []
-    tracked = SUMS.index("tracked_days")
-    for first, last in spans:
+        earlier = [d for d in days if d < first]
         span = {"park": park_id, "first": first, "last": last}
-        rows = []
-        if (first, last) in bounds:
-            end, start = bounds[(first, last)]
-            maxima = {ride: (peak, longest) for ride, peak, longest in conn.execute(_MAXIMA, span)}
-            for (ride_id, day), at_end in sorted(running.items()):
-                if day != end:
-                    continue
-                at_start = running.get((ride_id, start)) if start is not None else None
-                sums = at_end if start is None else _minus(at_end, at_start)
-                if sums[tracked] <= 0:
-                    continue
-                peak, longest = maxima.get(ride_id, (None, None))
-                rows.append(
-                    {
-                        "park_id": park_id,
-                        "first_date": first,
-                        "last_date": last,
-                        "ride_id": ride_id,
-                        **dict(zip(SUMS, sums, strict=True)),
-                        "peak_wait": peak,
-                        "longest_downtime_minutes": longest or 0.0,
-                    }
-                )
-        ride_rows.extend(rows)
-        totals = running_totals.totals(conn.execute(_PARK_SUMS, span).one())
-        park_rows.append(
-            {
-                "park_id": park_id,
-                "first_date": first,
-                "last_date": last,
-                **{name: getattr(totals, name) for name in PARK_SUMS},
-                "rides_tracked": len(rows),
-                "rides_with_downtime": sum(1 for r in rows if r["downtime_minutes"] > EPSILON),
-            }
-        )
-    if ride_rows:
-        conn.execute(insert(ride_period_totals), ride_rows)
-    conn.execute(insert(park_period_totals), park_rows)
-
-
-def _minus(end: tuple[Any, ...], start: tuple[Any, ...] | None) -> tuple[Any, ...]:
-    """As SQL's `end - COALESCE(start, 0)`, to the last bit."""
-    if start is None:
-        return tuple(e - 0 for e in end)
-    return tuple(e - s for e, s in zip(end, start, strict=True))
+        if inside:
+            bounds = {"end": inside[-1], "start": earlier[-1] if earlier else None}
+            conn.execute(_RIDE_SPAN, {**span, **bounds})
+        conn.execute(_PARK_SPAN, span)
 
 
 @lru_cache(maxsize=64)
