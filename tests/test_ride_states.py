@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,3 +32,8 @@ def test_the_format_is_short_and_readable() -> None:
     ]
     assert ride_states.encode(rows) == "601o35,602c,603u0"
     assert ride_states.decode(None) == ({}, {})
+
+
+def test_a_damaged_text_is_an_error_not_a_silent_gap() -> None:
+    with pytest.raises(ValueError, match="not a ride state: '602x'"):
+        ride_states.decode("601o35,602x,603u")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Connection,
     Date,
     Integer,
+    Select,
     Table,
     and_,
     bindparam,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
 )
 
 from themepark_tracker.engine.scores import Totals
@@ -83,30 +85,31 @@ _DAYS = (
 )
 
 
-def _ride_span_statement() -> Any:
-    """Per ride tracked in a span: running totals on the span's last day with statistics
-    (`end`) minus those on the day before the span (`start`, null when none), as
-    `running_totals` computes them, with the span's maxima; straight into the table."""
-    end, start = ride_daily_stats.alias("e"), ride_daily_stats.alias("s")
+def _ride_span(i: int) -> Select[Any]:
+    """Per ride tracked in span `i`: running totals on the span's last day with
+    statistics (`end_i`) minus those on the day before the span (`start_i`, null when
+    none), as `running_totals` computes them, with the span's maxima."""
+    first, last = bindparam(f"first_{i}", type_=Date), bindparam(f"last_{i}", type_=Date)
+    end, start = ride_daily_stats.alias(f"e{i}"), ride_daily_stats.alias(f"s{i}")
     maxima = (
         select(
             _s.ride_id,
             func.max(_s.peak_wait).label("peak"),
             func.max(_s.longest_downtime_minutes).label("longest"),
         )
-        .where(_s.park_id == _park, _s.stat_date.between(_first, _last), _s.tracked)
+        .where(_s.park_id == _park, _s.stat_date.between(first, last), _s.tracked)
         .group_by(_s.ride_id)
-        .subquery("mx")
+        .subquery(f"mx{i}")
     )
     sums = [
         (end.c[f"cum_{name}"] - func.coalesce(start.c[f"cum_{name}"], 0)).label(name)
         for name in SUMS
     ]
-    query = (
+    return (
         select(
             end.c.park_id,
-            _first,
-            _last,
+            first,
+            last,
             end.c.ride_id,
             *sums,
             maxima.c.peak,
@@ -118,43 +121,50 @@ def _ride_span_statement() -> Any:
                 and_(
                     start.c.park_id == end.c.park_id,
                     start.c.ride_id == end.c.ride_id,
-                    start.c.stat_date == bindparam("start", type_=Date),
+                    start.c.stat_date == bindparam(f"start_{i}", type_=Date),
                 ),
             ).outerjoin(maxima, maxima.c.ride_id == end.c.ride_id)
         )
         .where(
             end.c.park_id == _park,
-            end.c.stat_date == bindparam("end", type_=Date),
+            end.c.stat_date == bindparam(f"end_{i}", type_=Date),
             end.c.cum_tracked_days > func.coalesce(start.c.cum_tracked_days, 0),
         )
     )
-    names = ["park_id", "first_date", "last_date", "ride_id", *SUMS, "peak_wait"]
-    return insert(ride_period_totals).from_select([*names, "longest_downtime_minutes"], query)
 
 
-def _park_span_statement() -> Any:
-    """A span's park row: its days summed as `running_totals.park_sums` sums them, and
+def _park_span(i: int) -> Select[Any]:
+    """Span `i`'s park row: its days summed as `running_totals.park_sums` sums them, and
     its rides as just held."""
+    first, last = bindparam(f"first_{i}", type_=Date), bindparam(f"last_{i}", type_=Date)
     held = select(func.count()).where(
-        _r.park_id == _park, _r.first_date == _first, _r.last_date == _last
+        _r.park_id == _park, _r.first_date == first, _r.last_date == last
     )
-    query = select(
+    return select(
         _park,
-        _first,
-        _last,
+        first,
+        last,
         *(func.coalesce(total, 0) for total in running_totals.PARK_DAY_SUMS[:-1]),
         running_totals.PARK_DAY_SUMS[-1],
         held.scalar_subquery(),
         held.where(_r.downtime_minutes > EPSILON).scalar_subquery(),
-    ).where(_d.park_id == _park, _d.stat_date.between(_first, _last))
-    names = ["park_id", "first_date", "last_date", *PARK_SUMS]
-    return insert(park_period_totals).from_select(
-        [*names, "rides_tracked", "rides_with_downtime"], query
-    )
+    ).where(_d.park_id == _park, _d.stat_date.between(first, last))
 
 
-_RIDE_SPAN = _ride_span_statement()
-_PARK_SPAN = _park_span_statement()
+@lru_cache(maxsize=32)
+def _spans_statement(table: Table, count: int) -> Any:
+    """All spans of a park in one statement: a poll writes three of them (today, the
+    last 7 and 30 days), and each statement is a round trip."""
+    if table is ride_period_totals:
+        parts = [_ride_span(i) for i in range(count)]
+        names = ["park_id", "first_date", "last_date", "ride_id", *SUMS, "peak_wait"]
+        names.append("longest_downtime_minutes")
+    else:
+        parts = [_park_span(i) for i in range(count)]
+        names = ["park_id", "first_date", "last_date", *PARK_SUMS]
+        names.extend(("rides_tracked", "rides_with_downtime"))
+    rows = union_all(*parts) if count > 1 else parts[0]
+    return insert(table).from_select(names, rows)
 
 
 def forget_day(conn: Connection, park_id: int, day: date) -> None:
@@ -180,18 +190,31 @@ def keep(conn: Connection, park_id: int, ranges: Collection[DateRange]) -> int:
 
 
 def _compute(conn: Connection, park_id: int, spans: Sequence[DateRange]) -> None:
-    """Each span's rows, computed in the database: nothing travels but the bounds."""
+    """The spans' rows, computed in the database: nothing travels but their bounds."""
     lowest, highest = min(f for f, _ in spans), max(last for _, last in spans)
     limit = (highest - lowest).days + 2
     days = sorted(conn.execute(_DAYS, {"park": park_id, "last": highest, "limit": limit}).scalars())
+    with_days: dict[str, Any] = {"park": park_id}
+    counted = 0
     for first, last in spans:
         inside = [d for d in days if first <= d <= last]
         earlier = [d for d in days if d < first]
-        span = {"park": park_id, "first": first, "last": last}
         if inside:
-            bounds = {"end": inside[-1], "start": earlier[-1] if earlier else None}
-            conn.execute(_RIDE_SPAN, {**span, **bounds})
-        conn.execute(_PARK_SPAN, span)
+            with_days.update(
+                {
+                    f"first_{counted}": first,
+                    f"last_{counted}": last,
+                    f"end_{counted}": inside[-1],
+                    f"start_{counted}": earlier[-1] if earlier else None,
+                }
+            )
+            counted += 1
+    if counted:
+        conn.execute(_spans_statement(ride_period_totals, counted), with_days)
+    every: dict[str, Any] = {"park": park_id}
+    for i, (first, last) in enumerate(spans):
+        every.update({f"first_{i}": first, f"last_{i}": last})
+    conn.execute(_spans_statement(park_period_totals, len(spans)), every)
 
 
 @lru_cache(maxsize=64)
