@@ -4,6 +4,7 @@ its current day; rankings read them, and read exactly what computing them would 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,21 +22,30 @@ from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.feed.model import FeedModel
 from themepark_tracker.feed.recording import record_archive
 from themepark_tracker.jobs.aggregate import aggregate
+from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.storage import period_totals
-from themepark_tracker.storage.park_days import save_park_day
+from themepark_tracker.storage.park_days import own_sums, save_park_day
 from themepark_tracker.storage.rankings import (
     PARK_SORTS,
     RIDE_SORTS,
     park_rankings,
     ride_rankings,
 )
-from themepark_tracker.storage.tables import park_period_totals, ride_period_totals
+from themepark_tracker.storage.tables import (
+    SUMS,
+    park_period_totals,
+    ride_daily_stats,
+    ride_period_totals,
+)
 
-START = datetime(2026, 6, 25, 8, tzinfo=UTC)
+START = datetime(2026, 6, 27, 8, tzinfo=UTC)
 END = datetime(2026, 7, 4, 12, tzinfo=UTC)
 LATER = datetime(2026, 7, 4, 18, tzinfo=UTC)
 PARKS = (6, 16)
+#: Polls at an interval whose minutes are not exact in binary, so that sums carry the
+#: float noise real data has.
+STEP = timedelta(minutes=26, seconds=14)
 
 
 @pytest.fixture
@@ -45,12 +55,17 @@ def settings() -> Settings:
 
 @pytest.fixture
 def filled(engine: Engine, settings: Settings, tmp_path: Path) -> Engine:
-    """Ten days of two parks (Orlando and Anaheim), finalised by `aggregate` at LATER."""
-    path = tmp_path / "days.jsonl"
+    """A week of two parks (Orlando and Anaheim), finalised by `aggregate` at LATER;
+    then older days imported (their running totals carried forward into the week)."""
     model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
-    record_archive(model, path, START, END, timedelta(minutes=30), park_ids=list(PARKS))
-    import_archives(engine, [path], settings)
+    newer, older = tmp_path / "newer.jsonl", tmp_path / "older.jsonl"
+    record_archive(model, newer, START, END, STEP, park_ids=list(PARKS))
+    record_archive(
+        model, older, START - timedelta(days=26), START - timedelta(days=23), STEP, list(PARKS)
+    )
+    import_archives(engine, [newer], settings, now=lambda: LATER)
     aggregate(engine, settings, LATER)
+    import_archives(engine, [older], settings, now=lambda: LATER)
     return engine
 
 
@@ -131,7 +146,7 @@ def test_held_ranges_are_read_only_when_they_give_every_ride(
     assert anaheim.rides_tracked > 0
 
 
-def test_writing_a_day_forgets_the_ranges_that_hold_it(filled: Engine) -> None:
+def test_writing_a_day_forgets_the_ranges_that_hold_it_or_follow_it(filled: Engine) -> None:
     day = date(2026, 7, 1)
     with filled.connect() as conn:
         kept = held(conn, 6)
@@ -139,15 +154,11 @@ def test_writing_a_day_forgets_the_ranges_that_hold_it(filled: Engine) -> None:
         empty = ParkDay(day, None, None, 0.0, 0, 0, False, {})
         save_park_day(conn, 6, empty, {}, final=False, computed_at=LATER)
     with filled.connect() as conn:
-        assert held(conn, 6) == {(f, last) for f, last in kept if not f <= day <= last}
+        assert held(conn, 6) == {(f, last) for f, last in kept if last < day}
         orphans = conn.execute(
             select(func.count())
             .select_from(ride_period_totals)
-            .where(
-                ride_period_totals.c.park_id == 6,
-                ride_period_totals.c.first_date <= day,
-                ride_period_totals.c.last_date >= day,
-            )
+            .where(ride_period_totals.c.park_id == 6, ride_period_totals.c.last_date >= day)
         ).scalar_one()
     assert orphans == 0
 
@@ -174,3 +185,56 @@ def test_keep_drops_ranges_of_a_day_gone_by_and_computes_the_new_ones(filled: En
     assert stale_rides == 0
     with filled.begin() as conn:
         assert period_totals.keep(conn, 6, held_ranges(new_today)) == 0
+
+
+def test_two_writers_of_one_park_take_turns_and_leave_it_whole(
+    filled: Engine, settings: Settings
+) -> None:
+    """The collector's first poll of a new day and `aggregate` finalising the day before,
+    at the same time: the second waits for the first, then reads what it left (held
+    ranges, running totals) rather than what it saw before waiting."""
+    rules = StatsRules(settings.state_rules(), settings.day_rules())
+    zone = ZoneInfo("America/New_York")
+    new_day = date(2026, 7, 5)
+    now = datetime(2026, 7, 5, 10, tzinfo=UTC)  # 06:00 in Orlando
+    failures: list[BaseException] = []
+
+    def finalise_the_day_before() -> None:
+        try:
+            with filled.begin() as conn:
+                refresh_park_day(conn, 6, zone, new_day - timedelta(days=1), now=now, rules=rules)
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+
+    with filled.connect() as collector:
+        with collector.begin():
+            refresh_park_day(collector, 6, zone, new_day, now=now, rules=rules)
+            other = threading.Thread(target=finalise_the_day_before)
+            other.start()
+            other.join(timeout=0.5)  # it waits for this transaction's lock
+    other.join(timeout=30)
+    assert not other.is_alive() and failures == []
+    with filled.connect() as conn:
+        assert held(conn, 6) == held_ranges(new_day)
+        assert_running_totals_whole(conn, 6)
+        held_rides = ride_rankings(conn, dates_at(now, settings, "last_7_days"))
+    with filled.begin() as conn:
+        conn.execute(delete(ride_period_totals))
+        conn.execute(delete(park_period_totals))
+    with filled.connect() as conn:
+        assert ride_rankings(conn, dates_at(now, settings, "last_7_days")) == held_rides
+
+
+def assert_running_totals_whole(conn: Connection, park_id: int) -> None:
+    """Each ride's running totals on each day are those of the day before plus its own."""
+    s = ride_daily_stats.c
+    rows = conn.execute(
+        select(ride_daily_stats).where(s.park_id == park_id).order_by(s.ride_id, s.stat_date)
+    ).mappings()
+    running: dict[int, tuple[float, ...]] = {}
+    for row in rows:
+        before = running.get(row["ride_id"], (0.0,) * len(SUMS))
+        expected = tuple(a + b for a, b in zip(before, own_sums(row), strict=True))
+        found = tuple(row[f"cum_{name}"] for name in SUMS)
+        assert found == pytest.approx(expected, abs=1e-6), (row["ride_id"], row["stat_date"])
+        running[row["ride_id"]] = found

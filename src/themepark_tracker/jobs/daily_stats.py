@@ -34,9 +34,13 @@ def refresh_park_day(
 ) -> int:
     """Recompute one park day from its polls and replace its rows; returns rows written.
 
+    The park is locked first (`writes.lock_parks`): the collector's today and
+    `aggregate`'s yesterday may be written at the same time.
+
     When the day is the park's current day, its live status is refreshed too. The cost is
     bounded by one day of one park's polls, whatever the history.
     """
+    writes.lock_parks(conn, [park_id])
     start, end = day_bounds(day, zone, rules.days)
     polls = queries.polls_between(conn, park_id, start, end)
     tiers = queries.counted_ride_tiers(conn, park_id, rules.states)

@@ -66,11 +66,13 @@ def import_archives(
     *,
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ImportReport:
     """Import every record; a bad line is reported with its place and skipped.
 
     Files are taken in the order of their first record's time, records in file order,
-    so each park's polls arrive in time order as the collector wrote them.
+    so each park's polls arrive in time order as the collector wrote them. `now` is the
+    clock that says which day is each park's current one.
     """
     started = time.monotonic()
     report = ImportReport(import_id=str(uuid.uuid4()))
@@ -79,7 +81,7 @@ def import_archives(
         cycle_id=report.import_id,
         source="import",
         rules=PollRules.from_settings(settings),
-        now=lambda: datetime.now(UTC),
+        now=now,
         defer_stats=True,
     )
     pending: list[PollInput] = []

@@ -114,6 +114,7 @@ class PollStore:
         written = 0
         for park_id, day in sorted(self._stale_days):
             with self.engine.begin() as conn:
+                writes.lock_parks(conn, [park_id])  # before `_refresh` reads the zones
                 written += self._refresh(conn, park_id, day)
         self._stale_days.clear()
         return written
@@ -131,6 +132,7 @@ class PollStore:
         return self._parks
 
     def _store(self, conn: Connection, polls: Sequence[PollInput]) -> list[StoredPoll]:
+        writes.lock_parks(conn, (poll.park_id for poll in polls))
         zones = self._zones(conn)
         stored = queries.stored_poll_keys(conn, [(p.park_id, p.fetched_at) for p in polls])
         results: list[StoredPoll] = []

@@ -102,9 +102,8 @@ def save_park_day(
     Rides get a row when they count (`tiers`) or had one before; the running totals of
     any later days are carried forward so that they stay exact.
     """
-    # One writer per park at a time (the collector's today, `aggregate`'s yesterday), so
-    # that the running totals read below are the latest ones: the park row stays locked
-    # until commit (SQLite locks the database). Its data version tells caches to refresh.
+    # The caller holds the park (`writes.lock_parks`, before reading anything), so the
+    # running totals read below are the latest; the data version tells caches to refresh.
     writes.bump_data_version(conn, parks.c.id == park_id)
     for table in (ride_daily_stats, park_daily_stats):
         conn.execute(delete(table).where(table.c.park_id == park_id, table.c.stat_date == day.day))

@@ -64,11 +64,7 @@ _s, _d = ride_daily_stats.c, park_daily_stats.c
 # Built once: a poll runs these for its park, and building costs more than running them.
 _HELD = select(_p.first_date, _p.last_date).where(_p.park_id == _park)
 _FORGET = tuple(
-    delete(t).where(
-        t.c.park_id == _park,
-        t.c.first_date <= bindparam("day", type_=Date),
-        t.c.last_date >= bindparam("day", type_=Date),
-    )
+    delete(t).where(t.c.park_id == _park, t.c.last_date >= bindparam("day", type_=Date))
     for t in (park_period_totals, ride_period_totals)
 )
 _DROP = tuple(
@@ -168,7 +164,9 @@ def _spans_statement(table: Table, count: int) -> Any:
 
 
 def forget_day(conn: Connection, park_id: int, day: date) -> None:
-    """Drop the park's ranges that hold `day`, whose statistics are being rewritten."""
+    """Drop the park's ranges that hold `day`, whose statistics are being rewritten, and
+    those after it: their sums are differences of running totals that the rewrite
+    carries forward, equal in exact arithmetic but not always to the last bit."""
     for statement in _FORGET:
         conn.execute(statement, {"park": park_id, "day": day})
 
@@ -190,7 +188,7 @@ def keep(conn: Connection, park_id: int, ranges: Collection[DateRange]) -> int:
 
 
 def _compute(conn: Connection, park_id: int, spans: Sequence[DateRange]) -> None:
-    """The spans' rows, computed in the database: nothing travels but their bounds."""
+    """The spans' rows, computed in the database from the park's days around them."""
     lowest, highest = min(f for f, _ in spans), max(last for _, last in spans)
     limit = (highest - lowest).days + 2
     days = sorted(conn.execute(_DAYS, {"park": park_id, "last": highest, "limit": limit}).scalars())
@@ -218,7 +216,7 @@ def _compute(conn: Connection, park_id: int, spans: Sequence[DateRange]) -> None
 
 
 @lru_cache(maxsize=64)
-def held_ranges(table: Table, count: int, by_ride: bool = False) -> ColumnElement[bool]:
+def in_held(table: Table, count: int, by_ride: bool = False) -> ColumnElement[bool]:
     """Rows of `count` groups of parks, each group with its range: parameters
     `first_{i}`, `last_{i}` and `parks_{i}`, or `rides_{i}` when `by_ride` (only those
     rides, read through the ride index: the park's key with both lists would be a seek
@@ -255,7 +253,7 @@ def held_parks(conn: Connection, ranges: Mapping[int, DateRange]) -> set[int]:
         return set()
     p = park_period_totals.c
     query = select(p.park_id).where(
-        held_ranges(park_period_totals, len(running_totals.by_range(ranges)))
+        in_held(park_period_totals, len(running_totals.by_range(ranges)))
     )
     return set(conn.execute(query, range_params(ranges)).scalars())
 
@@ -270,7 +268,7 @@ def park_totals(
     params = range_params(ranges)
     query = select(
         p.park_id, *(p[name] for name in PARK_SUMS), p.rides_tracked, p.rides_with_downtime
-    ).where(held_ranges(park_period_totals, len(running_totals.by_range(ranges))))
+    ).where(in_held(park_period_totals, len(running_totals.by_range(ranges))))
     return {
         row[0]: (running_totals.totals(row[1:8]), int(row[8]), int(row[9]))
         for row in conn.execute(query, params)

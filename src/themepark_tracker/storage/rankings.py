@@ -34,7 +34,7 @@ from themepark_tracker.engine.scores import Totals, trend_pct, uptime_change
 from themepark_tracker.engine.states import StateRules, is_counted
 from themepark_tracker.storage import period_totals, running_totals
 from themepark_tracker.storage.queries import DEFAULT_RULES
-from themepark_tracker.storage.running_totals import EPSILON, DateRange
+from themepark_tracker.storage.running_totals import DateRange
 from themepark_tracker.storage.tables import (
     SUMS,
     parks,
@@ -117,7 +117,9 @@ def park_rankings(
     ]
     ranges = {row.id: dates_of(row.timezone) for row in catalogue}
     current = _park_figures(conn, ranges)
-    previous = _park_figures(conn, {pid: previous_period(*span) for pid, span in ranges.items()})
+    previous = _park_figures(
+        conn, {pid: previous_period(*span) for pid, span in ranges.items()}, counts=False
+    )
     result = [
         ParkRanking(
             row.id,
@@ -136,17 +138,17 @@ def park_rankings(
 
 
 def _park_figures(
-    conn: Connection, ranges: Mapping[int, DateRange]
+    conn: Connection, ranges: Mapping[int, DateRange], *, counts: bool = True
 ) -> dict[int, tuple[Totals, int, int]]:
-    """Per park: totals, rides tracked and rides with downtime over its range; held
-    ranges are read, the others computed from the running totals."""
+    """Per park: totals, rides tracked and rides with downtime (zero unless `counts`)
+    over its range; held ranges are read, the others computed from running totals."""
     found = period_totals.park_totals(conn, ranges)
     missing = {pid: span for pid, span in ranges.items() if pid not in found}
     if missing:
         sums = running_totals.park_sums(conn, missing)
-        counts = running_totals.ride_counts(conn, missing)
+        rides = running_totals.ride_counts(conn, missing) if counts else {}
         for pid in missing:
-            found[pid] = (sums.get(pid, Totals()), *counts.get(pid, (0, 0)))
+            found[pid] = (sums.get(pid, Totals()), *rides.get(pid, (0, 0)))
     return found
 
 
@@ -186,8 +188,9 @@ RIDE_SORTS = (
 
 
 def _ride_order(period: FromClause, sort: str) -> ColumnElement[Any]:
-    """The figure to sort by, rounded as `running_totals.minutes` rounds what is shown:
-    differences of running totals a few ulps apart are ties, which the ride id breaks."""
+    """The figure to sort by, from sums rounded as `running_totals.totals` rounds what is
+    shown: differences of running totals a few ulps apart are ties, which the ride id
+    breaks."""
     if sort in ("downtime", "weighted_downtime"):
         return func.round(_ride_figure(period, sort), 6)
     return _ride_figure(period, sort)
@@ -200,12 +203,12 @@ def _ride_figure(period: FromClause, sort: str) -> ColumnElement[Any]:
     if sort == "weighted_downtime":
         return c.weighted_downtime_minutes
     if sort == "uptime":
-        operating = c.uptime_minutes + c.downtime_minutes
-        return case((operating > EPSILON, c.uptime_minutes / operating), else_=None)
+        up, down = func.round(c.uptime_minutes, 6), func.round(c.downtime_minutes, 6)
+        return case((up + down > 0, up / (up + down)), else_=None)
     if sort == "events":
         return c.downtime_events
     if sort == "avg_wait":
-        return case((c.wait_samples > 0, c.wait_sum / c.wait_samples), else_=None)
+        return case((c.wait_samples > 0, func.round(c.wait_sum, 6) / c.wait_samples), else_=None)
     if sort == "peak_wait":
         return c.peak_wait
     if sort == "name":
@@ -321,8 +324,8 @@ def _ranked_rows(
     limit: int | None,
 ) -> list[Any]:
     """The rides' sums, maxima, names and tiers over each park's range (only `rides_of`
-    when given), sorted and limited: read from the held ranges when every park's is
-    held, else computed from the running totals."""
+    when given), sorted and limited: read from the held ranges when they give every ride
+    (`_readable`), else computed from the running totals."""
     readable = _readable(conn, ranges)
     if readable is not None:
         return _held_rows(conn, readable, rides_of, sort, descending, limit)
@@ -378,7 +381,7 @@ def _held_statement(
             rides.c.tier,
         )
         .join_from(t, rides, rides.c.id == t.c.ride_id)
-        .where(period_totals.held_ranges(t, groups, by_ride))
+        .where(period_totals.in_held(t, groups, by_ride))
     )
     if sort == "peak_wait":
         query = query.where(t.c.peak_wait.is_not(None))

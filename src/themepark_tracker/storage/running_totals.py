@@ -66,15 +66,15 @@ def totals(values: Sequence[Any]) -> Totals:
         minutes(down),
         minutes(weighted_down),
         minutes(weighted_total),
-        float(wait_sum or 0),
+        minutes(wait_sum),
         int(samples or 0),
         None if peak is None else int(peak),
     )
 
 
 def minutes(value: Any) -> float:
-    """Sums taken as differences of running totals carry float noise; minutes are exact
-    to far below a second."""
+    """Sums taken as differences of running totals carry float noise; minutes (and waits
+    times samples) are exact to far below a second."""
     return round(float(value or 0), 6)
 
 

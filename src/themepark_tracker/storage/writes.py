@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -303,6 +303,22 @@ def save_classification(conn: Connection, decisions: Sequence[tuple[int, Decisio
 def bump_data_version(conn: Connection, which: ColumnElement[bool]) -> None:
     """Tell answers cached for these parks (API memo, ETags) that they changed."""
     conn.execute(update(parks).where(which).values(data_version=parks.c.data_version + 1))
+
+
+def lock_parks(conn: Connection, park_ids: Iterable[int]) -> None:
+    """Make the transaction the one writer of these parks' polls and statistics until it
+    ends; call it before the transaction reads anything.
+
+    MariaDB takes a transaction's snapshot at its first read: a writer that read before
+    waiting for the lock would go on reading the running totals and held ranges that the
+    other writer has since replaced. The lock is a write that changes nothing, so that
+    caches keep their answers; on SQLite it takes the database's write lock the same way.
+    """
+    ids = sorted(set(park_ids))
+    if ids:
+        conn.execute(
+            update(parks).where(parks.c.id.in_(ids)).values(data_version=parks.c.data_version)
+        )
 
 
 def save_live(conn: Connection, park_id: int, live: Live) -> None:
