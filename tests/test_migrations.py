@@ -193,3 +193,39 @@ def _park_row() -> dict[str, object]:
         "longitude": 0.0,
         "timezone": "America/New_York",
     }
+
+
+def test_revision_0009_keeps_every_status_change_and_compresses_on_mysql(
+    empty_db_url: URL,
+) -> None:
+    engine = make_engine(empty_db_url)
+    migrate.upgrade(engine, "0008")
+    t = datetime(2026, 7, 9, 14, tzinfo=UTC)
+    stamp = {"first_seen_at": t, "last_seen_at": t, "updated_at": t}
+    changes = [
+        {"ride_id": 1, "park_id": 6, "changed_at": t.replace(hour=h), "to_state": state}
+        | {"previous_duration_seconds": None if h == 14 else 3600}
+        for h, state in ((14, "open"), (15, "closed"), (16, "open"))
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(parks), [{**_park_row(), **stamp}])
+        conn.execute(insert(rides), [{"id": 1, "park_id": 6, "name": "Ride 1", **stamp}])
+        conn.execute(insert(status_changes), changes)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        kept = [dict(row) for row in conn.execute(select(status_changes)).mappings()]
+        keys = inspect(conn).get_foreign_keys("status_changes")
+        formats = {}
+        if engine.dialect.name == "mysql":
+            formats = dict(
+                conn.exec_driver_sql(
+                    "SELECT table_name, row_format FROM information_schema.tables "
+                    "WHERE table_schema = DATABASE() "
+                    "AND table_name IN ('status_changes', 'ride_daily_stats')"
+                ).all()
+            )
+    assert kept == changes
+    assert [key["referred_table"] for key in keys] == ["rides"]
+    compressed = {"status_changes": "Compressed", "ride_daily_stats": "Compressed"}
+    assert formats == (compressed if engine.dialect.name == "mysql" else {})
+    engine.dispose()
