@@ -4,6 +4,7 @@ last poll so that live status is fresh."""
 
 from __future__ import annotations
 
+import signal
 import socket
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -56,3 +57,9 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def interruptible() -> None:
+    """In a child process, before it starts: Ctrl-C as a terminal gives it, also when the
+    tests run in the background of a shell, whose children inherit SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import requests
-from api_fixtures import free_port
+from api_fixtures import free_port, interruptible
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
 
@@ -33,6 +33,7 @@ def _run_demo(data_dir: Path, port: int) -> subprocess.Popen[str]:
         env={**ENV, "DATA_DIR": str(data_dir)},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        preexec_fn=interruptible,
         text=True,
     )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from api_fixtures import interruptible
 from click.testing import CliRunner
 
 from themepark_tracker.archive import ParksRecord, QueueTimesRecord, read_archive
@@ -196,6 +197,7 @@ def test_the_server_command_serves_the_model_until_interrupted() -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=interruptible,
     )
     try:
         assert process.stdout is not None
