@@ -4,8 +4,9 @@ Computed at request time, a ranking over the last 30 days reads two rows of runn
 totals per ride and sorts every ride. The job that writes a park's days keeps here
 instead, per park, the ranges that the named periods of its current day and the periods
 before them cover (`keep`), so that a ranking reads one row per park or ride. Writing a
-day forgets every range that holds it (`forget_day`): a range held here always agrees
-with the daily statistics, and a range missing is computed from the running totals.
+day forgets every range that holds it or ends after it (`forget_day`): a range held here
+always agrees with the daily statistics, to the last bit, and a range missing is
+computed from the running totals.
 """
 
 from __future__ import annotations
