@@ -156,9 +156,9 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _micros_to_minutes(micros: int) -> float:
-    """As `_minutes(timedelta(microseconds=micros))`, to the last bit."""
+    """Whole microseconds as minutes, as `timedelta.total_seconds() / 60` gives them."""
     return micros / 1_000_000 / 60
 
 
 def _minutes(span: timedelta) -> float:
-    return span.total_seconds() / 60
+    return _micros_to_minutes(span // _MICROSECOND)

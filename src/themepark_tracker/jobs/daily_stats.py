@@ -40,7 +40,7 @@ def refresh_park_day(
     When the day is the park's current day, its live status is refreshed too. The cost is
     bounded by one day of one park's polls, whatever the history.
     """
-    writes.lock_parks(conn, [park_id])
+    writes.lock_parks(conn, [park_id], changing=True)
     start, end = day_bounds(day, zone, rules.days)
     polls = queries.polls_between(conn, park_id, start, end)
     tiers = queries.counted_ride_tiers(conn, park_id, rules.states)

@@ -18,12 +18,11 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.engine.scores import ride_totals, tier_totals, total
-from themepark_tracker.storage import period_totals, writes
+from themepark_tracker.storage import period_totals
 from themepark_tracker.storage.tables import (
     SUMS,
     operating_sessions,
     park_daily_stats,
-    parks,
     ride_daily_stats,
 )
 
@@ -102,9 +101,9 @@ def save_park_day(
     Rides get a row when they count (`tiers`) or had one before; the running totals of
     any later days are carried forward so that they stay exact.
     """
-    # The caller holds the park (`writes.lock_parks`, before reading anything), so the
-    # running totals read below are the latest; the data version tells caches to refresh.
-    writes.bump_data_version(conn, parks.c.id == park_id)
+    # The caller holds the park and has bumped its data version for caches
+    # (`writes.lock_parks(..., changing=True)`, before reading anything), so the running
+    # totals read below are the latest.
     for table in (ride_daily_stats, park_daily_stats):
         conn.execute(delete(table).where(table.c.park_id == park_id, table.c.stat_date == day.day))
     conn.execute(

@@ -191,17 +191,11 @@ def _ride_order(period: FromClause, sort: str) -> ColumnElement[Any]:
     """The figure to sort by, from sums rounded as `running_totals.totals` rounds what is
     shown: differences of running totals a few ulps apart are ties, which the ride id
     breaks."""
-    if sort in ("downtime", "weighted_downtime"):
-        return func.round(_ride_figure(period, sort), 6)
-    return _ride_figure(period, sort)
-
-
-def _ride_figure(period: FromClause, sort: str) -> ColumnElement[Any]:
     c = period.c
     if sort == "downtime":
-        return c.downtime_minutes
+        return func.round(c.downtime_minutes, 6)
     if sort == "weighted_downtime":
-        return c.weighted_downtime_minutes
+        return func.round(c.weighted_downtime_minutes, 6)
     if sort == "uptime":
         up, down = func.round(c.uptime_minutes, 6), func.round(c.downtime_minutes, 6)
         return case((up + down > 0, up / (up + down)), else_=None)

@@ -305,20 +305,21 @@ def bump_data_version(conn: Connection, which: ColumnElement[bool]) -> None:
     conn.execute(update(parks).where(which).values(data_version=parks.c.data_version + 1))
 
 
-def lock_parks(conn: Connection, park_ids: Iterable[int]) -> None:
+def lock_parks(conn: Connection, park_ids: Iterable[int], *, changing: bool = False) -> None:
     """Make the transaction the one writer of these parks' polls and statistics until it
     ends; call it before the transaction reads anything.
 
     MariaDB takes a transaction's snapshot at its first read: a writer that read before
     waiting for the lock would go on reading the running totals and held ranges that the
-    other writer has since replaced. The lock is a write that changes nothing, so that
-    caches keep their answers; on SQLite it takes the database's write lock the same way.
+    other writer has since replaced. The lock is a write (on SQLite it takes the
+    database's write lock the same way): the data version's bump when the transaction
+    is `changing` the parks' statistics, else a write that changes nothing, so that
+    caches keep their answers.
     """
     ids = sorted(set(park_ids))
     if ids:
-        conn.execute(
-            update(parks).where(parks.c.id.in_(ids)).values(data_version=parks.c.data_version)
-        )
+        version = parks.c.data_version + 1 if changing else parks.c.data_version
+        conn.execute(update(parks).where(parks.c.id.in_(ids)).values(data_version=version))
 
 
 def save_live(conn: Connection, park_id: int, live: Live) -> None:
