@@ -106,13 +106,15 @@ def one_day(label: str, engine: Engine, archive: Path, parks: int) -> float:
             t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
             for t in PERMANENT
         }
+    history(engine, 1000, 60)
     started = time.perf_counter()
     report = aggregate(engine, settings, DAY + timedelta(days=3))
     aggregate_seconds = time.perf_counter() - started
     rules = StatsRules(settings.state_rules(), settings.day_rules())
     zone = ZoneInfo("America/New_York")
     # The day's last poll, as the collector stores it: the park day is today, with all
-    # its polls, and the named periods holding it are kept ready again.
+    # its polls and 60 days of history before it, and the named periods holding it are
+    # kept ready again.
     now = DAY + timedelta(hours=23, minutes=55)
     day = park_day_of(now, zone, rules.days)
 
@@ -209,24 +211,7 @@ def a_year(engine: Engine, parks: int, rides: int, changes_per_ride_day: float) 
             changes: list[dict[str, object]] = []
             for pid, ids in ride_ids.items():
                 for ride_id in ids:
-                    down = rng.expovariate(1 / 25)
-                    row = {
-                        "ride_id": ride_id,
-                        "park_id": pid,
-                        "stat_date": day,
-                        "tier": 2,
-                        "tracked": True,
-                        "uptime_minutes": 660 - down,
-                        "downtime_minutes": down,
-                        "downtime_events": 1,
-                        "longest_downtime_minutes": down,
-                        "avg_wait": 30.0,
-                        "peak_wait": 60,
-                        "wait_samples": 60,
-                        "is_final": True,
-                    }
-                    row.update(zip(CUMULATIVE, _running(running, ride_id, row), strict=True))
-                    ride_rows.append(row)
+                    ride_rows.append(_ride_day(rng, running, pid, ride_id, day))
                     opened = datetime(day.year, day.month, day.day, 13, tzinfo=UTC)
                     changes.extend(
                         {
@@ -238,33 +223,72 @@ def a_year(engine: Engine, parks: int, rides: int, changes_per_ride_day: float) 
                         }
                         for k in range(round(changes_per_ride_day + rng.random() - 0.5))
                     )
-                park_rows.append(
-                    {
-                        "park_id": pid,
-                        "stat_date": day,
-                        "operating_minutes": 660,
-                        "rides_tracked": rides,
-                        "rides_with_downtime": rides,
-                        "uptime_minutes": 600.0 * rides,
-                        "downtime_minutes": 60.0 * rides,
-                        "weighted_downtime_minutes": 120.0 * rides,
-                        "weighted_total_minutes": 1320.0 * rides,
-                        "avg_wait": 30.0,
-                        "peak_wait": 60,
-                        "wait_samples": 60 * rides,
-                        "is_final": True,
-                        "computed_at": computed,
-                    }
-                )
+                park_rows.append(_park_day(pid, day, rides, computed))
             conn.execute(insert(ride_daily_stats), ride_rows)
             conn.execute(insert(park_daily_stats), park_rows)
             conn.execute(insert(status_changes), changes)
 
 
-def _running(running: dict[int, list[float]], ride_id: int, row: dict[str, object]) -> list[float]:
+def _ride_day(
+    rng: random.Random, running: dict[int, list[float]], pid: int, ride_id: int, day: date
+) -> dict[str, object]:
+    down = rng.expovariate(1 / 25)
+    row: dict[str, object] = {
+        "ride_id": ride_id,
+        "park_id": pid,
+        "stat_date": day,
+        "tier": 2,
+        "tracked": True,
+        "uptime_minutes": 660 - down,
+        "downtime_minutes": down,
+        "downtime_events": 1,
+        "longest_downtime_minutes": down,
+        "avg_wait": 30.0,
+        "peak_wait": 60,
+        "wait_samples": 60,
+        "is_final": True,
+    }
     totals = [a + b for a, b in zip(running.get(ride_id, [0.0] * 8), own_sums(row), strict=True)]
     running[ride_id] = totals
-    return totals
+    row.update(zip(CUMULATIVE, totals, strict=True))
+    return row
+
+
+def _park_day(pid: int, day: date, rides: int, computed: datetime) -> dict[str, object]:
+    return {
+        "park_id": pid,
+        "stat_date": day,
+        "operating_minutes": 660,
+        "rides_tracked": rides,
+        "rides_with_downtime": rides,
+        "uptime_minutes": 600.0 * rides,
+        "downtime_minutes": 60.0 * rides,
+        "weighted_downtime_minutes": 120.0 * rides,
+        "weighted_total_minutes": 1320.0 * rides,
+        "avg_wait": 30.0,
+        "peak_wait": 60,
+        "wait_samples": 60 * rides,
+        "is_final": True,
+        "computed_at": computed,
+    }
+
+
+def history(engine: Engine, park_id: int, days: int) -> None:
+    """Final statistics of the park's rides on the days before the simulated one, so that
+    its recompute reads and writes the named periods as it would with history."""
+    rng = random.Random(11)  # noqa: S311 - benchmark data
+    with engine.begin() as conn:
+        ride_ids = sorted(
+            conn.execute(
+                select(ride_daily_stats.c.ride_id).where(ride_daily_stats.c.park_id == park_id)
+            ).scalars()
+        )
+        running: dict[int, list[float]] = {}
+        for offset in range(days, 0, -1):
+            day = TODAY - timedelta(days=offset)
+            rows = [_ride_day(rng, running, park_id, ride_id, day) for ride_id in ride_ids]
+            conn.execute(insert(ride_daily_stats), rows)
+            conn.execute(insert(park_daily_stats), _park_day(park_id, day, len(ride_ids), DAY))
 
 
 def rankings(label: str, engine: Engine) -> None:

@@ -146,6 +146,47 @@ def test_held_ranges_are_read_only_when_they_give_every_ride(
     assert anaheim.rides_tracked > 0
 
 
+def held_rows(engine: Engine, park_id: int) -> list[Any]:
+    with engine.connect() as conn:
+        return [
+            conn.execute(
+                select(table).where(table.c.park_id == park_id).order_by(*table.primary_key)
+            ).all()
+            for table in (park_period_totals, ride_period_totals)
+        ]
+
+
+def test_a_range_extended_by_its_last_day_equals_the_range_computed_whole(
+    filled: Engine,
+) -> None:
+    """A poll computes the ranges that end on its day from those held without its day
+    and from its day's rows (`held_ranges` holds both): maxima (peak waits, longest
+    closures) included. Here the day is one of the filled week's full days."""
+    day = date(2026, 7, 3)
+    spans = {(day - timedelta(days=n), day) for n in (0, 1, 6, 29)}
+    before = {(first, day - timedelta(days=1)) for first, _ in spans if first < day}
+    found = []
+    for hold_first in (before, set()):
+        with filled.begin() as conn:
+            for table in (ride_period_totals, park_period_totals):
+                conn.execute(delete(table))
+            for park_id in PARKS:
+                period_totals.keep(conn, park_id, hold_first)
+                period_totals.keep(conn, park_id, hold_first | spans)
+        found.append(
+            [
+                [row for row in rows if (row.first_date, row.last_date) in spans]
+                for park_id in PARKS
+                for rows in held_rows(filled, park_id)
+            ]
+        )
+    extended, whole = found
+    rides = [row for rows in whole for row in rows if "ride_id" in row._fields]
+    assert any(row.peak_wait is not None for row in rides)
+    assert any(row.longest_downtime_minutes > 0 for row in rides)
+    assert extended == whole
+
+
 def test_writing_a_day_forgets_the_ranges_that_hold_it_or_follow_it(filled: Engine) -> None:
     day = date(2026, 7, 1)
     with filled.connect() as conn:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, insert, select
 
 from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.engine.scores import Totals, ride_totals, total
@@ -69,7 +69,7 @@ def histories(draw: st.DrawFn) -> tuple[list[SavedDay], list[int]]:
                 events,
                 down / 7,
                 None if not waits else 25.5,
-                None if not waits else 40,
+                None if not waits else 10 + waits,
                 waits,
             )
             for ride, (up, down, events, waits) in values.items()
@@ -131,9 +131,16 @@ def _save(engine: Engine, saved: SavedDay) -> None:
         save_park_day(conn, PARK, park_day, tiers, final=True, computed_at=T)
 
 
-def _hold(engine: Engine, span: tuple[date, date]) -> None:
+def _hold(engine: Engine, span: tuple[date, date], *, extended: bool = False) -> None:
+    """`extended`: the range without its last day is held first, and the range is then
+    computed from it and from its last day, as a poll computes the ranges of its day."""
     with engine.begin() as conn:
-        period_totals.keep(conn, PARK, {span})
+        if extended and span[0] < span[1]:
+            before = (span[0], span[1] - timedelta(days=1))
+            period_totals.keep(conn, PARK, {before})
+            period_totals.keep(conn, PARK, {before, span})
+        else:
+            period_totals.keep(conn, PARK, {span})
 
 
 def _close(actual: Totals, expected: Totals) -> bool:
@@ -158,6 +165,7 @@ def _close(actual: Totals, expected: Totals) -> bool:
     span=st.tuples(st.integers(0, 16), st.integers(0, 16)),
     held_after=st.integers(0, 9),
     held_at_end=st.booleans(),
+    extended=st.booleans(),
 )
 def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_saved(
     engine: Engine,
@@ -165,20 +173,22 @@ def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_save
     span: tuple[int, int],
     held_after: int,
     held_at_end: bool,
+    extended: bool,
 ) -> None:
-    """Also when the period's sums were kept ready (held) at some point: the days saved
-    after that must not leave a held range out of date."""
+    """Also when the period's sums were kept ready (held) at some point, whole or
+    extended from the range without its last day: the days saved after that must not
+    leave a held range out of date."""
     days, order = history
     first, last = (FIRST + timedelta(days=n) for n in sorted(span))
     _reset(engine)
     for step, index in enumerate(order):
         if step == held_after:
-            _hold(engine, (first, last))
+            _hold(engine, (first, last), extended=extended)
         _save(engine, days[index])
     # A day recomputed later (a late poll) must leave the other days' sums exact too.
     _save(engine, days[order[0]])
     if held_at_end:
-        _hold(engine, (first, last))
+        _hold(engine, (first, last), extended=extended)
     inside = [d for d in days if first <= d.day <= last]
     expected = {
         ride: total(ride_totals(d.rides[ride], TIERS[ride]) for d in inside if ride in d.rides)
@@ -205,6 +215,24 @@ def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_save
     )
     shame = ranked_park.totals.shame_score
     assert shame is None or 0 <= shame <= 10
+    if held_at_end:
+        _assert_held_maxima(engine, (first, last), inside)
+
+
+def _assert_held_maxima(engine: Engine, span: tuple[date, date], inside: list[SavedDay]) -> None:
+    """Peak waits and longest closures, which no difference of running totals gives."""
+    r = ride_period_totals.c
+    query = select(r.ride_id, r.peak_wait, r.longest_downtime_minutes).where(
+        r.park_id == PARK, r.first_date == span[0], r.last_date == span[1]
+    )
+    with engine.connect() as conn:
+        held = {ride: (peak, longest) for ride, peak, longest in conn.execute(query)}
+    expected = {}
+    for ride in held:
+        days = [d.rides[ride] for d in inside if ride in d.rides]
+        peaks = [day.peak_wait for day in days if day.peak_wait is not None]
+        expected[ride] = (max(peaks, default=None), max(d.longest_downtime_minutes for d in days))
+    assert held == expected
 
 
 def test_an_older_day_saved_last_fills_a_later_day_that_had_no_ride(engine: Engine) -> None:

@@ -34,7 +34,10 @@ def previous_period(first: date, last: date) -> tuple[date, date]:
 
 
 def held_ranges(today: date) -> set[tuple[date, date]]:
-    """The ranges of every named period of a park whose day is `today`, and of the
-    periods before them: what rankings read most, kept ready (`storage.period_totals`)."""
+    """The ranges of every named period of a park whose day is `today`, of the periods
+    before them, and of those ending today without today: what rankings read most, kept
+    ready (`storage.period_totals`), and what a poll extends by its day."""
     ranges = {period_dates(name, today) for name in PERIODS}
-    return ranges | {previous_period(*span) for span in ranges}
+    yesterday = today - timedelta(days=1)
+    before_today = {(first, yesterday) for first, last in ranges if first < last == today}
+    return ranges | {previous_period(*span) for span in ranges} | before_today

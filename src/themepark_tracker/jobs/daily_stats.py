@@ -44,13 +44,10 @@ def refresh_park_day(
     start, end = day_bounds(day, zone, rules.days)
     polls = queries.polls_between(conn, park_id, start, end)
     tiers = queries.counted_ride_tiers(conn, park_id, rules.states)
+    # A day that has not ended has no poll after it yet: a query less on every poll.
+    after = queries.first_poll_at_or_after(conn, park_id, end) if end <= now else None
     park_day = compute_park_day(
-        day,
-        polls,
-        now=now,
-        rules=rules.days,
-        counted=tiers,
-        next_poll_at=queries.first_poll_at_or_after(conn, park_id, end),
+        day, polls, now=now, rules=rules.days, counted=tiers, next_poll_at=after
     )
     written = park_days.save_park_day(conn, park_id, park_day, tiers, final=final, computed_at=now)
     today = park_day_of(now, zone, rules.days)

@@ -12,7 +12,7 @@ computed from the running totals.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     false,
     func,
@@ -72,59 +73,90 @@ _DROP = tuple(
     delete(t).where(t.c.park_id == _park, t.c.first_date == _first, t.c.last_date == _last)
     for t in (park_period_totals, ride_period_totals)
 )
-#: The park's days with statistics up to `last`, newest first: those of the spans, and
-#: the one before them (`limit` one more than the spans' days).
-_DAYS = (
-    select(_d.stat_date)
-    .where(_d.park_id == _park, _d.stat_date <= _last)
-    .order_by(_d.stat_date.desc())
-    .limit(bindparam("limit", type_=Integer))
-)
 
 
-def _ride_span(i: int) -> Select[Any]:
+def _last_day(before: ColumnElement[bool]) -> Any:
+    """The park's last day with statistics `before` a bound: one backward step in the
+    (park, day) key, as `running_totals.bounds` takes it."""
+    return (
+        select(_d.stat_date)
+        .where(_d.park_id == _park, before)
+        .order_by(_d.stat_date.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _ride_span(i: int, extended: bool) -> Select[Any]:
     """Per ride tracked in span `i`: running totals on the span's last day with
-    statistics (`end_i`) minus those on the day before the span (`start_i`, null when
-    none), as `running_totals` computes them, with the span's maxima."""
+    statistics minus those on the park's day before the span (none: zero), as
+    `running_totals` computes them, with the span's maxima.
+
+    Maxima are no difference of running totals. An `extended` span takes them from the
+    range held without its last day (`before_{i}`, the day before `last_{i}`) and from
+    its last day's row: a poll's ranges end on its day, and this reads a row per ride
+    where the whole range reads up to 30."""
     first, last = bindparam(f"first_{i}", type_=Date), bindparam(f"last_{i}", type_=Date)
     end, start = ride_daily_stats.alias(f"e{i}"), ride_daily_stats.alias(f"s{i}")
-    maxima = (
-        select(
-            _s.ride_id,
-            func.max(_s.peak_wait).label("peak"),
-            func.max(_s.longest_downtime_minutes).label("longest"),
-        )
-        .where(_s.park_id == _park, _s.stat_date.between(first, last), _s.tracked)
-        .group_by(_s.ride_id)
-        .subquery(f"mx{i}")
+    joined = end.outerjoin(
+        start,
+        and_(
+            start.c.park_id == end.c.park_id,
+            start.c.ride_id == end.c.ride_id,
+            start.c.stat_date == _last_day(_d.stat_date < first),
+        ),
     )
+    if extended:
+        held = ride_period_totals.alias(f"h{i}")
+        joined = joined.outerjoin(
+            held,
+            and_(
+                held.c.park_id == end.c.park_id,
+                held.c.first_date == first,
+                held.c.last_date == bindparam(f"before_{i}", type_=Date),
+                held.c.ride_id == end.c.ride_id,
+            ),
+        )
+        on_last = and_(end.c.stat_date == last, end.c.tracked)
+        longest_before = func.coalesce(held.c.longest_downtime_minutes, 0.0)
+        peak: Any = case(
+            (
+                and_(on_last, or_(held.c.peak_wait.is_(None), end.c.peak_wait > held.c.peak_wait)),
+                end.c.peak_wait,
+            ),
+            else_=held.c.peak_wait,
+        )
+        longest: Any = case(
+            (
+                and_(on_last, end.c.longest_downtime_minutes > longest_before),
+                end.c.longest_downtime_minutes,
+            ),
+            else_=longest_before,
+        )
+    else:
+        maxima = (
+            select(
+                _s.ride_id,
+                func.max(_s.peak_wait).label("peak"),
+                func.max(_s.longest_downtime_minutes).label("longest"),
+            )
+            .where(_s.park_id == _park, _s.stat_date.between(first, last), _s.tracked)
+            .group_by(_s.ride_id)
+            .subquery(f"mx{i}")
+        )
+        joined = joined.outerjoin(maxima, maxima.c.ride_id == end.c.ride_id)
+        peak, longest = maxima.c.peak, func.coalesce(maxima.c.longest, 0.0)
     sums = [
         (end.c[f"cum_{name}"] - func.coalesce(start.c[f"cum_{name}"], 0)).label(name)
         for name in SUMS
     ]
     return (
-        select(
-            end.c.park_id,
-            first,
-            last,
-            end.c.ride_id,
-            *sums,
-            maxima.c.peak,
-            func.coalesce(maxima.c.longest, 0.0),
-        )
-        .select_from(
-            end.outerjoin(
-                start,
-                and_(
-                    start.c.park_id == end.c.park_id,
-                    start.c.ride_id == end.c.ride_id,
-                    start.c.stat_date == bindparam(f"start_{i}", type_=Date),
-                ),
-            ).outerjoin(maxima, maxima.c.ride_id == end.c.ride_id)
-        )
+        select(end.c.park_id, first, last, end.c.ride_id, *sums, peak, longest)
+        .select_from(joined)
         .where(
             end.c.park_id == _park,
-            end.c.stat_date == bindparam(f"end_{i}", type_=Date),
+            end.c.stat_date == _last_day(_d.stat_date <= last),
+            end.c.stat_date >= first,
             end.c.cum_tracked_days > func.coalesce(start.c.cum_tracked_days, 0),
         )
     )
@@ -149,19 +181,25 @@ def _park_span(i: int) -> Select[Any]:
 
 
 @lru_cache(maxsize=32)
-def _spans_statement(table: Table, count: int) -> Any:
+def _ride_spans(extended: tuple[bool, ...]) -> Any:
     """All spans of a park in one statement: a poll writes three of them (today, the
     last 7 and 30 days), and each statement is a round trip."""
-    if table is ride_period_totals:
-        parts = [_ride_span(i) for i in range(count)]
-        names = ["park_id", "first_date", "last_date", "ride_id", *SUMS, "peak_wait"]
-        names.append("longest_downtime_minutes")
-    else:
-        parts = [_park_span(i) for i in range(count)]
-        names = ["park_id", "first_date", "last_date", *PARK_SUMS]
-        names.extend(("rides_tracked", "rides_with_downtime"))
-    rows = union_all(*parts) if count > 1 else parts[0]
-    return insert(table).from_select(names, rows)
+    parts = [_ride_span(i, whether) for i, whether in enumerate(extended)]
+    names = ["park_id", "first_date", "last_date", "ride_id", *SUMS, "peak_wait"]
+    names.append("longest_downtime_minutes")
+    return insert(ride_period_totals).from_select(
+        names, union_all(*parts) if len(parts) > 1 else parts[0]
+    )
+
+
+@lru_cache(maxsize=32)
+def _park_spans(count: int) -> Any:
+    parts = [_park_span(i) for i in range(count)]
+    names = ["park_id", "first_date", "last_date", *PARK_SUMS, "rides_tracked"]
+    names.append("rides_with_downtime")
+    return insert(park_period_totals).from_select(
+        names, union_all(*parts) if count > 1 else parts[0]
+    )
 
 
 def forget_day(conn: Connection, park_id: int, day: date) -> None:
@@ -184,36 +222,23 @@ def keep(conn: Connection, park_id: int, ranges: Collection[DateRange]) -> int:
         conn.execute(statement, stale)
     missing = sorted(set(ranges) - held)
     if missing:
-        _compute(conn, park_id, missing)
+        _compute(conn, park_id, missing, held & set(ranges))
     return len(missing)
 
 
-def _compute(conn: Connection, park_id: int, spans: Sequence[DateRange]) -> None:
-    """The spans' rows, computed in the database from the park's days around them."""
-    lowest, highest = min(f for f, _ in spans), max(last for _, last in spans)
-    limit = (highest - lowest).days + 2
-    days = sorted(conn.execute(_DAYS, {"park": park_id, "last": highest, "limit": limit}).scalars())
-    with_days: dict[str, Any] = {"park": park_id}
-    counted = 0
-    for first, last in spans:
-        inside = [d for d in days if first <= d <= last]
-        earlier = [d for d in days if d < first]
-        if inside:
-            with_days.update(
-                {
-                    f"first_{counted}": first,
-                    f"last_{counted}": last,
-                    f"end_{counted}": inside[-1],
-                    f"start_{counted}": earlier[-1] if earlier else None,
-                }
-            )
-            counted += 1
-    if counted:
-        conn.execute(_spans_statement(ride_period_totals, counted), with_days)
-    every: dict[str, Any] = {"park": park_id}
+def _compute(
+    conn: Connection, park_id: int, spans: Sequence[DateRange], held: Collection[DateRange]
+) -> None:
+    """The spans' rows, computed in the database from the park's days around them; a
+    span is extended from the range `held` without its last day, if there is one."""
+    params: dict[str, Any] = {"park": park_id}
+    extended = []
     for i, (first, last) in enumerate(spans):
-        every.update({f"first_{i}": first, f"last_{i}": last})
-    conn.execute(_spans_statement(park_period_totals, len(spans)), every)
+        before = last - timedelta(days=1)
+        params.update({f"first_{i}": first, f"last_{i}": last, f"before_{i}": before})
+        extended.append(first == last or (first, before) in held)
+    conn.execute(_ride_spans(tuple(extended)), params)
+    conn.execute(_park_spans(len(spans)), params)
 
 
 @lru_cache(maxsize=64)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Connection,
     Table,
     bindparam,
+    case,
     delete,
     insert,
     select,
@@ -46,25 +48,24 @@ def upsert(
 
     The one place where the dialects differ in how a write is made idempotent.
     """
-    if not rows:
-        return
-    if conn.dialect.name == "mysql":
+    if rows:
+        statement = _upsert(conn.dialect.name, table, tuple(keys), tuple(update_columns))
+        conn.execute(statement, rows[0] if len(rows) == 1 else list(rows))
+
+
+@lru_cache(maxsize=32)
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """Built once per table: a poll upserts its park day's rows, and building the
+    statement costs about as much as running it."""
+    if dialect == "mysql":
         mysql_insert = mysql.insert(table)
-        conn.execute(
-            mysql_insert.on_duplicate_key_update(
-                {name: mysql_insert.inserted[name] for name in update_columns}
-            ),
-            list(rows),
+        return mysql_insert.on_duplicate_key_update(
+            {name: mysql_insert.inserted[name] for name in columns}
         )
-    else:
-        sqlite_insert = sqlite.insert(table)
-        conn.execute(
-            sqlite_insert.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={name: sqlite_insert.excluded[name] for name in update_columns},
-            ),
-            list(rows),
-        )
+    sqlite_insert = sqlite.insert(table)
+    return sqlite_insert.on_conflict_do_update(
+        index_elements=list(keys), set_={name: sqlite_insert.excluded[name] for name in columns}
+    )
 
 
 _PARK_FIELDS = (
@@ -330,10 +331,6 @@ def save_live(conn: Connection, park_id: int, live: Live) -> None:
     by_status: dict[str, list[int]] = {}
     for ride_id, status in live.rides.items():
         by_status.setdefault(status, []).append(ride_id)
-    conn.execute(
-        update(rides)
-        .where(rides.c.park_id == park_id, rides.c.id.not_in(list(live.rides)))
-        .values(live_status="unknown")
-    )
-    for value, ride_ids in by_status.items():
-        conn.execute(update(rides).where(rides.c.id.in_(ride_ids)).values(live_status=value))
+    whens = [(rides.c.id.in_(ride_ids), value) for value, ride_ids in sorted(by_status.items())]
+    statuses = case(*whens, else_="unknown") if whens else "unknown"
+    conn.execute(update(rides).where(rides.c.park_id == park_id).values(live_status=statuses))
