@@ -226,7 +226,8 @@ def a_year(engine: Engine, parks: int, rides: int, changes_per_ride_day: float) 
                 park_rows.append(_park_day(pid, day, rides, computed))
             conn.execute(insert(ride_daily_stats), ride_rows)
             conn.execute(insert(park_daily_stats), park_rows)
-            conn.execute(insert(status_changes), changes)
+            if changes:
+                conn.execute(insert(status_changes), changes)
 
 
 def _ride_day(

@@ -14,7 +14,19 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.engine.scores import ride_totals, tier_totals, total
@@ -74,18 +86,27 @@ def _ride_row(
     }
 
 
+_s, _p = ride_daily_stats.c, park_daily_stats.c
+_park = bindparam("park", type_=Integer)
+_day = bindparam("day", type_=Date)
+# Built once: a poll runs these for its park day.
+_LAST_BEFORE = (
+    select(func.max(_s.stat_date)).where(_s.park_id == _park, _s.stat_date < _day).scalar_subquery()
+)
+_RUNNING_BEFORE = select(_s.ride_id, *(_s[name] for name in CUMULATIVE)).where(
+    _s.park_id == _park, _s.stat_date == _LAST_BEFORE
+)
+_LATER_DAYS = (
+    select(_p.stat_date, _p.is_final)
+    .where(_p.park_id == _park, _p.stat_date > _day)
+    .order_by(_p.stat_date)
+)
+
+
 def running_totals_before(conn: Connection, park_id: int, day: date) -> dict[int, Running]:
     """Each ride's running totals on the park's last day with statistics before `day`."""
-    s = ride_daily_stats.c
-    before = (
-        select(func.max(s.stat_date))
-        .where(s.park_id == park_id, s.stat_date < day)
-        .scalar_subquery()
-    )
-    query = select(s.ride_id, *(s[name] for name in CUMULATIVE)).where(
-        s.park_id == park_id, s.stat_date == before
-    )
-    return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
+    found = conn.execute(_RUNNING_BEFORE, {"park": park_id, "day": day})
+    return {row[0]: tuple(row[1:]) for row in found}
 
 
 def save_park_day(
@@ -186,13 +207,8 @@ def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int,
     of older polls imported into newer history pays for the days it precedes. A ride
     missing on a later day (it first appears in the older polls) gets its zero row there.
     """
-    p = park_daily_stats.c
     # Every later day of the park, also one that has no ride row yet (nothing counted).
-    park_days = conn.execute(
-        select(p.stat_date, p.is_final)
-        .where(p.park_id == park_id, p.stat_date > day)
-        .order_by(p.stat_date)
-    ).all()
+    park_days = conn.execute(_LATER_DAYS, {"park": park_id, "day": day}).all()
     if not park_days:
         return  # the usual case after a poll: today is the park's latest day
     s = ride_daily_stats.c
