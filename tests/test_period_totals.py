@@ -185,6 +185,20 @@ def test_a_range_extended_by_its_last_day_equals_the_range_computed_whole(
     assert any(row.peak_wait is not None for row in rides)
     assert any(row.longest_downtime_minutes > 0 for row in rides)
     assert extended == whole
+    # A single day is extended from nothing whichever way: its maxima against its rows.
+    s = ride_daily_stats.c
+    with filled.connect() as conn:
+        days = conn.execute(select(ride_daily_stats).where(s.tracked)).all()
+    for row in rides:
+        inside = [
+            d
+            for d in days
+            if (d.park_id, d.ride_id) == (row.park_id, row.ride_id)
+            and row.first_date <= d.stat_date <= row.last_date
+        ]
+        peaks = [d.peak_wait for d in inside if d.peak_wait is not None]
+        longest = max(d.longest_downtime_minutes for d in inside)
+        assert (row.peak_wait, row.longest_downtime_minutes) == (max(peaks, default=None), longest)
 
 
 def test_writing_a_day_forgets_the_ranges_that_hold_it_or_follow_it(filled: Engine) -> None:

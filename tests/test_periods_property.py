@@ -235,6 +235,54 @@ def _assert_held_maxima(engine: Engine, span: tuple[date, date], inside: list[Sa
     assert held == expected
 
 
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    history=histories(),
+    span=st.tuples(st.integers(0, 16), st.integers(1, 16)).filter(lambda s: s[0] < s[1]),
+    held_after=st.integers(0, 9),
+)
+def test_a_range_extended_from_the_range_without_its_last_day_equals_it_computed_whole(
+    engine: Engine,
+    history: tuple[list[SavedDay], list[int]],
+    span: tuple[int, int],
+    held_after: int,
+) -> None:
+    """The range without the last day is held while the days are saved in any order (a
+    day saved after it is held drops it, and keeping it computes it again)."""
+    days, order = history
+    first, last = (FIRST + timedelta(days=n) for n in span)
+    before = (first, last - timedelta(days=1))
+    _reset(engine)
+    for step, index in enumerate(order):
+        if step == held_after:
+            _hold(engine, before)
+        _save(engine, days[index])
+    with engine.begin() as conn:
+        period_totals.keep(conn, PARK, {before})
+        period_totals.keep(conn, PARK, {before, (first, last)})
+    extended = _held_rows(engine, (first, last))
+    _hold(engine, (first, last))
+    assert _held_rows(engine, (first, last)) == extended
+
+
+def _held_rows(engine: Engine, span: tuple[date, date]) -> list[Any]:
+    with engine.connect() as conn:
+        return [
+            conn.execute(
+                select(table)
+                .where(
+                    table.c.park_id == PARK,
+                    table.c.first_date == span[0],
+                    table.c.last_date == span[1],
+                )
+                .order_by(*table.primary_key)
+            ).all()
+            for table in (park_period_totals, ride_period_totals)
+        ]
+
+
 def test_an_older_day_saved_last_fills_a_later_day_that_had_no_ride(engine: Engine) -> None:
     _reset(engine)
     down = {1: RideDay(1, T, T, 600.0, 60.0, 1, 60.0, None, None, 0)}

@@ -44,7 +44,8 @@ def refresh_park_day(
     start, end = day_bounds(day, zone, rules.days)
     polls = queries.polls_between(conn, park_id, start, end)
     tiers = queries.counted_ride_tiers(conn, park_id, rules.states)
-    # A day that has not ended has no poll after it yet: a query less on every poll.
+    # A day that has not ended has no poll after it yet (polls are stamped by the clock
+    # that gives `now`): a query less on every poll. `aggregate` looks, once it has.
     after = queries.first_poll_at_or_after(conn, park_id, end) if end <= now else None
     park_day = compute_park_day(
         day, polls, now=now, rules=rules.days, counted=tiers, next_poll_at=after

@@ -41,8 +41,12 @@ from themepark_tracker.storage.tables import (
 CUMULATIVE = tuple(f"cum_{name}" for name in SUMS)
 Running = tuple[float, ...]
 NOTHING: Running = (0.0,) * len(SUMS)
-_PARK_KEY = ("park_id", "stat_date")
-_SESSION_KEY = ("park_id", "park_date")
+#: Each table's day of a park, and its unique key.
+_DAY = {
+    ride_daily_stats: ride_daily_stats.c.stat_date,
+    park_daily_stats: park_daily_stats.c.stat_date,
+    operating_sessions: operating_sessions.c.park_date,
+}
 
 
 def own_sums(row: Mapping[str, Any]) -> Running:
@@ -174,7 +178,7 @@ def _save_park_row(
         "is_final": final,
         "computed_at": computed_at,
     }
-    writes.upsert(conn, park_daily_stats, [row], _PARK_KEY, tuple(row)[len(_PARK_KEY) :])
+    _upsert_day(conn, park_daily_stats, row)
     if day.session_start is None or day.session_end is None:
         _delete_day(conn, park_id, day.day, (operating_sessions,))
         return 1
@@ -189,15 +193,18 @@ def _save_park_row(
         "is_final": final,
         "computed_at": computed_at,
     }
-    keys = _SESSION_KEY
-    writes.upsert(conn, operating_sessions, [session], keys, tuple(session)[len(keys) :])
+    _upsert_day(conn, operating_sessions, session)
     return 2
+
+
+def _upsert_day(conn: Connection, table: Table, row: dict[str, Any]) -> None:
+    key = ("park_id", _DAY[table].name)
+    writes.upsert(conn, table, [row], key, [name for name in row if name not in key])
 
 
 def _delete_day(conn: Connection, park_id: int, day: date, tables: Sequence[Table]) -> None:
     for table in tables:
-        on_day = table.c.park_date if table is operating_sessions else table.c.stat_date
-        conn.execute(delete(table).where(table.c.park_id == park_id, on_day == day))
+        conn.execute(delete(table).where(table.c.park_id == park_id, _DAY[table] == day))
 
 
 def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int, Running]) -> None:

@@ -94,8 +94,10 @@ def _ride_span(i: int, extended: bool) -> Select[Any]:
 
     Maxima are no difference of running totals. An `extended` span takes them from the
     range held without its last day (`before_{i}`, the day before `last_{i}`) and from
-    its last day's row: a poll's ranges end on its day, and this reads a row per ride
-    where the whole range reads up to 30."""
+    the end row: a poll's ranges end on its day, and this reads a row per ride where
+    the whole range reads up to 30. A single day is extended from nothing (no range ends
+    before it begins). When the end row is not on `last_{i}`, it lies in the held range
+    already, whose maxima then stand."""
     first, last = bindparam(f"first_{i}", type_=Date), bindparam(f"last_{i}", type_=Date)
     end, start = ride_daily_stats.alias(f"e{i}"), ride_daily_stats.alias(f"s{i}")
     joined = end.outerjoin(
@@ -117,18 +119,20 @@ def _ride_span(i: int, extended: bool) -> Select[Any]:
                 held.c.ride_id == end.c.ride_id,
             ),
         )
-        on_last = and_(end.c.stat_date == last, end.c.tracked)
         longest_before = func.coalesce(held.c.longest_downtime_minutes, 0.0)
         peak: Any = case(
             (
-                and_(on_last, or_(held.c.peak_wait.is_(None), end.c.peak_wait > held.c.peak_wait)),
+                and_(
+                    end.c.tracked,
+                    or_(held.c.peak_wait.is_(None), end.c.peak_wait > held.c.peak_wait),
+                ),
                 end.c.peak_wait,
             ),
             else_=held.c.peak_wait,
         )
         longest: Any = case(
             (
-                and_(on_last, end.c.longest_downtime_minutes > longest_before),
+                and_(end.c.tracked, end.c.longest_downtime_minutes > longest_before),
                 end.c.longest_downtime_minutes,
             ),
             else_=longest_before,
@@ -194,6 +198,7 @@ def _ride_spans(extended: tuple[bool, ...]) -> Any:
 
 @lru_cache(maxsize=32)
 def _park_spans(count: int) -> Any:
+    """The park rows of the spans, after their ride rows, which they count."""
     parts = [_park_span(i) for i in range(count)]
     names = ["park_id", "first_date", "last_date", *PARK_SUMS, "rides_tracked"]
     names.append("rides_with_downtime")
