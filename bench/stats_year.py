@@ -281,7 +281,9 @@ def history(engine: Engine, park_id: int, days: int) -> None:
     with engine.begin() as conn:
         ride_ids = sorted(
             conn.execute(
-                select(ride_daily_stats.c.ride_id).where(ride_daily_stats.c.park_id == park_id)
+                select(ride_daily_stats.c.ride_id)
+                .where(ride_daily_stats.c.park_id == park_id)
+                .distinct()
             ).scalars()
         )
         running: dict[int, list[float]] = {}

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import api_fixtures
 import pytest
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
-from themepark_tracker.config import Settings, load_settings
+from themepark_tracker.config import Settings
 from themepark_tracker.engine.days import ParkDay
 from themepark_tracker.engine.periods import PERIODS, held_ranges, period_dates
 from themepark_tracker.engine.sessions import park_day_of
@@ -50,7 +51,7 @@ STEP = timedelta(minutes=26, seconds=14)
 
 @pytest.fixture
 def settings() -> Settings:
-    return load_settings(environ={}, ssm_reader=lambda prefix, region: {})
+    return api_fixtures.settings()
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ from themepark_tracker.storage.tables import (
 CUMULATIVE = tuple(f"cum_{name}" for name in SUMS)
 Running = tuple[float, ...]
 NOTHING: Running = (0.0,) * len(SUMS)
-#: Each table's day of a park, and its unique key.
+#: The day column of each table with one row (or rows) per park day: with `park_id`,
+#: the unique key the park day's rows are upserted and deleted by.
 _DAY = {
     ride_daily_stats: ride_daily_stats.c.stat_date,
     park_daily_stats: park_daily_stats.c.stat_date,

@@ -63,7 +63,8 @@ _last = bindparam("last", type_=Date)
 _p, _r = park_period_totals.c, ride_period_totals.c
 _s, _d = ride_daily_stats.c, park_daily_stats.c
 
-# Built once: a poll runs these for its park, and building costs more than running them.
+# Built once: a poll runs these for its park, and building a statement costs a good part
+# of running it.
 _HELD = select(_p.first_date, _p.last_date).where(_p.park_id == _park)
 _FORGET = tuple(
     delete(t).where(t.c.park_id == _park, t.c.last_date >= bindparam("day", type_=Date))
@@ -190,10 +191,7 @@ def _ride_spans(extended: tuple[bool, ...]) -> Any:
     last 7 and 30 days), and each statement is a round trip."""
     parts = [_ride_span(i, whether) for i, whether in enumerate(extended)]
     names = ["park_id", "first_date", "last_date", "ride_id", *SUMS, "peak_wait"]
-    names.append("longest_downtime_minutes")
-    return insert(ride_period_totals).from_select(
-        names, union_all(*parts) if len(parts) > 1 else parts[0]
-    )
+    return _insert_all(ride_period_totals, [*names, "longest_downtime_minutes"], parts)
 
 
 @lru_cache(maxsize=32)
@@ -201,10 +199,11 @@ def _park_spans(count: int) -> Any:
     """The park rows of the spans, after their ride rows, which they count."""
     parts = [_park_span(i) for i in range(count)]
     names = ["park_id", "first_date", "last_date", *PARK_SUMS, "rides_tracked"]
-    names.append("rides_with_downtime")
-    return insert(park_period_totals).from_select(
-        names, union_all(*parts) if count > 1 else parts[0]
-    )
+    return _insert_all(park_period_totals, [*names, "rides_with_downtime"], parts)
+
+
+def _insert_all(table: Table, names: list[str], parts: list[Select[Any]]) -> Any:
+    return insert(table).from_select(names, union_all(*parts) if len(parts) > 1 else parts[0])
 
 
 def forget_day(conn: Connection, park_id: int, day: date) -> None:

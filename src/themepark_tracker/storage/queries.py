@@ -126,8 +126,8 @@ def park_timezones(conn: Connection) -> dict[int, str]:
     return {row.id: row.timezone for row in conn.execute(select(parks.c.id, parks.c.timezone))}
 
 
-#: Built once, as the statements a poll runs for its park day: building a statement costs
-#: about a quarter of running it.
+#: Built once: a poll runs these for its park day, and building a statement costs a good
+#: part of running it.
 _DAY_POLLS = (
     select(polls.c.polled_at, polls.c.is_active, polls.c.ride_states)
     .where(

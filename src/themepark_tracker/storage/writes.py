@@ -55,8 +55,8 @@ def upsert(
 
 @lru_cache(maxsize=32)
 def _upsert(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
-    """Built once per table: a poll upserts its park day's rows, and building the
-    statement costs about as much as running it."""
+    """Built once per table: a poll upserts its park day's rows, and building a statement
+    costs a good part of running it."""
     if dialect == "mysql":
         mysql_insert = mysql.insert(table)
         return mysql_insert.on_duplicate_key_update(
