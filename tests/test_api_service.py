@@ -170,7 +170,7 @@ def test_the_apis_numbers_are_the_engines_for_the_same_period(api_engine: Engine
         park_id = shown["park_id"]
         zone = ZoneInfo(shown["timezone"])
         with api_engine.connect() as conn:
-            tiers = queries.counted_ride_tiers(conn, park_id, rules)
+            tiers = queries.tiers_and_live(conn, park_id, rules).tiers
             parts, per_ride = [], {}
             day = DAYS[0]
             while day <= DAYS[1]:

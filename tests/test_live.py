@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from feed_fixtures import SimClock, collect_every_ten_minutes
-from sqlalchemy import Engine, select
+from feed_fixtures import SimClock, collect_every_ten_minutes, collector_settings
+from sqlalchemy import Connection, Engine, select
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
 from themepark_tracker.engine.days import compute_park_day
 from themepark_tracker.engine.live import live_status
-from themepark_tracker.engine.sessions import DayRules, Poll
-from themepark_tracker.engine.states import State
+from themepark_tracker.engine.sessions import DayRules, Poll, day_bounds, park_day_of
+from themepark_tracker.engine.states import State, StateRules
 from themepark_tracker.feed.model import FeedModel
+from themepark_tracker.feed.server import running_server
+from themepark_tracker.jobs.collect import collect_cycle
+from themepark_tracker.storage import queries
 from themepark_tracker.storage.queries import live_summary
-from themepark_tracker.storage.tables import park_daily_stats, rides
+from themepark_tracker.storage.tables import park_daily_stats, parks, rides
 
 RULES = DayRules()
 T = datetime(2026, 7, 4, 16, tzinfo=UTC)
@@ -74,3 +78,44 @@ def test_collecting_keeps_daily_statistics_and_the_live_summary_current(engine: 
     assert live.running + live.down + live.closed + live.unknown == stale.unknown > 0
     assert stale.parks_open == 0
     assert statuses <= {"running", "down", "closed", "unknown"}
+
+
+def test_stored_live_statuses_follow_every_poll_as_computed_afresh(engine: Engine) -> None:
+    """A poll writes only the statuses it changes; what is stored must still be, after
+    every poll, what the park's polls say now: both parks open, and rides go down."""
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    clock = SimClock(datetime(2026, 7, 4, 15, 20, tzinfo=UTC))
+    seen: list[dict[int, str | None]] = []
+    with running_server(model, clock) as url:
+        settings = collector_settings(url, PARK_COUNTRIES="Canada,Mexico")
+        for _ in range(14):
+            collect_cycle(engine, settings, clock)
+            with engine.connect() as conn:
+                stored = dict(conn.execute(select(rides.c.id, rides.c.live_status)).all())
+                assert stored == _live_afresh(conn, clock.now, settings.state_rules())
+            seen.append(stored)
+            clock.advance(minutes=10)
+    changed = {
+        ride
+        for before, after in zip(seen, seen[1:], strict=False)
+        for ride in after
+        if after[ride] != before.get(ride)
+    }
+    assert len(changed) >= 20
+    assert {status for poll in seen for status in poll.values()} == {"running", "down", "closed"}
+
+
+def _live_afresh(conn: Connection, now: datetime, states: StateRules) -> dict[int, str | None]:
+    expected: dict[int, str | None] = {}
+    for park_id, timezone in conn.execute(select(parks.c.id, parks.c.timezone)).all():
+        zone = ZoneInfo(timezone)
+        day = park_day_of(now, zone, RULES)
+        history = queries.polls_between(conn, park_id, *day_bounds(day, zone, RULES))
+        tiers = queries.tiers_and_live(conn, park_id, states).tiers
+        today = compute_park_day(day, history, now=now, rules=RULES, counted=tiers)
+        park_rides = conn.execute(select(rides.c.id).where(rides.c.park_id == park_id)).scalars()
+        latest = history[-1] if history else None
+        listed = set(tiers) | (set(latest.states) if latest else set())
+        live = live_status(today, latest, listed, now, RULES)
+        expected.update({ride: live.rides.get(ride, "unknown") for ride in park_rides})
+    return expected

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from themepark_tracker.engine.sessions import DayRules, Poll, Session, coverage, find_session
+from themepark_tracker.engine.sessions import DayRules, Poll, coverage, find_session
+from themepark_tracker.engine.states import State
 
 
 @dataclass(frozen=True)
@@ -68,18 +69,19 @@ def compute_park_day(
         return ParkDay(day, None, None, 0.0, len(polls), active, False, {})
     latest = polls[-1]
     running = session.last == len(polls) - 1 and latest.active and now - latest.at <= rules.max_gap
-    wanted = None if counted is None else set(counted)
-    ride_ids = sorted(
-        {
-            ride_id
-            for poll in polls[session.first : session.last + 1]
-            for ride_id, state in poll.states.items()
-            if state == "open" and (wanted is None or ride_id in wanted)
-        }
-    )
+    inside = polls[session.first : session.last + 1]
+    seen = set().union(*(poll.states for poll in inside))
+    candidates = sorted(seen if counted is None else seen.intersection(counted))
     # Whole microseconds, as timedelta keeps them: integer sums are exact and cheaper.
-    micros = [span // _MICROSECOND for span in spans]
-    rides = {ride_id: _ride_day(ride_id, polls, micros, session, running) for ride_id in ride_ids}
+    micros = [span // _MICROSECOND for span in spans[session.first : session.last + 1]]
+    times = [poll.at for poll in inside]
+    rides = {}
+    for ride_id in candidates:
+        # A ride's readings over the session as one column: a day is read ride by ride.
+        states = [poll.states.get(ride_id, "unknown") for poll in inside]
+        if "open" in states:
+            waits = [poll.waits.get(ride_id) for poll in inside]
+            rides[ride_id] = _ride_day(ride_id, states, waits, times, micros, running)
     operating = sum(spans[session.first : session.last + 1], timedelta(0))
     return ParkDay(
         day,
@@ -104,29 +106,31 @@ def _spans(
 
 def _ride_day(
     ride_id: int,
-    polls: Sequence[Poll],
+    states: Sequence[State],
+    waits: Sequence[int | None],
+    times: Sequence[datetime],
     micros: Sequence[int],
-    session: Session,
     running: bool,
 ) -> RideDay:
-    inside = range(session.first, session.last + 1)
-    open_at = [i for i in inside if polls[i].states.get(ride_id) == "open"]
-    first, last = open_at[0], open_at[-1]
-    if running and polls[session.last].states.get(ride_id) == "closed":
+    """One ride over the session's polls: its states, waits, the polls' times and the
+    microseconds each covers."""
+    first = states.index("open")
+    last = len(states) - 1 - states[::-1].index("open")
+    if running and states[-1] == "closed":
         # An ongoing closure counts provisionally; it drops out if the ride never reopens.
-        last = session.last
+        last = len(states) - 1
     up = down = longest = run = 0
     events = 0
     previous = None
-    waits: list[int] = []
+    posted: list[int] = []
     for index in range(first, last + 1):
-        state = polls[index].states.get(ride_id, "unknown")
+        state = states[index]
         span = micros[index]
         if state == "open":
             up += span
-            wait = polls[index].waits.get(ride_id)
+            wait = waits[index]
             if wait is not None and wait > 0:
-                waits.append(wait)
+                posted.append(wait)
             run = 0
         elif state == "closed":
             down += span
@@ -140,15 +144,15 @@ def _ride_day(
             previous = state
     return RideDay(
         ride_id,
-        polls[first].at,
-        polls[last].at,
+        times[first],
+        times[last],
         _micros_to_minutes(up),
         _micros_to_minutes(down),
         events,
         _micros_to_minutes(longest),
-        sum(waits) / len(waits) if waits else None,
-        max(waits) if waits else None,
-        len(waits),
+        sum(posted) / len(posted) if posted else None,
+        max(posted) if posted else None,
+        len(posted),
     )
 
 

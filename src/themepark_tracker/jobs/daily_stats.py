@@ -43,7 +43,8 @@ def refresh_park_day(
     writes.lock_parks(conn, [park_id], changing=True)
     start, end = day_bounds(day, zone, rules.days)
     polls = queries.polls_between(conn, park_id, start, end)
-    tiers = queries.counted_ride_tiers(conn, park_id, rules.states)
+    known = queries.tiers_and_live(conn, park_id, rules.states)
+    tiers = known.tiers
     # A day that has not ended has no poll after it yet (polls are stamped by the clock
     # that gives `now`): a query less on every poll. `aggregate` looks, once it has.
     after = queries.first_poll_at_or_after(conn, park_id, end) if end <= now else None
@@ -56,5 +57,6 @@ def refresh_park_day(
     if day == today:
         latest = polls[-1] if polls else None
         ride_ids = set(tiers) | (set(latest.states) if latest else set())
-        writes.save_live(conn, park_id, live_status(park_day, latest, ride_ids, now, rules.days))
+        live = live_status(park_day, latest, ride_ids, now, rules.days)
+        writes.save_live(conn, park_id, live, known.live)
     return written

@@ -138,9 +138,9 @@ _DAY_POLLS = (
     )
     .order_by(polls.c.polled_at)
 )
-_PARK_RIDES = select(rides.c.id, rides.c.name, rides.c.category, rides.c.tier).where(
-    rides.c.park_id == bindparam("park")
-)
+_PARK_RIDES = select(
+    rides.c.id, rides.c.name, rides.c.category, rides.c.tier, rides.c.live_status
+).where(rides.c.park_id == bindparam("park"))
 
 
 def polls_between(conn: Connection, park_id: int, start: datetime, end: datetime) -> list[Poll]:
@@ -160,13 +160,20 @@ def first_poll_at_or_after(conn: Connection, park_id: int, at: datetime) -> date
     return conn.execute(query).scalar_one_or_none()
 
 
-def counted_ride_tiers(conn: Connection, park_id: int, rules: StateRules) -> dict[int, int | None]:
-    """Tiers of the park's rides that count in downtime (not shows, not queue variants)."""
-    return {
-        row.id: row.tier
-        for row in conn.execute(_PARK_RIDES, {"park": park_id})
-        if is_counted(row.name, row.category, rules)
-    }
+@dataclass(frozen=True)
+class TiersAndLive:
+    tiers: dict[int, int | None]
+    """Tiers of the rides that count in downtime (not shows, not queue variants)."""
+    live: dict[int, str | None]
+    """Every ride's stored live status, so that a poll writes only those it changes."""
+
+
+def tiers_and_live(conn: Connection, park_id: int, rules: StateRules) -> TiersAndLive:
+    found = conn.execute(_PARK_RIDES, {"park": park_id}).all()
+    return TiersAndLive(
+        {row.id: row.tier for row in found if is_counted(row.name, row.category, rules)},
+        {row.id: row.live_status for row in found},
+    )
 
 
 def poll_time_range(conn: Connection, park_id: int) -> tuple[datetime | None, datetime | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -12,7 +12,6 @@ from sqlalchemy import (
     Connection,
     Table,
     bindparam,
-    case,
     delete,
     insert,
     select,
@@ -306,6 +305,28 @@ def bump_data_version(conn: Connection, which: ColumnElement[bool]) -> None:
     conn.execute(update(parks).where(which).values(data_version=parks.c.data_version + 1))
 
 
+#: Built once: a poll runs them for its park.
+_LOCK = {
+    changing: update(parks)
+    .where(parks.c.id.in_(bindparam("ids", expanding=True)))
+    .values(data_version=parks.c.data_version + 1 if changing else parks.c.data_version)
+    for changing in (False, True)
+}
+_PARK_LIVE = (
+    update(parks)
+    .where(parks.c.id == bindparam("park"))
+    .values(
+        open_now=bindparam("open_now", type_=parks.c.open_now.type),
+        live_at=bindparam("live_at", type_=parks.c.live_at.type),
+    )
+)
+_RIDES_LIVE = (
+    update(rides)
+    .where(rides.c.park_id == bindparam("park"), rides.c.id.in_(bindparam("ids", expanding=True)))
+    .values(live_status=bindparam("status", type_=rides.c.live_status.type))
+)
+
+
 def lock_parks(conn: Connection, park_ids: Iterable[int], *, changing: bool = False) -> None:
     """Make the transaction the one writer of these parks' polls and statistics until it
     ends; call it before the transaction reads anything.
@@ -319,18 +340,20 @@ def lock_parks(conn: Connection, park_ids: Iterable[int], *, changing: bool = Fa
     """
     ids = sorted(set(park_ids))
     if ids:
-        version = parks.c.data_version + 1 if changing else parks.c.data_version
-        conn.execute(update(parks).where(parks.c.id.in_(ids)).values(data_version=version))
+        conn.execute(_LOCK[changing], {"ids": ids})
 
 
-def save_live(conn: Connection, park_id: int, live: Live) -> None:
-    """Store a park's live status; its rides not in `live` become unknown."""
-    conn.execute(
-        update(parks).where(parks.c.id == park_id).values(open_now=live.park_open, live_at=live.at)
-    )
-    by_status: dict[str, list[int]] = {}
-    for ride_id, status in live.rides.items():
-        by_status.setdefault(status, []).append(ride_id)
-    whens = [(rides.c.id.in_(ride_ids), value) for value, ride_ids in sorted(by_status.items())]
-    statuses = case(*whens, else_="unknown") if whens else "unknown"
-    conn.execute(update(rides).where(rides.c.park_id == park_id).values(live_status=statuses))
+def save_live(conn: Connection, park_id: int, live: Live, stored: Mapping[int, str | None]) -> None:
+    """Store a park's live status; its rides not in `live` become unknown.
+
+    Only the rides whose status differs from the `stored` one are written: most polls
+    change none.
+    """
+    conn.execute(_PARK_LIVE, {"park": park_id, "open_now": live.park_open, "live_at": live.at})
+    changed: dict[str, list[int]] = {}
+    for ride_id in sorted(stored.keys() | live.rides.keys()):
+        status = live.rides.get(ride_id, "unknown")
+        if stored.get(ride_id) != status:
+            changed.setdefault(status, []).append(ride_id)
+    for value, ride_ids in sorted(changed.items()):
+        conn.execute(_RIDES_LIVE, {"park": park_id, "ids": ride_ids, "status": value})
