@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, case, func, select
 from themepark_tracker.catalogue import StoredPark
 from themepark_tracker.engine.live import is_fresh
 from themepark_tracker.engine.sessions import Poll
-from themepark_tracker.engine.states import StateRules, is_counted
+from themepark_tracker.engine.states import State, StateRules, is_counted
 from themepark_tracker.ingest import StoredRide
 from themepark_tracker.sources.queue_times import CataloguePark
 from themepark_tracker.storage import ride_states
@@ -145,12 +145,20 @@ _PARK_RIDES = select(
 
 def polls_between(conn: Connection, park_id: int, start: datetime, end: datetime) -> list[Poll]:
     """The park's successful polls in [start, end) with every ride's state and wait,
-    one row each (`ride_states`)."""
+    one row each (`ride_states`).
+
+    Polls that read the same share what it decodes to: a park closed for the night
+    repeats one reading for hours, and a day's recompute decodes each only once.
+    """
     found = conn.execute(_DAY_POLLS, {"park": park_id, "start": start, "end": end})
-    return [
-        Poll(polled_at, bool(is_active), *ride_states.decode(states))
-        for polled_at, is_active, states in found
-    ]
+    decoded: dict[str | None, tuple[dict[int, State], dict[int, int | None]]] = {}
+    result = []
+    for polled_at, is_active, text in found:
+        readings = decoded.get(text)
+        if readings is None:
+            readings = decoded[text] = ride_states.decode(text)
+        result.append(Poll(polled_at, bool(is_active), *readings))
+    return result
 
 
 def first_poll_at_or_after(conn: Connection, park_id: int, at: datetime) -> datetime | None:

@@ -32,8 +32,12 @@ def encode(snapshots: Iterable[Mapping[str, Any]]) -> str:
 
 def decode(text: str | None) -> tuple[dict[int, State], dict[int, int | None]]:
     """States and waits by ride id."""
-    tokens = [_token(token) for token in text.split(",")] if text else []
-    return {ride: state for ride, state, _ in tokens}, {ride: wait for ride, _, wait in tokens}
+    states: dict[int, State] = {}
+    waits: dict[int, int | None] = {}
+    for ride, state, wait in map(_token, text.split(",") if text else ()):
+        states[ride] = state
+        waits[ride] = wait
+    return states, waits
 
 
 @lru_cache(maxsize=1 << 16)
