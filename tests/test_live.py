@@ -7,17 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feed_fixtures import SimClock, collect_every_ten_minutes, collector_settings
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, event, select, update
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
 from themepark_tracker.engine.days import compute_park_day
-from themepark_tracker.engine.live import live_status
+from themepark_tracker.engine.live import Live, LiveState, live_status
 from themepark_tracker.engine.sessions import DayRules, Poll, day_bounds, park_day_of
 from themepark_tracker.engine.states import State, StateRules
 from themepark_tracker.feed.model import FeedModel
 from themepark_tracker.feed.server import running_server
 from themepark_tracker.jobs.collect import collect_cycle
-from themepark_tracker.storage import queries
+from themepark_tracker.storage import queries, writes
 from themepark_tracker.storage.queries import live_summary
 from themepark_tracker.storage.tables import park_daily_stats, parks, rides
 
@@ -88,11 +88,12 @@ def test_stored_live_statuses_follow_every_poll_as_computed_afresh(engine: Engin
     seen: list[dict[int, str | None]] = []
     with running_server(model, clock) as url:
         settings = collector_settings(url, PARK_COUNTRIES="Canada,Mexico")
+        days = settings.day_rules()
         for _ in range(14):
             collect_cycle(engine, settings, clock)
             with engine.connect() as conn:
                 stored = dict(conn.execute(select(rides.c.id, rides.c.live_status)).all())
-                assert stored == _live_afresh(conn, clock.now, settings.state_rules())
+                assert stored == _live_afresh(conn, clock.now, settings.state_rules(), days)
             seen.append(stored)
             clock.advance(minutes=10)
     changed = {
@@ -105,17 +106,57 @@ def test_stored_live_statuses_follow_every_poll_as_computed_afresh(engine: Engin
     assert {status for poll in seen for status in poll.values()} == {"running", "down", "closed"}
 
 
-def _live_afresh(conn: Connection, now: datetime, states: StateRules) -> dict[int, str | None]:
+def _live_afresh(
+    conn: Connection, now: datetime, states: StateRules, rules: DayRules
+) -> dict[int, str | None]:
     expected: dict[int, str | None] = {}
     for park_id, timezone in conn.execute(select(parks.c.id, parks.c.timezone)).all():
         zone = ZoneInfo(timezone)
-        day = park_day_of(now, zone, RULES)
-        history = queries.polls_between(conn, park_id, *day_bounds(day, zone, RULES))
+        day = park_day_of(now, zone, rules)
+        history = queries.polls_between(conn, park_id, *day_bounds(day, zone, rules))
         tiers = queries.tiers_and_live(conn, park_id, states).tiers
-        today = compute_park_day(day, history, now=now, rules=RULES, counted=tiers)
+        today = compute_park_day(day, history, now=now, rules=rules, counted=tiers)
         park_rides = conn.execute(select(rides.c.id).where(rides.c.park_id == park_id)).scalars()
         latest = history[-1] if history else None
         listed = set(tiers) | (set(latest.states) if latest else set())
-        live = live_status(today, latest, listed, now, RULES)
+        live = live_status(today, latest, listed, now, rules)
         expected.update({ride: live.rides.get(ride, "unknown") for ride in park_rides})
     return expected
+
+
+def test_saving_live_status_writes_the_changes_only_and_unknown_for_rides_left_out(
+    engine: Engine,
+) -> None:
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    clock = SimClock(datetime(2026, 7, 4, 18, tzinfo=UTC))
+    collect_every_ten_minutes(engine, model, clock, 1, PARK_COUNTRIES="Canada,Mexico")
+    with engine.begin() as conn:
+        park_id = min(conn.execute(select(rides.c.park_id)).scalars())
+        conn.execute(update(rides).values(live_status="running"))
+        ride_ids = sorted(conn.execute(select(rides.c.id).where(rides.c.park_id == park_id)))
+        left_out, broken, never_written = (row[0] for row in ride_ids[:3])
+        conn.execute(update(rides).where(rides.c.id == never_written).values(live_status=None))
+    statuses: dict[int, LiveState] = {row[0]: "running" for row in ride_ids[3:]}
+    live = Live(clock.now, True, statuses | {broken: "down", never_written: "closed"})
+    updates: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(conn: Connection, cursor: object, statement: str, *args: object) -> None:
+        updates.extend([statement] if statement.startswith("UPDATE rides") else [])
+
+    try:
+        for expected_updates in (3, 0):
+            updates.clear()
+            with engine.begin() as conn:
+                writes.lock_parks(conn, [park_id], changing=True)
+                stored = queries.tiers_and_live(conn, park_id, StateRules()).live
+                writes.save_live(conn, park_id, live, stored)
+            assert len(updates) == expected_updates
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    with engine.connect() as conn:
+        after = dict(conn.execute(select(rides.c.id, rides.c.live_status)).all())
+    assert after[left_out] == "unknown"
+    assert after[broken] == "down" and after[never_written] == "closed"
+    assert {after[ride] for ride in statuses} == {"running"}
+    assert {status for ride, status in after.items() if ride not in stored} == {"running"}

@@ -75,7 +75,7 @@ def compute_park_day(
     # Whole microseconds, as timedelta keeps them: integer sums are exact and cheaper.
     micros = [span // _MICROSECOND for span in spans[session.first : session.last + 1]]
     times = [poll.at for poll in inside]
-    rides = {}
+    rides: dict[int, RideDay] = {}
     for ride_id in candidates:
         # A ride's readings over the session as one column: a day is read ride by ride.
         states = [poll.states.get(ride_id, "unknown") for poll in inside]
@@ -112,8 +112,6 @@ def _ride_day(
     micros: Sequence[int],
     running: bool,
 ) -> RideDay:
-    """One ride over the session's polls: its states, waits, the polls' times and the
-    microseconds each covers."""
     first = states.index("open")
     last = len(states) - 1 - states[::-1].index("open")
     if running and states[-1] == "closed":

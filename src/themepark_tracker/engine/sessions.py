@@ -6,7 +6,7 @@ UTC times: a local subtraction across a DST change is off by an hour.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -35,8 +35,8 @@ class Poll:
 
     at: datetime
     active: bool
-    states: dict[int, State] = field(default_factory=dict)
-    waits: dict[int, int | None] = field(default_factory=dict)
+    states: Mapping[int, State] = field(default_factory=dict)
+    waits: Mapping[int, int | None] = field(default_factory=dict)
 
 
 def day_bounds(day: date, zone: ZoneInfo, rules: DayRules) -> tuple[datetime, datetime]:

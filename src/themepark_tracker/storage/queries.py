@@ -147,8 +147,8 @@ def polls_between(conn: Connection, park_id: int, start: datetime, end: datetime
     """The park's successful polls in [start, end) with every ride's state and wait,
     one row each (`ride_states`).
 
-    Polls that read the same share what it decodes to: a park closed for the night
-    repeats one reading for hours, and a day's recompute decodes each only once.
+    Polls that read the same share what it decodes to (read-only maps): a park closed
+    for the night repeats one reading for hours, and a day's recompute decodes it once.
     """
     found = conn.execute(_DAY_POLLS, {"park": park_id, "start": start, "end": end})
     decoded: dict[str | None, tuple[dict[int, State], dict[int, int | None]]] = {}

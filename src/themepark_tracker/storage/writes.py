@@ -305,7 +305,8 @@ def bump_data_version(conn: Connection, which: ColumnElement[bool]) -> None:
     conn.execute(update(parks).where(which).values(data_version=parks.c.data_version + 1))
 
 
-#: Built once: a poll runs them for its park.
+#: Built once: a poll runs these for its park, and building a statement costs a good part
+#: of running it.
 _LOCK = {
     changing: update(parks)
     .where(parks.c.id.in_(bindparam("ids", expanding=True)))
@@ -347,7 +348,7 @@ def save_live(conn: Connection, park_id: int, live: Live, stored: Mapping[int, s
     """Store a park's live status; its rides not in `live` become unknown.
 
     Only the rides whose status differs from the `stored` one are written: most polls
-    change none.
+    change none. `stored` must hold every ride of the park, read after `lock_parks`.
     """
     conn.execute(_PARK_LIVE, {"park": park_id, "open_now": live.park_open, "live_at": live.at})
     changed: dict[str, list[int]] = {}
