@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,10 @@ from themepark_tracker.classify import (
     render_cache,
 )
 from themepark_tracker.cli import cli
+from themepark_tracker.config import load_settings
+from themepark_tracker.ingest import PollInput
 from themepark_tracker.jobs.classify import classify_rides
+from themepark_tracker.jobs.polls import PollRules, PollStore
 from themepark_tracker.storage.tables import parks, rides
 
 T = datetime(2026, 7, 4, tzinfo=UTC)
@@ -78,7 +82,7 @@ def test_the_cache_round_trips_and_refuses_another_schema() -> None:
         parse_cache("{", "c.json")
 
 
-def _rides(engine: Engine) -> None:
+def _park(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(parks),
@@ -99,6 +103,11 @@ def _rides(engine: Engine) -> None:
                 }
             ],
         )
+
+
+def _rides(engine: Engine) -> None:
+    _park(engine)
+    with engine.begin() as conn:
         conn.execute(
             insert(rides),
             [
@@ -164,3 +173,72 @@ def test_a_bad_overrides_file_is_one_line(
     )
     assert result.exit_code == 1
     assert "tier_overrides.csv:2: tier must be 1, 2, 3 or empty, not 9" in result.output
+
+
+def _first_sight(engine: Engine, data_dir: Path) -> dict[int, tuple[object, ...]]:
+    """The collector stores a poll of three rides it has never seen; their decisions."""
+    _park(engine)
+    settings = load_settings(environ={"DATA_DIR": str(data_dir)}, ssm_reader=lambda p, r: {})
+    at = T + timedelta(hours=16)
+    payload = {
+        "lands": [],
+        "rides": [
+            {"id": i, "name": n, "is_open": True, "wait_time": 10, "last_updated": at.isoformat()}
+            for i, n in [(1, "Space Mountain"), (2, "Meet Mickey"), (3, "Haunted Mansion")]
+        ],
+    }
+    rules = PollRules.from_settings(settings)
+    store = PollStore(engine, cycle_id="c", source="collect", rules=rules, now=lambda: at)
+    assert store.store(PollInput(6, at, payload)).status == "stored"
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(rides.c.id, rides.c.tier, rides.c.category, rides.c.tier_source)
+        ).all()
+    return {ride_id: tuple(decision) for ride_id, *decision in found}
+
+
+def test_a_ride_seen_for_the_first_time_is_decided_as_classify_decides(
+    engine: Engine, tmp_path: Path
+) -> None:
+    overrides = tmp_path / "tier_overrides.csv"
+    overrides.write_text("park_id,ride_id,tier,reason\n6,3,1,headliner dark ride\n")
+    cache = tmp_path / "classification.json"
+    cache.write_text(render_cache({"6:1": Decision(2, "ride", 0.6, "rules", "an older rule")}))
+    assert _first_sight(engine, tmp_path) == {
+        1: (2, "ride", "rules"),  # the cached decision, not today's rule (tier 1)
+        2: (None, "meet_greet", "rules"),
+        3: (1, "ride", "manual"),
+    }
+    assert classify_rides(engine, overrides, cache).changed == 0
+
+
+def test_a_broken_overrides_file_does_not_stop_collection(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "tier_overrides.csv").write_text("park_id,ride_id,tier,reason\n6,1,9,x\n")
+    with caplog.at_level(logging.ERROR):
+        decided = _first_sight(engine, tmp_path)
+    assert decided == {
+        1: (1, "ride", "rules"),
+        2: (None, "meet_greet", "rules"),
+        3: (None, None, "unclassified"),
+    }
+    assert "tier decisions unreadable" in caplog.text
+
+
+def test_the_review_csv_loads_as_overrides(
+    runner: CliRunner, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    _rides(engine)
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)}
+    overrides = tmp_path / "tier_overrides.csv"
+    overrides.write_text("")  # an empty file holds no overrides
+    review = runner.invoke(cli, ["classify", "--review"], env=env)
+    assert review.exit_code == 0, review.output
+    overrides.write_text(review.output.replace("6,3,,", "6,3,1,"))
+    assert runner.invoke(cli, ["classify"], env=env).exit_code == 0
+    with engine.connect() as conn:
+        decided = conn.execute(
+            select(rides.c.tier, rides.c.tier_source).where(rides.c.id == 3)
+        ).one()
+    assert tuple(decided) == (1, "manual")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from themepark_tracker.classify import Decisions
 from themepark_tracker.engine.states import StateRules
 from themepark_tracker.ingest import PollInput, PollPlan, StoredRide, plan_poll
 
@@ -59,6 +60,7 @@ def plan(
         source="collect",
         rules=StateRules(),
         ride_absence=timedelta(hours=24),
+        decisions=Decisions(),
     )
 
 

@@ -12,7 +12,7 @@ import io
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 CACHE_SCHEMA_VERSION = 1
@@ -97,12 +97,27 @@ def decide(
     return classify_by_rules(name)
 
 
+@dataclass(frozen=True)
+class Decisions:
+    """The overrides and cached decisions of one job run: a ride the collector sees for
+    the first time is decided as `classify` would decide it."""
+
+    overrides: Mapping[tuple[int, int], Decision] = field(default_factory=dict)
+    cache: Mapping[str, Decision] = field(default_factory=dict)
+
+    def decide(self, park_id: int, ride_id: int, name: str) -> Decision:
+        return decide(park_id, ride_id, name, self.overrides, self.cache)
+
+
 def cache_key(park_id: int, ride_id: int) -> str:
     return f"{park_id}:{ride_id}"
 
 
 def parse_overrides(text: str, source: str) -> dict[tuple[int, int], Decision]:
-    """CSV `park_id,ride_id,tier,reason[,category]`; a bad row names its line."""
+    """CSV `park_id,ride_id,tier,reason[,category]`; a bad row names its line. An empty
+    file holds no overrides."""
+    if not text.strip():
+        return {}
     reader = csv.DictReader(io.StringIO(text))
     missing = {"park_id", "ride_id", "tier", "reason"} - set(reader.fieldnames or [])
     if missing:

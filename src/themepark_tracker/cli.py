@@ -621,8 +621,12 @@ def classify_command(runtime: Runtime, review: bool) -> None:
     """Decide every ride's tier and category (shows, meet-and-greets are not rides).
 
     Order: TIER_OVERRIDES_FILE, then CLASSIFICATION_CACHE_FILE, then keyword rules.
+    The collector decides a ride it sees for the first time the same way; run this
+    after editing the overrides.
 
-    Example: themepark-tracker classify --review > data/tier_overrides.csv
+    Example: themepark-tracker classify --review > review.csv, then fill in the
+    tiers and append the rows to TIER_OVERRIDES_FILE (not a redirect into it: the
+    shell would empty it before it is read).
     """
     settings = runtime.settings
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from themepark_tracker.classify import classify_by_rules
+from themepark_tracker.classify import Decisions
 from themepark_tracker.engine.states import (
     CountedReading,
     State,
@@ -73,6 +73,7 @@ def plan_poll(
     source: str,
     rules: StateRules,
     ride_absence: timedelta,
+    decisions: Decisions,
 ) -> PollPlan:
     t = poll.fetched_at
     row: dict[str, Any] = {
@@ -115,7 +116,7 @@ def plan_poll(
         state = ride_state(ride.is_open, wait.minutes, ride.last_updated, t, rules)
         states.append(state)
         before = stored.get(ride.id)
-        decision = classify_by_rules(ride.name) if before is None else None
+        decision = decisions.decide(poll.park_id, ride.id, ride.name) if before is None else None
         category = before.category if before is not None else None
         if decision is not None:
             category = decision.category

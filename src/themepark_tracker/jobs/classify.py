@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from themepark_tracker.classify import (
     Decision,
+    Decisions,
     cache_key,
-    decide,
     parse_cache,
     parse_overrides,
     render_cache,
@@ -29,11 +29,10 @@ class ClassifyReport:
     decisions: list[tuple[int, int, str, Decision]] = field(default_factory=list)
 
 
-def classify_rides(engine: Engine, overrides_file: Path, cache_file: Path) -> ClassifyReport:
-    """Apply overrides, cached decisions and keyword rules to every ride; update the cache.
+def load_decisions(overrides_file: Path, cache_file: Path) -> Decisions:
+    """The overrides and the cache as the files hold them; a missing file holds none.
 
-    Rule decisions go into the cache, so that improving the rules later does not quietly
-    re-weigh the history of rides already classified; delete the cache to re-decide.
+    Raises `ClassificationError` (a bad file) or `OSError` (an unreadable one).
     """
     overrides = (
         parse_overrides(overrides_file.read_text(encoding="utf-8"), str(overrides_file))
@@ -45,11 +44,23 @@ def classify_rides(engine: Engine, overrides_file: Path, cache_file: Path) -> Cl
         if cache_file.is_file()
         else {}
     )
+    return Decisions(overrides, cache)
+
+
+def classify_rides(engine: Engine, overrides_file: Path, cache_file: Path) -> ClassifyReport:
+    """Apply overrides, cached decisions and keyword rules to every ride; update the cache.
+
+    Rule decisions go into the cache, so that improving the rules later does not quietly
+    re-weigh the history of rides already classified; delete the cache to re-decide.
+    """
+    known = load_decisions(overrides_file, cache_file)
+    cache = dict(known.cache)
+    decisions = Decisions(known.overrides, cache)
     report = ClassifyReport()
     updates = []
     with engine.begin() as conn:
         for ride in queries.rides_to_classify(conn):
-            decision = decide(ride.park_id, ride.id, ride.name, overrides, cache)
+            decision = decisions.decide(ride.park_id, ride.id, ride.name)
             report.rides += 1
             report.sources[decision.source] += 1
             report.decisions.append((ride.park_id, ride.id, ride.name, decision))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -11,12 +12,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from themepark_tracker.classify import ClassificationError, Decisions
 from themepark_tracker.config import Settings
 from themepark_tracker.engine.sessions import DayRules, park_day_of
 from themepark_tracker.engine.states import StateRules
 from themepark_tracker.ingest import PollInput, PollPlan, StoredRide, apply_plan, plan_poll
+from themepark_tracker.jobs.classify import load_decisions
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.storage import queries, writes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,13 +41,27 @@ class PollRules:
     states: StateRules
     days: DayRules
     ride_absence: timedelta
+    decisions: Decisions
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PollRules:
+        """A broken overrides or cache file does not stop collection: new rides are then
+        decided by the keyword rules alone, and `classify` says what is wrong."""
+        try:
+            decisions = load_decisions(
+                settings.tier_overrides_path, settings.classification_cache_path
+            )
+        except (ClassificationError, OSError) as exc:
+            log.error(
+                "tier decisions unreadable; new rides get keyword rules only",
+                extra={"error": str(exc)},
+            )
+            decisions = Decisions()
         return cls(
             settings.state_rules(),
             settings.day_rules(),
             timedelta(hours=settings.ride_absence_hours),
+            decisions,
         )
 
 
@@ -161,6 +180,7 @@ class PollStore:
                 source=self.source,
                 rules=self.rules.states,
                 ride_absence=self.rules.ride_absence,
+                decisions=self.rules.decisions,
             )
             self._rides[poll.park_id] = apply_plan(rides, plan)
             for row in plan.new_rides:
