@@ -6,14 +6,17 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from feed_fixtures import SimClock, collect_every_ten_minutes
 from sqlalchemy import Engine, func, select, text
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
 from themepark_tracker.cli import cli
 from themepark_tracker.config import Settings, load_settings
+from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.feed.model import FeedModel
 from themepark_tracker.feed.recording import record_archive
 from themepark_tracker.jobs.aggregate import aggregate, cleanup
@@ -100,6 +103,37 @@ def test_aggregate_finalises_completed_days_to_the_same_figures(
     assert logged == [("aggregate", "success")] * 5
 
 
+def test_the_figures_collecting_keeps_after_a_day_are_those_aggregate_finalises(
+    engine: Engine, settings: Settings
+) -> None:
+    """Each poll's recompute runs at the poll's own time, as the collector's does; once
+    both parks have closed, the day's figures are final in all but the mark."""
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    clock = SimClock(datetime(2026, 7, 4, 20, tzinfo=UTC))  # 16:00 in Toronto
+    last = collect_every_ten_minutes(engine, model, clock, 72, PARK_COUNTRIES="Canada,Mexico")
+    assert last == datetime(2026, 7, 5, 7, 50, tzinfo=UTC)  # 03:50 in Toronto
+    ride_columns = [c for c in ride_daily_stats.c if c.name != "is_final"]
+    session_columns = [
+        c for c in operating_sessions.c if c.name not in ("id", "is_final", "computed_at")
+    ]
+    kept = [
+        rows(engine, park_daily_stats, *STAT_COLUMNS),
+        rows(engine, ride_daily_stats, *ride_columns),
+        rows(engine, operating_sessions, *session_columns),
+    ]
+    assert [(p, d) for p, d, *_ in kept[0]] == [(47, date(2026, 7, 4)), (57, date(2026, 7, 4))]
+    downtime = rows(engine, ride_daily_stats, ride_daily_stats.c.downtime_minutes)
+    assert len(kept[2]) == 2 and max(downtime) > (0,)
+    report = aggregate(engine, settings, datetime(2026, 7, 5, 12, tzinfo=UTC))
+    assert (report.days, report.failures) == (2, 0)
+    assert all(final for (final,) in rows(engine, park_daily_stats, park_daily_stats.c.is_final))
+    assert [
+        rows(engine, park_daily_stats, *STAT_COLUMNS),
+        rows(engine, ride_daily_stats, *ride_columns),
+        rows(engine, operating_sessions, *session_columns),
+    ] == kept
+
+
 def test_a_day_not_over_yet_is_not_finalised(
     engine: Engine, settings: Settings, archive: Path
 ) -> None:
@@ -127,20 +161,38 @@ def test_a_late_poll_reopens_a_final_day_and_aggregate_closes_it_again(
     assert all(final for (final,) in rows(engine, park_daily_stats, park_daily_stats.c.is_final))
 
 
-def test_cleanup_deletes_only_final_days_past_the_retention(
+def polls_by_park_day(engine: Engine, settings: Settings) -> dict[tuple[int, date], int]:
+    zones = {6: ZoneInfo("America/New_York"), 16: ZoneInfo("America/Los_Angeles")}
+    found: dict[tuple[int, date], int] = {}
+    for park_id, at in rows(engine, polls, polls.c.park_id, polls.c.polled_at):
+        key = (park_id, park_day_of(at, zones[park_id], settings.day_rules()))
+        found[key] = found.get(key, 0) + 1
+    return found
+
+
+def test_cleanup_deletes_only_days_final_for_longer_than_the_retention(
     engine: Engine, settings: Settings, archive: Path
 ) -> None:
     import_archives(engine, [archive], settings)
     changes_before = count(engine, status_changes)
     stats_before = rows(engine, park_daily_stats, *STAT_COLUMNS)
+    polls_before = polls_by_park_day(engine, settings)
     assert cleanup(engine, settings, LATER).rows == 0  # nothing is final yet
-    aggregate(engine, settings, datetime(2026, 7, 4, 12, tzinfo=UTC))
-    report = cleanup(engine, settings, datetime(2026, 7, 5, 12, tzinfo=UTC))
-    assert report.rows > 0
-    remaining = rows(engine, polls, polls.c.polled_at)
-    # Finalised and past retention: 6 on 3 July (ends 08:00 UTC on the 4th), 16 on 2 July.
-    assert remaining and min(t for (t,) in remaining) >= datetime(2026, 7, 3, 11, tzinfo=UTC)
-    assert max(t for (t,) in remaining) == max(t for (t,) in rows(engine, polls, polls.c.polled_at))
+    finalised_at = datetime(2026, 7, 4, 12, tzinfo=UTC)
+    aggregate(engine, settings, finalised_at)
+    final = {(6, date(2026, 7, 3)), (16, date(2026, 7, 2)), (16, date(2026, 7, 3))}
+    logged = rows(engine, aggregation_log, aggregation_log.c.park_id, aggregation_log.c.park_date)
+    assert set(logged) == final
+    # Magic Kingdom's 3 July ended at 08:00 UTC on the 4th, 28 hours before; it has been
+    # final for 24 hours less a minute. (The log stamps the job's clock as it moves on.)
+    day = timedelta(hours=24)
+    assert cleanup(engine, settings, finalised_at + day - timedelta(minutes=1)).rows == 0
+    report = cleanup(engine, settings, finalised_at + day + timedelta(minutes=1))
+    assert report.days == 3
+    assert report.rows == sum(polls_before[key] for key in final)
+    assert polls_by_park_day(engine, settings) == {
+        key: n for key, n in polls_before.items() if key not in final
+    }
     with engine.connect() as conn:
         orphans = conn.execute(
             select(func.count())
@@ -150,6 +202,23 @@ def test_cleanup_deletes_only_final_days_past_the_retention(
     assert orphans == 0
     assert count(engine, status_changes) == changes_before
     assert rows(engine, park_daily_stats, *STAT_COLUMNS) == stats_before
+
+
+def test_a_day_reopened_by_a_late_poll_is_kept_until_final_again_for_the_retention(
+    engine: Engine, settings: Settings, archive: Path, tmp_path: Path
+) -> None:
+    first_half = tmp_path / "first.jsonl"
+    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+    record_archive(model, first_half, START, END, timedelta(minutes=40), park_ids=[6, 16])
+    import_archives(engine, [first_half], settings)
+    aggregate(engine, settings, LATER)
+    import_archives(engine, [archive], settings)  # the polls in between reopen every day
+    assert cleanup(engine, settings, LATER + timedelta(days=3)).rows == 0
+    again = LATER + timedelta(days=3)
+    aggregate(engine, settings, again)
+    assert cleanup(engine, settings, again + timedelta(hours=23)).rows == 0
+    assert cleanup(engine, settings, again + timedelta(hours=25)).days == 5
+    assert count(engine, polls) == 0
 
 
 def test_a_failing_park_day_is_logged_and_the_others_go_on(

@@ -119,7 +119,7 @@ class Settings(BaseModel):
         0.1, ge=0, le=1, description="share of parks that may fail before collect exits 3"
     )
     retention_hours: PositiveFloat = Field(
-        24.0, description="cleanup keeps a final day's raw polls this long after the day ends"
+        24.0, description="cleanup keeps a day's raw polls this long after aggregate finalised it"
     )
     tier_overrides_file: Path | None = Field(
         None,

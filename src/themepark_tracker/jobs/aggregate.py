@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +44,14 @@ def completed_days(
         day += timedelta(days=1)
 
 
+def job_clock(now: datetime) -> Callable[[], datetime]:
+    """The job's time: `now` when it starts, moving on with the monotonic clock. The log's
+    times then agree with the clock the job was given (cleanup compares them with it),
+    and its durations are real."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
+
+
 def _park_days(
     engine: Engine, rules: DayRules, until: datetime
 ) -> Iterator[tuple[int, ZoneInfo, date, queries.DayMarks]]:
@@ -66,21 +74,22 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
     started = time.monotonic()
     report = JobReport()
     rules = StatsRules(settings.state_rules(), settings.day_rules())
+    clock = job_clock(now)
     for park_id, zone, day, marks in _park_days(engine, rules.days, now):
         if not marks.needs_aggregation(day):
             continue
         report.days += 1
-        began = datetime.now(now.tzinfo)
+        began = clock()
         try:
             with engine.begin() as conn:
                 rows = refresh_park_day(conn, park_id, zone, day, now=now, rules=rules, final=True)
-                _log(conn, park_id, day, "aggregate", began, rows)
+                _log(conn, park_id, day, "aggregate", (began, clock()), rows)
             report.rows += rows
         except Exception as exc:  # one bad park day must not stop the others
             report.failures += 1
             log.exception("aggregation failed", extra={"park_id": park_id, "day": str(day)})
             with engine.begin() as conn:
-                _log(conn, park_id, day, "aggregate", began, 0, error=str(exc)[:2000])
+                _log(conn, park_id, day, "aggregate", (began, clock()), 0, error=str(exc)[:2000])
     report.duration_seconds = time.monotonic() - started
     log.info(
         "aggregation finished",
@@ -95,23 +104,28 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
 
 
 def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
-    """Delete polls and snapshots of final park days older than the retention; nothing else.
+    """Delete the polls and snapshots of park days final for longer than the retention;
+    nothing else.
 
-    Status changes and daily statistics are permanent.
+    A day is final since its last successful aggregation (a late poll reopens it, and the
+    next aggregation finalises it again). Status changes and daily statistics are
+    permanent.
     """
     started = time.monotonic()
     report = JobReport()
     rules = settings.day_rules()
     until = now - timedelta(hours=settings.retention_hours)
-    for park_id, zone, day, marks in _park_days(engine, rules, until):
-        if not marks.is_final(day):
+    clock = job_clock(now)
+    for park_id, zone, day, marks in _park_days(engine, rules, now):
+        final_since = marks.final_since(day)
+        if final_since is None or final_since > until:
             continue
         start, end = day_bounds(day, zone, rules)
-        began = datetime.now(now.tzinfo)
+        began = clock()
         with engine.begin() as conn:
             deleted = writes.delete_polls(conn, park_id, start, end)
             if deleted:
-                _log(conn, park_id, day, "cleanup", began, deleted)
+                _log(conn, park_id, day, "cleanup", (began, clock()), deleted)
         if deleted:
             report.days += 1
             report.rows += deleted
@@ -132,7 +146,7 @@ def _log(
     park_id: int,
     day: date,
     job: str,
-    started_at: datetime,
+    times: tuple[datetime, datetime],
     rows: int,
     error: str | None = None,
 ) -> None:
@@ -142,8 +156,8 @@ def _log(
         park_date=day,
         job=job,
         status="failure" if error else "success",
-        started_at=started_at,
-        finished_at=datetime.now(started_at.tzinfo),
+        started_at=times[0],
+        finished_at=times[1],
         rows_written=rows,
         error=error,
     )

@@ -194,11 +194,12 @@ def poll_time_range(conn: Connection, park_id: int) -> tuple[datetime | None, da
 
 @dataclass(frozen=True)
 class DayMarks:
-    """What is recorded of a park's days: final statistics, successful aggregations."""
+    """What is recorded of a park's days: final statistics, and when each day was last
+    aggregated successfully."""
 
     final: set[date]
     provisional: set[date]
-    aggregated: set[date]
+    aggregated: dict[date, datetime]
 
     def needs_aggregation(self, day: date) -> bool:
         if day in self.final:
@@ -209,6 +210,9 @@ class DayMarks:
         """Aggregated, and not reopened by a later poll of that day."""
         return day in self.aggregated and day not in self.provisional
 
+    def final_since(self, day: date) -> datetime | None:
+        return self.aggregated[day] if self.is_final(day) else None
+
 
 def day_marks(conn: Connection, park_id: int) -> DayMarks:
     stats = conn.execute(
@@ -216,19 +220,16 @@ def day_marks(conn: Connection, park_id: int) -> DayMarks:
             park_daily_stats.c.park_id == park_id
         )
     ).all()
+    log = aggregation_log.c
     aggregated = conn.execute(
-        select(aggregation_log.c.park_date)
-        .where(
-            aggregation_log.c.park_id == park_id,
-            aggregation_log.c.job == "aggregate",
-            aggregation_log.c.status == "success",
-        )
-        .distinct()
-    ).scalars()
+        select(log.park_date, func.max(func.coalesce(log.finished_at, log.started_at)))
+        .where(log.park_id == park_id, log.job == "aggregate", log.status == "success")
+        .group_by(log.park_date)
+    ).all()
     return DayMarks(
         {row.stat_date for row in stats if row.is_final},
         {row.stat_date for row in stats if not row.is_final},
-        set(aggregated),
+        {day: at for day, at in aggregated},
     )
 
 
