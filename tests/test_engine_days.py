@@ -169,6 +169,44 @@ def test_a_late_night_past_local_midnight_stays_in_the_day_it_began() -> None:
     assert day.rides[1].uptime_minutes == 940 and day.rides[1].downtime_minutes == 0
 
 
+def test_a_night_across_the_fall_back_counts_the_hour_that_repeats() -> None:
+    # 31 October 2026 is a 25-hour park day in New York: at 02:00 EDT on 1 November the
+    # clocks go back to 01:00 EST. A Halloween night runs from 19:00 EDT to the second
+    # 01:30, and the ride stops from the first 01:30 to the second 01:10: 40 minutes that
+    # the park's clocks show as 20 minutes back.
+    day = date(2026, 10, 31)
+    start, end = datetime(2026, 10, 31, 23, tzinfo=UTC), datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    times = every(datetime(2026, 10, 31, 12, tzinfo=UTC), datetime(2026, 11, 1, 9, tzinfo=UTC))
+    assert {park_day_of(t, NEW_YORK, RULES) for t in times} == {day}
+    active = {t: start <= t <= end for t in times}
+    stop = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    ride = {t: "open" for t in times if active[t] and not stop <= t < stop + timedelta(minutes=40)}
+    polls = day_polls(times, active=active, rides={1: ride})  # type: ignore[dict-item]
+    result = compute_park_day(day, polls, now=datetime(2026, 11, 1, 12, tzinfo=UTC), rules=RULES)
+    assert (result.session_start, result.session_end) == (start, end)
+    # 46 polls, each covering the 10 minutes to the next: 7 h 40 of real time, where the
+    # park's clocks show 6 h 40.
+    assert result.operating_minutes == 460
+    assert result.rides[1].downtime_minutes == 40
+    assert result.rides[1].uptime_minutes == 420
+
+
+def test_a_night_across_the_spring_forward_loses_the_hour_that_never_was() -> None:
+    # 7 March 2026 is a 23-hour park day in New York: at 02:00 EST on 8 March the clocks
+    # jump to 03:00 EDT. A night from 20:00 EST to 03:30 EDT is 6 h 30 long, not 7 h 30.
+    day = date(2026, 3, 7)
+    start, end = datetime(2026, 3, 8, 1, tzinfo=UTC), datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    times = every(datetime(2026, 3, 7, 9, tzinfo=UTC), datetime(2026, 3, 8, 8, tzinfo=UTC))
+    assert {park_day_of(t, NEW_YORK, RULES) for t in times} == {day}
+    assert park_day_of(datetime(2026, 3, 8, 8, tzinfo=UTC), NEW_YORK, RULES) == day + timedelta(1)
+    active = {t: start <= t <= end for t in times}
+    ride = {t: "open" for t in times if active[t]}
+    polls = day_polls(times, active=active, rides={1: ride})  # type: ignore[dict-item]
+    result = compute_park_day(day, polls, now=datetime(2026, 3, 8, 12, tzinfo=UTC), rules=RULES)
+    assert (result.session_start, result.session_end) == (start, end)
+    assert result.operating_minutes == result.rides[1].uptime_minutes == 400
+
+
 def test_a_ride_closed_all_day_is_not_eligible() -> None:
     times = every(local(9), local(21))
     polls = day_polls(times, rides={1: {t: "open" for t in times}, 2: {}})
