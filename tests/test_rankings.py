@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from themepark_tracker.engine.days import ParkDay, RideDay
+from themepark_tracker.storage import rankings
 from themepark_tracker.storage.park_days import save_park_day
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
 from themepark_tracker.storage.tables import parks, rides
@@ -127,6 +128,18 @@ def test_ride_rankings_weigh_each_day_by_its_tier_and_rank_by_downtime(stats: En
     assert mountain.trend_pct == -50
     assert mountain.totals.avg_wait == 30 and mountain.totals.peak_wait == 45
     assert mountain.park_name == "Magic Kingdom"
+
+
+def test_the_maxima_of_many_rides_come_from_their_parks_days_alike(
+    stats: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with stats.connect() as conn:
+        few = ride_rankings(conn, dates_of)
+        monkeypatch.setattr(rankings, "MAXIMA_BY_RIDE", 0)
+        many = ride_rankings(conn, dates_of)
+    assert many == few
+    # Each park's own range: not 120 (the period before) nor 300 (after Los Angeles' range).
+    assert [r.longest_downtime_minutes for r in many] == [50, 40, 30, 0]
 
 
 def test_a_period_without_statistics_ranks_nothing(stats: Engine) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -248,8 +249,7 @@ def _ranked_statement(
     shape: tuple[bool, ...], by_ride: bool, sort: str | None, descending: bool, limited: bool
 ) -> Select[Any]:
     """Rides of the period sorted by `sort` (as chosen when `sort` is None) with their
-    names and the maxima running totals cannot give, read through the (ride, day) index
-    for the rides returned only."""
+    names; `_maxima` adds what running totals cannot give."""
     period = running_totals.period_statement(shape, by_ride)
     chosen: Any = period
     if sort is not None:
@@ -263,31 +263,48 @@ def _ranked_statement(
         if limited:
             top = top.limit(bindparam("limit", type_=Integer))
         chosen = top.subquery("top")
-    m = ride_daily_stats.alias("m")
-    # Correlated: inside a subquery the ride's dates are constants, so MariaDB reads a
-    # range of the (ride, day) index rather than every day of the ride.
-    in_period = (
-        m.c.ride_id == chosen.c.ride_id,
-        m.c.stat_date <= chosen.c.last_day,
-        m.c.stat_date > chosen.c.day_before,
-        m.c.tracked,
+    query = select(chosen, rides.c.name, rides.c.tier).join_from(
+        chosen, rides, rides.c.id == chosen.c.ride_id
     )
-    query = select(
-        chosen,
-        rides.c.name,
-        rides.c.tier,
-        select(func.max(m.c.peak_wait)).where(*in_period).scalar_subquery().label("peak_wait"),
-        select(func.max(m.c.longest_downtime_minutes))
-        .where(*in_period)
-        .scalar_subquery()
-        .label("longest"),
-    ).join_from(chosen, rides, rides.c.id == chosen.c.ride_id)
     if sort is None:
         return query
     order = _ride_order(chosen, sort)
     return query.order_by(
         order.is_(None), order.desc() if descending else order.asc(), chosen.c.ride_id
     )
+
+
+#: Above this many rides, `_maxima` reads their parks' days instead: MariaDB turns an
+#: `IN` list of a thousand values or more into a join that scans the whole table.
+MAXIMA_BY_RIDE = 500
+
+
+def _maxima(
+    conn: Connection, ranges: Mapping[int, DateRange], rows: Sequence[Any]
+) -> dict[int, tuple[int | None, float | None]]:
+    """Per ride of `rows`: its highest posted wait and longest closure over the tracked
+    days of its park's range, which no difference of running totals gives.
+
+    One statement, with the dates written in: a range of the (ride, day) index per ride
+    returned, or of the (park, day) key per park when the rides are many. Correlated
+    with the ranked rows instead, MariaDB read every day of each ride's index.
+    """
+    if not rows:
+        return {}
+    m = ride_daily_stats.c
+    if len(rows) <= MAXIMA_BY_RIDE:
+        which = running_totals.in_ranges(
+            m.ride_id, m.stat_date, {row.ride_id: ranges[row.park_id] for row in rows}
+        )
+    else:
+        parks_of = {row.park_id for row in rows}
+        which = running_totals.in_ranges(m.park_id, m.stat_date, {p: ranges[p] for p in parks_of})
+    query = (
+        select(m.ride_id, func.max(m.peak_wait), func.max(m.longest_downtime_minutes))
+        .where(which, m.tracked)
+        .group_by(m.ride_id)
+    )
+    return {ride_id: (peak, longest) for ride_id, peak, longest in conn.execute(query)}
 
 
 def _by_peak_wait(
@@ -318,20 +335,20 @@ def _ranked_rows(
     limit: int | None,
 ) -> list[Any]:
     """The rides' sums, maxima, names and tiers over each park's range (only `rides_of`
-    when given), sorted and limited: read from the held ranges when they give every ride
-    (`_readable`), else computed from the running totals."""
-    readable = _readable(conn, ranges)
-    if readable is not None:
-        return _held_rows(conn, readable, rides_of, sort, descending, limit)
+    when given), sorted and limited: read from the held ranges when they give every ride,
+    else computed from the running totals (`_source`)."""
+    source = _source(conn, ranges)
+    if source.held is not None:
+        return _held_rows(conn, source.held, rides_of, sort, descending, limit)
     if sort == "peak_wait":
         order = _by_peak_wait(conn, ranges, descending, limit)
         chosen: dict[int, list[int]] = {}
         for park, ride in order:
             chosen.setdefault(park, []).append(ride)
-        found = _computed_rows(conn, ranges, chosen, None, descending, None)
+        found = _computed_rows(conn, ranges, source.groups, chosen, None, descending, None)
         position = {ride: i for i, (_, ride) in enumerate(order)}
         return sorted(found, key=lambda row: position[row.ride_id])
-    return _computed_rows(conn, ranges, rides_of, sort, descending, limit)
+    return _computed_rows(conn, ranges, source.groups, rides_of, sort, descending, limit)
 
 
 def _held_rows(
@@ -348,15 +365,26 @@ def _held_rows(
     return list(conn.execute(statement, {**params, "limit": limit}))
 
 
-def _readable(conn: Connection, ranges: Mapping[int, DateRange]) -> Mapping[int, DateRange] | None:
-    """The parks to read from held ranges when they give every ride of `ranges`: the
-    others, if any, have no statistics in their range (a park not polled since its day
-    began, or never)."""
+@dataclass(frozen=True)
+class _Source:
+    """Where a period's ride sums come from: the held ranges of the `held` parks, or,
+    when they do not give every ride (`held` is None), the running totals of `groups`."""
+
+    held: Mapping[int, DateRange] | None
+    groups: running_totals.Groups
+
+
+def _source(conn: Connection, ranges: Mapping[int, DateRange]) -> _Source:
+    """Held ranges give every ride when the parks without one have no statistics in their
+    range (a park not polled since its day began, or never)."""
     held = period_totals.held_parks(conn, ranges)
     missing = {pid: span for pid, span in ranges.items() if pid not in held}
-    if missing and running_totals.bounds(conn, missing):
-        return None
-    return {pid: ranges[pid] for pid in held}
+    found = running_totals.bounds(conn, missing) if missing else {}
+    if not found:
+        return _Source({pid: ranges[pid] for pid in held}, {})
+    if held:
+        found.update(running_totals.bounds(conn, {pid: ranges[pid] for pid in held}))
+    return _Source(None, running_totals.group_bounds(found))
 
 
 @lru_cache(maxsize=256)
@@ -392,19 +420,28 @@ def _held_statement(
 def _computed_rows(
     conn: Connection,
     ranges: Mapping[int, DateRange],
+    groups: running_totals.Groups,
     rides_of: Mapping[int, Sequence[int]] | None,
     sort: str | None,
     descending: bool,
     limit: int | None,
 ) -> list[Any]:
-    groups = running_totals.groups(conn, ranges)
     found = running_totals.period(groups, rides_of)
     if found is None:
         return []
     _, params = found
     shape = tuple(before is not None for _, before in groups)
     statement = _ranked_statement(shape, rides_of is not None, sort, descending, limit is not None)
-    return list(conn.execute(statement, {**params, "limit": limit}))
+    ranked = conn.execute(statement, {**params, "limit": limit}).all()
+    maxima = _maxima(conn, ranges, ranked)
+    return [
+        SimpleNamespace(
+            **row._mapping,
+            peak_wait=maxima.get(row.ride_id, (None, None))[0],
+            longest=maxima.get(row.ride_id, (None, None))[1],
+        )
+        for row in ranked
+    ]
 
 
 def ride_rankings(
@@ -470,11 +507,11 @@ def ride_rankings(
 def _previous_totals(
     conn: Connection, ranges: Mapping[int, DateRange], rides_of: Mapping[int, Sequence[int]]
 ) -> dict[int, Totals]:
-    readable = _readable(conn, ranges)
-    if readable is not None:
-        rows: Any = _held_rows(conn, readable, rides_of, None, True, None)
+    source = _source(conn, ranges)
+    if source.held is not None:
+        rows: Any = _held_rows(conn, source.held, rides_of, None, True, None)
     else:
-        found = running_totals.period(running_totals.groups(conn, ranges), rides_of)
+        found = running_totals.period(source.groups, rides_of)
         if found is None:
             return {}
         period, params = found

@@ -134,10 +134,14 @@ Groups = dict[tuple[date, date | None], list[int]]
 
 
 def groups(conn: Connection, ranges: Mapping[int, DateRange]) -> Groups:
-    found: Groups = {}
-    for park_id, park_bounds in bounds(conn, ranges).items():
-        found.setdefault(park_bounds, []).append(park_id)
-    return found
+    return group_bounds(bounds(conn, ranges))
+
+
+def group_bounds(found: Mapping[int, tuple[date, date | None]]) -> Groups:
+    grouped: Groups = {}
+    for park_id, park_bounds in found.items():
+        grouped.setdefault(park_bounds, []).append(park_id)
+    return grouped
 
 
 @lru_cache(maxsize=256)
