@@ -175,6 +175,30 @@ def test_a_bad_overrides_file_is_one_line(
     assert "tier_overrides.csv:2: tier must be 1, 2, 3 or empty, not 9" in result.output
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"park_id,ride_id,tier,reason\n6\n", "tier_overrides.csv:2: park_id, ride_id and tier"),
+        (b"park_id,ride_id,tier,reason\n6,3,1,caf\xe9\n", "not UTF-8 text"),
+        (b'park_id,ride_id,tier,reason\n6,3,1,"open\n' + b"x" * 140_000, "tier_overrides.csv:"),
+    ],
+)
+def test_an_unreadable_overrides_file_is_one_line_too(
+    runner: CliRunner,
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    content: bytes,
+    message: str,
+) -> None:
+    (tmp_path / "tier_overrides.csv").write_bytes(content)
+    result = runner.invoke(
+        cli, ["classify"], env={"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
 def _first_sight(engine: Engine, data_dir: Path) -> dict[int, tuple[object, ...]]:
     """The collector stores a poll of three rides it has never seen; their decisions."""
     _park(engine)

@@ -123,22 +123,27 @@ def parse_overrides(text: str, source: str) -> dict[tuple[int, int], Decision]:
     if missing:
         raise ClassificationError(f"{source}: missing columns {', '.join(sorted(missing))}")
     overrides: dict[tuple[int, int], Decision] = {}
-    for row in reader:
-        where = f"{source}:{reader.line_num}"
-        try:
-            park_id, ride_id = int(row["park_id"]), int(row["ride_id"])
-            tier = int(row["tier"]) if row["tier"].strip() else None
-        except (TypeError, ValueError):
-            raise ClassificationError(f"{where}: park_id, ride_id and tier are numbers") from None
-        if tier not in (None, 1, 2, 3):
-            raise ClassificationError(f"{where}: tier must be 1, 2, 3 or empty, not {tier}")
-        category = (row.get("category") or "").strip() or ("ride" if tier else None)
-        if category is not None and category not in CATEGORIES:
-            raise ClassificationError(f"{where}: unknown category {category!r}")
-        overrides[(park_id, ride_id)] = Decision(
-            tier, category, 1.0, "manual", (row["reason"] or "").strip()
-        )
+    try:
+        for row in reader:
+            park_id, ride_id, decision = _override(row, f"{source}:{reader.line_num}")
+            overrides[(park_id, ride_id)] = decision
+    except csv.Error as exc:  # a quote left open, say
+        raise ClassificationError(f"{source}:{reader.line_num}: {exc}") from None
     return overrides
+
+
+def _override(row: dict[str | Any, Any], where: str) -> tuple[int, int, Decision]:
+    try:
+        park_id, ride_id = int(row["park_id"]), int(row["ride_id"])
+        tier = int(row["tier"]) if (row["tier"] or "").strip() else None
+    except (TypeError, ValueError):
+        raise ClassificationError(f"{where}: park_id, ride_id and tier are numbers") from None
+    if tier not in (None, 1, 2, 3):
+        raise ClassificationError(f"{where}: tier must be 1, 2, 3 or empty, not {tier}")
+    category = (row.get("category") or "").strip() or ("ride" if tier else None)
+    if category is not None and category not in CATEGORIES:
+        raise ClassificationError(f"{where}: unknown category {category!r}")
+    return park_id, ride_id, Decision(tier, category, 1.0, "manual", (row["reason"] or "").strip())
 
 
 def parse_cache(text: str, source: str) -> dict[str, Decision]:

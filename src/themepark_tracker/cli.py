@@ -365,7 +365,7 @@ def aggregate_command(runtime: Runtime) -> None:
 @_monitored("cleanup")
 @_uses_database
 def cleanup_command(runtime: Runtime) -> None:
-    """Delete raw polls of final park days older than RETENTION_HOURS; nothing else.
+    """Delete raw polls of park days final for RETENTION_HOURS or longer; nothing else.
 
     Example: themepark-tracker cleanup
     """
@@ -624,9 +624,11 @@ def classify_command(runtime: Runtime, review: bool) -> None:
     The collector decides a ride it sees for the first time the same way; run this
     after editing the overrides.
 
-    Example: themepark-tracker classify --review > review.csv, then fill in the
-    tiers and append the rows to TIER_OVERRIDES_FILE (not a redirect into it: the
-    shell would empty it before it is read).
+    Example: themepark-tracker classify --review > review.csv. Fill in the tiers,
+    delete the rows left undecided (a row is a decision, even with no tier) and copy
+    the rest into TIER_OVERRIDES_FILE, under a header with the category column; a new
+    file takes review.csv's header. Never redirect into the overrides file: the shell
+    empties it before it is read.
     """
     settings = runtime.settings
     try:

@@ -104,7 +104,7 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
 
 
 def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
-    """Delete the polls and snapshots of park days final for longer than the retention;
+    """Delete the polls and snapshots of park days final for the retention or longer;
     nothing else.
 
     A day is final since its last successful aggregation (a late poll reopens it, and the

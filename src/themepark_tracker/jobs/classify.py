@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from themepark_tracker.classify import (
+    ClassificationError,
     Decision,
     Decisions,
     cache_key,
@@ -35,16 +36,19 @@ def load_decisions(overrides_file: Path, cache_file: Path) -> Decisions:
     Raises `ClassificationError` (a bad file) or `OSError` (an unreadable one).
     """
     overrides = (
-        parse_overrides(overrides_file.read_text(encoding="utf-8"), str(overrides_file))
+        parse_overrides(_text(overrides_file), str(overrides_file))
         if overrides_file.is_file()
         else {}
     )
-    cache = (
-        parse_cache(cache_file.read_text(encoding="utf-8"), str(cache_file))
-        if cache_file.is_file()
-        else {}
-    )
+    cache = parse_cache(_text(cache_file), str(cache_file)) if cache_file.is_file() else {}
     return Decisions(overrides, cache)
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ClassificationError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
 def classify_rides(engine: Engine, overrides_file: Path, cache_file: Path) -> ClassifyReport:

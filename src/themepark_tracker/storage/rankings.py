@@ -436,7 +436,7 @@ def _computed_rows(
     maxima = _maxima(conn, ranges, ranked)
     return [
         SimpleNamespace(
-            **row._mapping,
+            **row._asdict(),
             peak_wait=maxima.get(row.ride_id, (None, None))[0],
             longest=maxima.get(row.ride_id, (None, None))[1],
         )

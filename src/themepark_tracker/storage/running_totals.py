@@ -23,7 +23,6 @@ from sqlalchemy import (
     column,
     false,
     func,
-    literal,
     or_,
     select,
     table,
@@ -173,8 +172,6 @@ def period_statement(shape: tuple[bool, ...], by_ride: bool) -> Subquery:
             end.c.park_id,
             end.c.ride_id,
             *columns,
-            last.label("last_day"),
-            (before if has_before else literal(date.min, Date)).label("day_before"),
         ).where(
             end.c.stat_date == last,
             end.c.park_id.in_(bindparam(f"parks_{index}", expanding=True)),
