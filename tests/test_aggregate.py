@@ -146,15 +146,20 @@ def test_a_day_not_over_yet_is_not_finalised(
     )
 
 
-def test_a_late_poll_reopens_a_final_day_and_aggregate_closes_it_again(
-    engine: Engine, settings: Settings, archive: Path, tmp_path: Path
-) -> None:
+def reopen_every_day(engine: Engine, settings: Settings, archive: Path, tmp_path: Path) -> None:
+    """Every other poll, finalised; then the polls in between, which reopen every day."""
     first_half = tmp_path / "first.jsonl"
     model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
     record_archive(model, first_half, START, END, timedelta(minutes=40), park_ids=[6, 16])
     import_archives(engine, [first_half], settings)
     aggregate(engine, settings, LATER)
     import_archives(engine, [archive], settings)
+
+
+def test_a_late_poll_reopens_a_final_day_and_aggregate_closes_it_again(
+    engine: Engine, settings: Settings, archive: Path, tmp_path: Path
+) -> None:
+    reopen_every_day(engine, settings, archive, tmp_path)
     reopened = rows(engine, park_daily_stats, park_daily_stats.c.is_final)
     assert any(not final for (final,) in reopened)
     assert aggregate(engine, settings, LATER).days > 0
@@ -207,12 +212,7 @@ def test_cleanup_deletes_only_days_final_for_longer_than_the_retention(
 def test_a_day_reopened_by_a_late_poll_is_kept_until_final_again_for_the_retention(
     engine: Engine, settings: Settings, archive: Path, tmp_path: Path
 ) -> None:
-    first_half = tmp_path / "first.jsonl"
-    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
-    record_archive(model, first_half, START, END, timedelta(minutes=40), park_ids=[6, 16])
-    import_archives(engine, [first_half], settings)
-    aggregate(engine, settings, LATER)
-    import_archives(engine, [archive], settings)  # the polls in between reopen every day
+    reopen_every_day(engine, settings, archive, tmp_path)
     assert cleanup(engine, settings, LATER + timedelta(days=3)).rows == 0
     again = LATER + timedelta(days=3)
     aggregate(engine, settings, again)
