@@ -177,6 +177,7 @@ def test_rides_sort_by_any_key_in_either_order_and_stop_at_the_limit(stats: Engi
         60,
         120,
     )
+    assert peak.longest_downtime_minutes == 40  # its own period's, not the 120 before it
 
 
 def test_parks_sort_by_any_key_and_parks_without_the_figure_come_last(stats: Engine) -> None:

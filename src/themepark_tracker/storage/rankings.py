@@ -274,14 +274,16 @@ def _ranked_statement(
     )
 
 
+#: Per ride: its highest posted wait and longest closure over its range.
+Maxima = dict[int, tuple[int | None, float | None]]
+
+
 #: Above this many rides, `_maxima` reads their parks' days instead: MariaDB turns an
 #: `IN` list of a thousand values or more into a join that scans the whole table.
 MAXIMA_BY_RIDE = 500
 
 
-def _maxima(
-    conn: Connection, ranges: Mapping[int, DateRange], rows: Sequence[Any]
-) -> dict[int, tuple[int | None, float | None]]:
+def _maxima(conn: Connection, ranges: Mapping[int, DateRange], rows: Sequence[Any]) -> Maxima:
     """Per ride of `rows`: its highest posted wait and longest closure over the tracked
     days of its park's range, which no difference of running totals gives.
 
@@ -309,21 +311,21 @@ def _maxima(
 
 def _by_peak_wait(
     conn: Connection, ranges: Mapping[int, DateRange], descending: bool, limit: int | None
-) -> list[tuple[int, int]]:
-    """(park, ride) by the ride's highest posted wait in the period; a ride that never
-    posted a wait has no peak and is not listed. A maximum is no difference of running
-    totals: this reads every ride day of the period."""
+) -> list[tuple[int, int, tuple[int | None, float | None]]]:
+    """(park, ride, maxima) by the ride's highest posted wait in the period; a ride that
+    never posted a wait has no peak and is not listed. A maximum is no difference of
+    running totals: this reads every ride day of the period, and takes both maxima."""
     s = ride_daily_stats.c
     peak = func.max(s.peak_wait)
     query = (
-        select(s.park_id, s.ride_id)
+        select(s.park_id, s.ride_id, peak, func.max(s.longest_downtime_minutes))
         .where(running_totals.in_ranges(s.park_id, s.stat_date, ranges), s.tracked)
         .group_by(s.park_id, s.ride_id)
         .having(peak.is_not(None))
         .order_by(peak.desc() if descending else peak.asc(), s.ride_id)
         .limit(limit)
     )
-    return [(park_id, ride_id) for park_id, ride_id in conn.execute(query)]
+    return [(park, ride, (most, longest)) for park, ride, most, longest in conn.execute(query)]
 
 
 def _ranked_rows(
@@ -343,10 +345,11 @@ def _ranked_rows(
     if sort == "peak_wait":
         order = _by_peak_wait(conn, ranges, descending, limit)
         chosen: dict[int, list[int]] = {}
-        for park, ride in order:
+        for park, ride, _ in order:
             chosen.setdefault(park, []).append(ride)
-        found = _computed_rows(conn, ranges, source.groups, chosen, None, descending, None)
-        position = {ride: i for i, (_, ride) in enumerate(order)}
+        maxima = {ride: found for _, ride, found in order}
+        found = _computed_rows(conn, ranges, source.groups, chosen, None, descending, None, maxima)
+        position = {ride: i for i, (_, ride, _) in enumerate(order)}
         return sorted(found, key=lambda row: position[row.ride_id])
     return _computed_rows(conn, ranges, source.groups, rides_of, sort, descending, limit)
 
@@ -425,7 +428,9 @@ def _computed_rows(
     sort: str | None,
     descending: bool,
     limit: int | None,
+    maxima: Maxima | None = None,
 ) -> list[Any]:
+    """Ranked rows with their `maxima`, read for them when not given."""
     found = running_totals.period(groups, rides_of)
     if found is None:
         return []
@@ -433,15 +438,13 @@ def _computed_rows(
     shape = tuple(before is not None for _, before in groups)
     statement = _ranked_statement(shape, rides_of is not None, sort, descending, limit is not None)
     ranked = conn.execute(statement, {**params, "limit": limit}).all()
-    maxima = _maxima(conn, ranges, ranked)
-    return [
-        SimpleNamespace(
-            **row._asdict(),
-            peak_wait=maxima.get(row.ride_id, (None, None))[0],
-            longest=maxima.get(row.ride_id, (None, None))[1],
-        )
-        for row in ranked
-    ]
+    if maxima is None:
+        maxima = _maxima(conn, ranges, ranked)
+    return [_with_maxima(row, *maxima.get(row.ride_id, (None, None))) for row in ranked]
+
+
+def _with_maxima(row: Any, peak: int | None, longest: float | None) -> SimpleNamespace:
+    return SimpleNamespace(**row._asdict(), peak_wait=peak, longest=longest)
 
 
 def ride_rankings(
