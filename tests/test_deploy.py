@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ import requests
 from api_fixtures import END, free_port, settings
 from click.testing import CliRunner
 from feed_fixtures import SimClock, catalogue
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from sqlalchemy import Engine, func, select
 
 from themepark_tracker import deployment
@@ -209,6 +212,49 @@ def test_the_api_unit_passes_systemd_analyze(tmp_path: Path) -> None:
         assert setting in text
 
 
+def _runtime_distributions(name: str) -> list[metadata.Distribution]:
+    """`name` and everything it needs at run time (the extras it asks for, no others)."""
+    extras_of: dict[str, set[str]] = {}
+    found: dict[str, metadata.Distribution] = {}
+    todo = [Requirement(name)]
+    while todo:
+        wanted = todo.pop()
+        key = canonicalize_name(wanted.name)
+        known = extras_of.setdefault(key, set())
+        if key in found and wanted.extras <= known:
+            continue
+        known |= wanted.extras
+        found[key] = metadata.distribution(wanted.name)
+        for line in found[key].requires or ():
+            needed = Requirement(line)
+            if needed.marker is None or any(
+                needed.marker.evaluate({"extra": extra}) for extra in {"", *known}
+            ):
+                todo.append(needed)
+    return list(found.values())
+
+
+def _stage_packages(target: Path) -> Path:
+    """Copies of the package and its run-time dependencies in a directory www-data can
+    read: the checkout and its .venv may sit in a private directory (mode 0700, as a
+    home directory or `mktemp -d` makes it), and the test must not open that up."""
+    shutil.copytree(
+        ROOT / "src" / "themepark_tracker",
+        target / "themepark_tracker",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    for dist in _runtime_distributions("themepark-tracker"):
+        if canonicalize_name(dist.metadata["Name"]) == "themepark-tracker":
+            continue  # installed editable: its code is the copy of src/ above
+        for file in dist.files or ():
+            if file.parts[0] == ".." or "__pycache__" in file.parts:
+                continue  # scripts in the venv's bin/, compiled caches
+            copy = target / file
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(str(dist.locate_file(file))), copy)
+    return target
+
+
 APACHE = Path("/usr/sbin/apache2")
 MOD_WSGI = Path("/usr/lib/apache2/modules/mod_wsgi.so")
 MODULES = Path("/usr/lib/apache2/modules")
@@ -241,10 +287,7 @@ def test_apache_with_mod_wsgi_serves_the_dashboard_and_the_api(api_engine: Engin
             http_port=port,
             server_name="localhost",
             wsgi_file=site / "themepark-tracker.wsgi",
-            python_path=(
-                Path(next(p for p in sys.path if p.endswith("site-packages"))),
-                ROOT / "src",
-            ),
+            python_path=(_stage_packages(site / "packages"),),
         )
         deployment.write_files(layout, site)
         (site / "vhost.conf").write_text(
