@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, make_url, select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import OperationalError, StatementError
 
-from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage import db
+from themepark_tracker.storage.db import make_engine, writing
 from themepark_tracker.storage.tables import api_keys, parks, rides, status_changes
 from themepark_tracker.storage.writes import upsert
 
@@ -179,3 +184,64 @@ def test_whole_second_times_come_back_aware_and_a_fraction_is_refused(engine: En
 
 def _stamps() -> dict[str, datetime]:
     return {"first_seen_at": NOW, "last_seen_at": NOW, "updated_at": NOW}
+
+
+def _sqlite(tmp_path: Path) -> Engine:
+    engine = make_engine(make_url(f"sqlite:///{tmp_path / 'busy.db'}"))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+        conn.execute(text("INSERT INTO counter VALUES (0)"))
+    return engine
+
+
+def _increment(engine: Engine, pause: float = 0.0) -> None:
+    """Read, think, write: the shape of every job's transaction."""
+    with writing(engine) as conn:
+        n = conn.execute(text("SELECT n FROM counter")).scalar_one()
+        time.sleep(pause)
+        conn.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+
+def test_sqlite_writers_that_read_first_wait_for_each_other_and_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    engine = _sqlite(tmp_path)
+    with ThreadPoolExecutor(4) as pool:
+        for done in [pool.submit(_increment, engine, 0.02) for _ in range(12)]:
+            done.result()  # a deferred BEGIN fails here with "database is locked"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 12
+    engine.dispose()
+
+
+def test_sqlite_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
+    engine = _sqlite(tmp_path)
+    with writing(engine) as conn:
+        conn.execute(text("UPDATE counter SET n = 5"))
+        started = time.monotonic()
+        with engine.connect() as reader:
+            assert reader.execute(text("SELECT n FROM counter")).scalar_one() == 0
+        assert time.monotonic() - started < 1.0
+    engine.dispose()
+
+
+def test_sqlite_writer_retries_a_busy_lock_a_bounded_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    engine = _sqlite(tmp_path)
+    holder = threading.Thread(target=_increment, args=(engine, 0.25))
+    holder.start()
+    time.sleep(0.05)
+    _increment(engine)  # waits 100 ms at most per try: the second or third try gets it
+    holder.join()
+    assert "database busy, trying again" in caplog.text
+    holder = threading.Thread(target=_increment, args=(engine, 1.5))
+    holder.start()
+    time.sleep(0.05)
+    with pytest.raises(OperationalError, match="locked"):
+        _increment(engine)  # three tries of 100 ms, then the error
+    holder.join()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 3
+    engine.dispose()

@@ -45,7 +45,7 @@ from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
 from themepark_tracker.storage import api_keys, backup, migrate, queries
-from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.db import make_engine, writing
 from themepark_tracker.storage.health import facts as health_facts
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
 
@@ -808,7 +808,7 @@ def api_key_create(runtime: Runtime, name: str) -> None:
     Example: themepark-tracker api-key create "status page"
     """
     try:
-        with runtime.engine.begin() as conn:
+        with writing(runtime.engine) as conn:
             key, record = api_keys.create_key(conn, name, _now())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from None
@@ -846,7 +846,7 @@ def api_key_revoke(runtime: Runtime, key_id: int) -> None:
 
     Example: themepark-tracker api-key revoke 3
     """
-    with runtime.engine.begin() as conn:
+    with writing(runtime.engine) as conn:
         if not api_keys.revoke_key(conn, key_id, _now()):
             raise click.ClickException(f"no active key {key_id}")
     click.echo(f"key {key_id} revoked")

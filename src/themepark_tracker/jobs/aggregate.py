@@ -19,6 +19,7 @@ from themepark_tracker.config import Settings
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.storage import queries, writes
+from themepark_tracker.storage.db import writing
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,14 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
         report.days += 1
         began = clock()
         try:
-            with engine.begin() as conn:
+            with writing(engine) as conn:
                 rows = refresh_park_day(conn, park_id, zone, day, now=now, rules=rules, final=True)
                 _log(conn, park_id, day, "aggregate", (began, clock()), rows)
             report.rows += rows
         except Exception as exc:  # one bad park day must not stop the others
             report.failures += 1
             log.exception("aggregation failed", extra={"park_id": park_id, "day": str(day)})
-            with engine.begin() as conn:
+            with writing(engine) as conn:
                 _log(conn, park_id, day, "aggregate", (began, clock()), 0, error=str(exc)[:2000])
     report.duration_seconds = time.monotonic() - started
     log.info(
@@ -122,7 +123,7 @@ def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
             continue
         start, end = day_bounds(day, zone, rules)
         began = clock()
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             deleted = writes.delete_polls(conn, park_id, start, end)
             if deleted:
                 _log(conn, park_id, day, "cleanup", (began, clock()), deleted)

@@ -20,6 +20,7 @@ from themepark_tracker.classify import (
     render_cache,
 )
 from themepark_tracker.storage import queries, writes
+from themepark_tracker.storage.db import writing
 
 
 @dataclass
@@ -62,7 +63,7 @@ def classify_rides(engine: Engine, overrides_file: Path, cache_file: Path) -> Cl
     decisions = Decisions(known.overrides, cache)
     report = ClassifyReport()
     updates = []
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         for ride in queries.rides_to_classify(conn):
             decision = decisions.decide(ride.park_id, ride.id, ride.name)
             report.rides += 1

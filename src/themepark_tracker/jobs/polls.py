@@ -20,6 +20,7 @@ from themepark_tracker.ingest import PollInput, PollPlan, StoredRide, apply_plan
 from themepark_tracker.jobs.classify import load_decisions
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.storage import queries, writes
+from themepark_tracker.storage.db import writing
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class PollStore:
         redone one poll per transaction, so that only that poll is skipped.
         """
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 return self._store(conn, polls)
         except IntegrityError:
             self.forget()
@@ -132,7 +133,7 @@ class PollStore:
         """Recompute the statistics of every park day stored into since the last call."""
         written = 0
         for park_id, day in sorted(self._stale_days):
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 writes.lock_parks(conn, [park_id])  # before `_refresh` reads the zones
                 written += self._refresh(conn, park_id, day)
         self._stale_days.clear()

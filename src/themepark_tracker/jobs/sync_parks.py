@@ -16,6 +16,7 @@ from themepark_tracker.sources.queue_times import (
     parse_parks_catalogue,
 )
 from themepark_tracker.storage import queries, writes
+from themepark_tracker.storage.db import writing
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def sync_parks(
     relevant = [p for p in problems if scope.includes(p.continent, p.country)]
     if not in_scope and not relevant:
         raise SourceError(f"{source}: no park in scope ({scope}); nothing changed")
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         plan = plan_sync(
             queries.stored_parks(conn),
             in_scope,

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Tries at SQLite's write lock, each waiting up to the busy timeout.
+SQLITE_LOCK_ATTEMPTS = 3
+_WRITER = "themepark_tracker_writer"
 
 
 def make_engine(
@@ -17,7 +26,10 @@ def make_engine(
     max_overflow: int = 20,
     pool_recycle: int = 3600,
 ) -> Engine:
-    """An engine for `url`: SQLite with WAL and foreign keys, MySQL pooled and in UTC."""
+    """An engine for `url`: SQLite with WAL and foreign keys, MySQL pooled and in UTC.
+
+    Transactions that read before they write are opened with `writing`.
+    """
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if url.get_backend_name() == "mysql":
@@ -44,10 +56,37 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+    def _on_begin(connection: Connection) -> None:
+        if not connection.get_execution_options().get(_WRITER):
+            connection.exec_driver_sql("BEGIN")
+            return
+        for attempt in range(1, SQLITE_LOCK_ATTEMPTS + 1):
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or attempt == SQLITE_LOCK_ATTEMPTS:
+                    raise
+                log.warning("database busy, trying again", extra={"attempt": attempt})
 
     return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that may write, committed at the end (rolled back on an error).
+
+    On SQLite it takes the write lock before its first read (`BEGIN IMMEDIATE`, waiting
+    up to the busy timeout, a bounded number of times): a deferred transaction that has
+    read and then writes fails at once with "database is locked" whenever another writer
+    committed in between, since its snapshot is stale and no timeout can help it. Readers
+    (WAL) are never blocked by it. MySQL's row locks need nothing more than a plain
+    transaction.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITER: True})
+        with conn.begin():
+            yield conn
 
 
 def _mysql_engine(url: URL, pool_size: int, max_overflow: int, pool_recycle: int) -> Engine:

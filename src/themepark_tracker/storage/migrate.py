@@ -8,6 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from themepark_tracker.storage.db import writing
+
 SCRIPT_LOCATION = "themepark_tracker.storage:migrations"
 
 
@@ -30,7 +32,7 @@ def current_revision(connection: Connection) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Migrate to `revision`; returns the revisions before and after."""
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         before = current_revision(connection)
         command.upgrade(_config(connection), revision)
         return before, current_revision(connection)
@@ -38,7 +40,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 
 def downgrade(engine: Engine, revision: str) -> tuple[str | None, str | None]:
     """Migrate down to `revision` ("base" drops everything); returns before and after."""
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         before = current_revision(connection)
         command.downgrade(_config(connection), revision)
         return before, current_revision(connection)

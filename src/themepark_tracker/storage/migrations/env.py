@@ -26,10 +26,10 @@ def run(connection: Connection) -> None:
 
 def run_from_settings() -> None:
     from themepark_tracker.config import load_settings
-    from themepark_tracker.storage.db import make_engine
+    from themepark_tracker.storage.db import make_engine, writing
 
     engine = make_engine(load_settings().database_url_object())
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         run(connection)
     engine.dispose()
 
