@@ -116,7 +116,7 @@ def feed_ride(
     }
 
 
-# --- METRICS.md, written out again ------------------------------------------------------
+# --- docs/methodology.md, written out again ------------------------------------------------------
 
 
 def epoch(moment: int) -> datetime:
@@ -124,7 +124,7 @@ def epoch(moment: int) -> datetime:
 
 
 def valid_wait(reading: Reading) -> int | None:
-    """METRICS.md 1: an integer number of minutes from 0 to 360, else invalid."""
+    """docs/methodology.md 1: an integer number of minutes from 0 to 360, else invalid."""
     wait = reading.wait_time
     if isinstance(wait, bool) or not isinstance(wait, int) or not 0 <= wait <= 360:
         return None
@@ -132,7 +132,7 @@ def valid_wait(reading: Reading) -> int | None:
 
 
 def metrics_state(reading: Reading, polled_at: datetime) -> str:
-    """METRICS.md 2-3, written out again here: open, closed, or unknown when stale."""
+    """docs/methodology.md 2-3, written out again here: open, closed, or unknown when stale."""
     wait = valid_wait(reading)
     if not ((wait is not None and wait > 0) or reading.is_open):
         return "closed"

@@ -169,7 +169,7 @@ def test_the_catalogue_is_refreshed_only_once_it_is_a_day_old(
     ]
 
 
-# --- states as METRICS.md defines them ---------------------------------------------------
+# --- states as docs/methodology.md defines them ---------------------------------------------------
 
 
 def test_stored_states_and_active_polls_follow_the_metrics_rules(engine: Engine) -> None:
@@ -199,7 +199,7 @@ def test_stored_states_and_active_polls_follow_the_metrics_rules(engine: Engine)
 
     stored = snapshots_by_poll(engine)
     issues = {(i["ride_id"], i["observed_at"]): i for i in rows(engine, data_quality_issues)}
-    # METRICS.md 4: what the classifier calls a show or a meet-and-greet is not counted.
+    # docs/methodology.md 4: what the classifier calls a show or a meet-and-greet is not counted.
     not_rides = {r["id"] for r in rows(engine, rides) if r["category"] in NOT_RIDES}
     seen: Counter[str] = Counter()
     for poll in rows(engine, polls):

@@ -13,16 +13,19 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from api_fixtures import ANAHEIM, TORONTO, app
+from api_fixtures import ANAHEIM, NOW, TORONTO, app, settings
 from playwright import sync_api as playwright_api
 from sqlalchemy import Engine
 from waitress.server import create_server
 
+from themepark_tracker.api import create_app
+from themepark_tracker.demo import HistoryBuild
 from themepark_tracker.web import STATIC, UPLOT
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -244,6 +247,25 @@ def test_the_about_modal_closes_three_ways(tab: Page) -> None:
     page.keyboard.press("Escape")
 
 
+def test_how_we_count_opens_the_methodology_from_the_footer_and_the_about_text(
+    tab: Page,
+) -> None:
+    page = tab.open()
+    page.click("#about-open")
+    about = page.locator("#about a[href='methodology.html']")
+    assert about.count() == 1
+    page.keyboard.press("Escape")
+    page.locator("footer").get_by_role("link", name="how we count").click()
+    page.wait_for_url("**/methodology.html")
+    assert page.locator("h1").last.inner_text() == "How the tracker counts downtime"
+    settings = page.locator("#settings + p + table tbody tr")
+    assert settings.count() == 7
+    assert page.locator("a[href='#settings']").count() >= 1, "links between sections"
+    tab.shot("methodology")
+    page.get_by_role("link", name="Back to the rankings").click()
+    page.wait_for_selector("main:not([aria-busy]) > :not(.loading)")
+
+
 def test_links_point_to_queue_times_and_the_attribution_is_in_view(tab: Page) -> None:
     page = tab.open(f"?{PERIOD}")
     links = page.locator("a.qt").evaluate_all("els => els.map(e => e.href)")
@@ -288,6 +310,27 @@ def test_in_production_mode_the_dashboard_works_through_a_session(
         assert [c["name"] for c in cookies] == ["tpt_session"] and cookies[0]["httpOnly"]
         opened.context.close()
         assert opened.errors == [], "no request was refused"
+
+
+def test_a_history_being_built_is_shown_until_it_is_done(browser: Any, api_engine: Engine) -> None:
+    build = HistoryBuild(
+        datetime(2026, 7, 1, 7, tzinfo=UTC), datetime(2026, 7, 4, 7, tzinfo=UTC), [57, 16]
+    )
+    build.advance(0.8 * build.cycles)  # simulated all of it, imported 40 %
+    made = create_app(settings(), api_engine, clock=lambda: NOW, history=build.status)
+    for url in _serve(made):
+        opened = Page(browser, url)
+        page = opened.open(f"?{PERIOD}")
+        line = page.locator("#history-build")
+        expect = playwright_api.expect
+        expect(line).to_contain_text("Building 3 days of history: 40 %")
+        assert len(_cells(page, 0, 1)) == 2, "what is imported already shows"
+        opened.shot("history-building")
+        build.imported(datetime(2026, 7, 3, 7, tzinfo=UTC))
+        build.finish()
+        expect(line).to_be_hidden(timeout=10_000)
+        opened.context.close()
+        assert opened.errors == []
 
 
 def test_the_vendored_chart_library_is_the_pinned_release() -> None:

@@ -325,6 +325,10 @@ def test_apache_with_mod_wsgi_serves_the_dashboard_and_the_api(api_engine: Engin
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
         script = re.search(r'src="(/static/[0-9a-f]+/app\.js)"', page.text)
         assert script is not None
+        methodology = requests.get(f"{base}/methodology.html", timeout=5)
+        assert methodology.status_code == 200 and 'id="settings"' in methodology.text
+        assert methodology.headers["Cache-Control"] == "no-cache"
+        assert "script-src 'self'" in methodology.headers["Content-Security-Policy"]
         asset = requests.get(base + script.group(1), timeout=5)
         assert asset.status_code == 200
         assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"

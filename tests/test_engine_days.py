@@ -1,4 +1,4 @@
-"""Sessions, ride days and park figures, against hand-computed expectations (METRICS.md)."""
+"""Sessions, ride days and park figures, against hand-computed expectations (methodology)."""
 
 from __future__ import annotations
 

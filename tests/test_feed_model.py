@@ -25,7 +25,7 @@ def default_model() -> FeedModel:
 
 
 def served_open(reading: Reading) -> bool:
-    """METRICS.md: open when is_open, or when a valid wait above zero is posted."""
+    """docs/methodology.md: open when is_open, or when a valid wait above zero is posted."""
     wait = reading.wait_time
     valid_wait = isinstance(wait, int) and 0 < wait <= 360
     return reading.is_open or valid_wait

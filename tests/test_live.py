@@ -1,4 +1,4 @@
-"""Live status: running, down, closed, unknown, and the open park (METRICS.md)."""
+"""Live status: running, down, closed, unknown, and the open park (docs/methodology.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A ride's state and an active poll, exactly as METRICS.md words them."""
+"""A ride's state and an active poll, exactly as docs/methodology.md words them."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ SAMPLE_PARKS_FILE = Path(__file__).parent / "data" / "parks.sample.json"
 
 
 def is_disney_or_universal(operator: str) -> bool:
-    """METRICS.md: "Disney & Universal" means the operator's name contains either word."""
+    """docs/methodology.md: "Disney & Universal" means the operator's name contains either word."""
     lowered = operator.casefold()
     return "disney" in lowered or "universal" in lowered
 

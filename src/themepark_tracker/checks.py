@@ -1,5 +1,5 @@
 """Is the tracker keeping up? The facts `/api/health` reports and `check` (the dead-man's
-switch of research.md) exits on, judged the same way in both.
+switch) exits on, judged the same way in both.
 
 Pure functions on what storage found: no database and no HTTP in here.
 """

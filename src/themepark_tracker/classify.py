@@ -1,6 +1,6 @@
 """Ride tiers and categories: manual overrides, then cached decisions, then keyword rules.
 
-Tiers weigh downtime (METRICS.md: tier 1 = 3, tier 2 = 2, tier 3 = 1, unclassified = 2);
+Tiers weigh downtime (docs/methodology.md: tier 1 = 3, tier 2 = 2, tier 3 = 1, unclassified = 2);
 categories keep shows, meet-and-greets and parades out of every downtime figure. Pure
 functions: `jobs` reads the files and the database around them.
 """

@@ -536,7 +536,7 @@ def cron_command(
     crontab_program: str,
     **paths: Path | None,
 ) -> None:
-    """The crontab of research.md: collect every 10 minutes (under resource limits),
+    """The crontab: collect every 10 minutes (under resource limits),
     aggregate at 00:10, 01:10, 02:10, cleanup daily, check every 15 minutes; each under
     flock -n, output appended to its log. --install replaces only our own lines.
 
@@ -753,31 +753,38 @@ def serve_command(runtime: Runtime, host: str, port: int, threads: int) -> None:
 @click.pass_obj
 @_uses_database
 def demo_command(runtime: Runtime, host: str, port: int, days: int, collect_every: int) -> None:
-    """Simulate weeks of history, then run the local feed, a collector and the dashboard.
+    """Serve the dashboard at once, build weeks of simulated history behind it, then run
+    the local feed and a collector against it.
 
-    The first run builds the database (a few minutes, with progress bars); later runs
-    reuse it and only fill the time since their last poll. Ctrl-C stops everything.
+    The first run fills the history in the background (the dashboard shows how far it
+    has got); later runs reuse the database and only fill the time since their last
+    poll. Ctrl-C stops everything.
 
     Example: themepark-tracker demo --port 8000
     """
     settings = runtime.settings
     model = FeedModel(read_json_file(SAMPLE_PARKS_FILE))
-
-    def bar(label: str, length: int) -> Any:
-        return click.progressbar(length=length, label=f"{label:<20}", file=sys.stderr)
-
-    history = demo.fill_history(runtime.engine, settings, model, _now(), days, bar)
-    if history.start is None:
-        click.echo("history: already up to date")
-    else:
-        click.echo(f"history: {history.polls} cycles from {history.start:%Y-%m-%d %H:%M} UTC")
+    build = demo.prepare(runtime.engine, settings, _now(), days)
     try:
-        app = create_app(settings, runtime.engine)
+        app = create_app(settings, runtime.engine, history=build.status if build else None)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    if build is None:
+        click.echo("history: already up to date")
+    else:
+        click.echo(
+            f"history: building {build.cycles} cycles from {build.start:%Y-%m-%d %H:%M} UTC"
+            " in the background (progress on the dashboard and in /api/health)"
+        )
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     with demo.running_demo(
-        runtime.engine, settings, model, _now, timedelta(seconds=collect_every)
+        runtime.engine,
+        settings,
+        model,
+        _now,
+        timedelta(seconds=collect_every),
+        build,
+        announce=click.echo,
     ) as feed_url:
         click.echo(f"local feed: {feed_url} (collected every {collect_every} s)")
         click.echo(f"dashboard:  http://{host}:{port}/   (Ctrl-C stops everything)")

@@ -308,6 +308,20 @@ class Settings(BaseModel):
 
 SETTING_NAMES = {name.upper(): name for name in Settings.model_fields}
 
+#: The settings that change how a number is counted (`state_rules`, `day_rules`): each is
+#: stated, with its default, in docs/methodology.md, .env.example, the README and the
+#: dashboard's About text, and a test holds them to the code. A new metric setting
+#: belongs here.
+METRIC_SETTINGS = (
+    "MAX_VALID_WAIT",
+    "STALE_AFTER_MINUTES",
+    "MIN_ACTIVE_RIDES",
+    "EXCLUDE_RIDE_PATTERNS",
+    "DAY_START",
+    "BRIDGE_MINUTES",
+    "COLLECTION_INTERVAL_MINUTES",
+)
+
 SsmReader = Callable[[str, str], dict[str, str]]
 
 

@@ -1,6 +1,6 @@
-"""The demo: a database with weeks of simulated history, then the whole system running
-on this machine with no internet: the local feed, a collector cycle every minute
-against it, and the API with the dashboard.
+"""The demo: the whole system running on this machine with no internet: the API with
+the dashboard at once, weeks of simulated history imported behind it, then the local
+feed and a collector cycle every minute against it.
 
 The feed's world is deterministic (`FeedModel` with a fixed seed), so the history
 imported from an archive and the live polls that follow are one continuous story. A
@@ -9,19 +9,20 @@ second run reuses the database and only fills the gap since its last poll.
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from sqlalchemy import Engine
 
-from themepark_tracker.archive import count_lines
+from themepark_tracker.api import schemas
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
 from themepark_tracker.config import Settings
 from themepark_tracker.feed.model import FeedModel
@@ -39,27 +40,56 @@ from themepark_tracker.storage.health import facts
 log = logging.getLogger(__name__)
 INTERVAL = timedelta(minutes=10)
 
-#: A progress bar for (what, how many steps): a context manager whose value has
-#: `update(steps)`, as `click.progressbar` makes.
-Progress = Callable[[str, int], AbstractContextManager[Any]]
+
+class HistoryBuild:
+    """The history the demo builds behind the running dashboard, one simulated day at a
+    time: what `/api/health` reports while the rankings fill in. Thread-safe: the build
+    runs in the collector's thread, the API reads it from its own."""
+
+    def __init__(self, start: datetime, end: datetime, parks: Sequence[int]) -> None:
+        self.start = start
+        self.end = end
+        self.parks = tuple(parks)
+        self.cycles = len(list(poll_instants(start, end, INTERVAL)))
+        self._lock = threading.Lock()
+        self._steps = 0.0
+        self._until: datetime | None = None
+        self._state: Literal["building", "done", "failed"] = "building"
+        self._detail: str | None = None
+
+    def advance(self, steps: float) -> None:
+        """Each cycle is two steps: simulated, then imported."""
+        with self._lock:
+            self._steps += steps
+
+    def imported(self, until: datetime) -> None:
+        with self._lock:
+            self._until = until
+
+    def finish(self, error: str | None = None) -> None:
+        with self._lock:
+            self._state = "done" if error is None else "failed"
+            self._detail = error
+
+    def status(self) -> schemas.History:
+        with self._lock:
+            done = self._state == "done"
+            share = 1.0 if done else min(self._steps / (2 * self.cycles), 0.99)
+            return schemas.History(
+                state=self._state,
+                percent=round(100 * share, 1),
+                days=round((self.end - self.start) / timedelta(days=1), 1),
+                start=self.start,
+                end=self.end,
+                imported_until=self.end if done else self._until,
+                detail=self._detail,
+            )
 
 
-@dataclass(frozen=True)
-class History:
-    start: datetime | None
-    polls: int
-
-
-def fill_history(
-    engine: Engine,
-    settings: Settings,
-    model: FeedModel,
-    now: datetime,
-    days: int,
-    progress: Progress,
-) -> History:
-    """Simulated polls every 10 minutes from `days` ago (or from the last stored poll) up
-    to `now`, recorded as an archive and imported; then tiers and final days."""
+def prepare(engine: Engine, settings: Settings, now: datetime, days: int) -> HistoryBuild | None:
+    """The schema and the shipped catalogue (a second or two), and the history still to
+    build: from `days` ago, or from the cycle after the last stored poll, up to `now`
+    (None when there is none)."""
     migrate.upgrade(engine)
     with engine.connect() as conn:
         known = bool(queries.stored_parks(conn))
@@ -67,19 +97,54 @@ def fill_history(
     if not known:
         document = read_json_file(SAMPLE_PARKS_FILE)
         sync_parks(engine, document, source="demo", scope=settings.scope(), now=now)
-    start = now - timedelta(days=days) if last is None else last + timedelta(seconds=1)
-    cycles = len(list(poll_instants(start, now, INTERVAL)))
-    if not cycles:
-        return History(None, 0)
-    with tempfile.TemporaryDirectory() as workdir:
-        archive = Path(workdir) / "history.jsonl"
-        with progress("simulating the feed", cycles) as bar:
-            record_archive(model, archive, start, now, INTERVAL, progress=bar.update)
-        with progress("importing", count_lines(archive)) as bar:
-            import_archives(engine, [archive], settings, progress=bar.update)
+    with engine.connect() as conn:
+        tracked = [
+            park_id for park_id, park in queries.stored_parks(conn).items() if park.is_active
+        ]
+    start = now - timedelta(days=days) if last is None else last + INTERVAL
+    build = HistoryBuild(start, now, tracked)
+    return build if build.cycles else None
+
+
+def fill_history(
+    engine: Engine,
+    settings: Settings,
+    model: FeedModel,
+    build: HistoryBuild,
+    stop: threading.Event | None = None,
+) -> bool:
+    """Simulated polls of the tracked parks every 10 minutes over the build's span, one
+    day at a time, each recorded as an archive and imported as real data is, so the
+    dashboard shows every finished day at once; then tiers and final days. False when
+    `stop` cut it short."""
+    chunk = build.start
+    while chunk < build.end:
+        if stop is not None and stop.is_set():
+            return False
+        until = min(chunk + timedelta(days=1), build.end)
+        cycles = len(list(poll_instants(chunk, until, INTERVAL)))
+        with tempfile.TemporaryDirectory() as workdir:
+            archive = Path(workdir) / "history.jsonl"
+            records = record_archive(
+                model, archive, chunk, until, INTERVAL, build.parks, progress=build.advance
+            )
+            import_archives(
+                engine,
+                [archive],
+                settings,
+                progress=functools.partial(_advance, build, cycles / records),
+                now=lambda: build.end,
+            )
+        build.imported(until)
+        chunk = until
     classify_rides(engine, settings.tier_overrides_path, settings.classification_cache_path)
-    aggregate(engine, settings, now)
-    return History(start, cycles)
+    aggregate(engine, settings, build.end)
+    build.finish()
+    return True
+
+
+def _advance(build: HistoryBuild, per_record: float, records: int) -> None:
+    build.advance(records * per_record)
 
 
 @contextmanager
@@ -89,14 +154,35 @@ def running_demo(
     model: FeedModel,
     clock: Callable[[], datetime],
     every: timedelta,
+    build: HistoryBuild | None = None,
+    announce: Callable[[str], None] = log.warning,
 ) -> Iterator[str]:
-    """The local feed on a free loopback port and a collector thread polling it every
-    `every`; yields the feed's URL, and stops both on the way out."""
+    """The local feed on a free loopback port and a thread that first builds `build`
+    (the history; `announce` says when it is done), then polls the feed every `every`;
+    yields the feed's URL, and stops both on the way out."""
     stop = threading.Event()
     with running_server(model, FeedClock(start=clock())) as feed_url:
         collecting = settings.model_copy(update={"queue_times_base_url": feed_url})
 
+        def build_history() -> bool:
+            assert build is not None
+            started = time.monotonic()
+            try:
+                if not fill_history(engine, settings, model, build, stop):
+                    return False
+            except Exception as exc:  # the dashboard says so; collecting goes on
+                log.exception("demo history failed")
+                build.finish(f"{type(exc).__name__}: {exc}")
+                return True
+            announce(
+                f"history: {build.cycles} cycles from {build.start:%Y-%m-%d %H:%M} UTC,"
+                f" built in {time.monotonic() - started:.0f} s"
+            )
+            return True
+
         def collect_forever() -> None:
+            if build is not None and not build_history():
+                return
             cycles = 0
             while not stop.is_set():
                 try:

@@ -1,7 +1,7 @@
 """What storing one poll changes: pure planning, shared by `collect` and `import`.
 
 `plan_poll` takes what the database knows of a park's rides and one fetch of its feed, and
-returns every row to write: the poll, its ride snapshots (state as METRICS.md defines
+returns every row to write: the poll, its ride snapshots (state as docs/methodology.md defines
 it), new and renamed rides, status changes, rides gone missing, data-quality issues.
 `storage.writes.save_poll` writes the plan; nothing here touches a database.
 """

@@ -11,7 +11,17 @@ from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from themepark_tracker import web
-from themepark_tracker.api import errors, health, live, openapi, parks, rides, security, trends
+from themepark_tracker.api import (
+    errors,
+    health,
+    live,
+    openapi,
+    parks,
+    rides,
+    schemas,
+    security,
+    trends,
+)
 from themepark_tracker.api.endpoints import Memo, Tracker
 from themepark_tracker.config import Settings, load_settings
 from themepark_tracker.storage.db import make_engine
@@ -27,8 +37,10 @@ def create_app(
     *,
     clock: Callable[[], datetime] = _now,
     limiter_prefix: str = "tpt",
+    history: Callable[[], schemas.History] | None = None,
 ) -> Flask:
-    """An app over `engine` (default: the settings' database)."""
+    """An app over `engine` (default: the settings' database); `history` reports a
+    history being built behind it, in `/api/health`."""
     settings = settings or load_settings()
     if engine is None:
         engine = make_engine(
@@ -39,7 +51,9 @@ def create_app(
         )
     app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["tracker"] = Tracker(engine, settings, clock, Memo(settings.api_cache_entries))
+    app.extensions["tracker"] = Tracker(
+        engine, settings, clock, Memo(settings.api_cache_entries), history
+    )
     errors.register(app)
     app.extensions["limiter"] = security.install(app, settings, clock, limiter_prefix)
     for blueprint in (parks.bp, rides.bp, trends.bp, live.bp, health.bp, openapi.bp, web.bp):

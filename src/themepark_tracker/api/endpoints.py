@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine
 from werkzeug.http import parse_etags
 
+from themepark_tracker.api import schemas
 from themepark_tracker.api.errors import ApiError, invalid_query
 from themepark_tracker.api.params import Query
 from themepark_tracker.config import Settings
@@ -78,6 +79,7 @@ class Tracker:
     settings: Settings
     clock: Callable[[], datetime]
     memo: Memo
+    history: Callable[[], schemas.History] | None = None
     document: dict[str, Any] | None = None
 
 

@@ -55,6 +55,7 @@ def health() -> Response:
             )
             for check in results
         },
+        history=shared.history() if shared.history else None,
     )
     response = Response(
         body.model_dump_json(),

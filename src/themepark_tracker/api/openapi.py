@@ -156,7 +156,7 @@ def _build(auth: bool) -> dict[str, Any]:
         "info": {
             "title": "Theme Park Downtime Tracker API",
             "version": __version__,
-            "description": "Ride downtime, uptime and waits per park day, as METRICS.md "
+            "description": "Ride downtime, uptime and waits per park day, as docs/methodology.md "
             "defines them. Data powered by Queue-Times.com (https://queue-times.com).",
         },
         "paths": paths,

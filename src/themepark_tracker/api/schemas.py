@@ -82,7 +82,7 @@ class ParksResponse(Envelope):
 
 
 class Figures(Model):
-    """A park's or a ride's sums over the period, as METRICS.md defines them."""
+    """A park's or a ride's sums over the period, as docs/methodology.md defines them."""
 
     first: date = Field(description="first local date of the period for this park")
     last: date = Field(description="last local date of the period for this park")
@@ -332,8 +332,26 @@ class Check(Model):
     age_minutes: float | None = None
 
 
+class History(Model):
+    """History being built behind a running dashboard (the demo imports weeks of
+    simulated polls after it starts serving): how far it has got."""
+
+    state: Literal["building", "done", "failed"]
+    percent: float = Field(ge=0, le=100)
+    days: float = Field(description="the span being built, in days")
+    start: datetime
+    end: datetime
+    imported_until: datetime | None = Field(
+        description="polls before this instant are stored and counted"
+    )
+    detail: str | None = Field(None, description="why it failed")
+
+
 class Health(Model):
     status: Literal["healthy", "degraded", "unhealthy"]
     checked_at: datetime
     checks: dict[str, Check]
+    history: History | None = Field(
+        None, description="present when this server builds a history behind it (the demo)"
+    )
     attribution: Attribution = Attribution()

@@ -1,1 +1,1 @@
-"""The engine: pure functions that implement METRICS.md; no I/O, `now` passed in."""
+"""The engine: pure functions that implement docs/methodology.md; no I/O, `now` passed in."""

@@ -1,4 +1,4 @@
-"""A ride's day and a park's day, from the park's polls of that day (METRICS.md)."""
+"""A ride's day and a park's day, from the park's polls of that day (docs/methodology.md)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def compute_park_day(
     counted: Iterable[int] | None = None,
     next_poll_at: datetime | None = None,
 ) -> ParkDay:
-    """Everything METRICS.md derives from one park day's polls (sorted by time).
+    """Everything docs/methodology.md derives from one park day's polls (sorted by time).
 
     `counted` limits the rides to those counted in downtime (not shows, not queue
     variants); `next_poll_at` is the park's first poll after the day, which bounds the

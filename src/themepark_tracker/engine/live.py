@@ -1,4 +1,4 @@
-"""Live status (now) of a park and its rides, from the park's latest poll (METRICS.md)."""
+"""Live status (now) of a park and its rides, from the park's latest poll (docs/methodology.md)."""
 
 from __future__ import annotations
 

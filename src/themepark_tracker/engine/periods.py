@@ -1,4 +1,4 @@
-"""Periods as ranges of a park's own dates, and the period before (METRICS.md)."""
+"""Periods as ranges of a park's own dates, and the period before (docs/methodology.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sums over rides and days, and the figures built on them (METRICS.md).
+"""Sums over rides and days, and the figures built on them (docs/methodology.md).
 
 Always sum minutes first, then divide: an average of percentages weighs a ride that
 ran ten minutes like one that ran twelve hours.
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from themepark_tracker.engine.days import RideDay
 
-#: Tier weights of METRICS.md; unclassified rides weigh 2.
+#: Tier weights of docs/methodology.md; unclassified rides weigh 2.
 TIER_WEIGHTS: Mapping[int | None, int] = {1: 3, 2: 2, 3: 1, None: 2}
 
 
@@ -76,7 +76,7 @@ def tier_totals(
     wait_samples: int = 0,
     peak_wait: int | None = None,
 ) -> Totals:
-    """Minutes of rides of one tier, weighted as METRICS.md weighs that tier."""
+    """Minutes of rides of one tier, weighted as docs/methodology.md weighs that tier."""
     weight = tier_weight(tier)
     return Totals(up, down, weight * down, weight * (up + down), wait_sum, wait_samples, peak_wait)
 

@@ -1,4 +1,4 @@
-"""A park's day, the time each poll covers, and the operating session (METRICS.md).
+"""A park's day, the time each poll covers, and the operating session (docs/methodology.md).
 
 Times are aware UTC datetimes; a day is cut in the park's own timezone. Subtract only
 UTC times: a local subtraction across a DST change is off by an hour.
@@ -18,7 +18,7 @@ DAY_START = time(4, 0)
 
 @dataclass(frozen=True)
 class DayRules:
-    """The METRICS.md parameters of days, coverage and sessions."""
+    """The docs/methodology.md parameters of days, coverage and sessions."""
 
     day_start: time = DAY_START
     interval: timedelta = timedelta(minutes=10)

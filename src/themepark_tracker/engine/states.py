@@ -1,4 +1,4 @@
-"""A ride's state in one poll, and whether the park is operating in it (METRICS.md).
+"""A ride's state in one poll, and whether the park is operating in it (docs/methodology.md).
 
 Pure functions on plain data: the collector and the importer call them on every ride of
 every poll, and every later number is built on what they decide.
@@ -18,7 +18,7 @@ NOT_RIDES = frozenset({"show", "meet_greet", "parade", "other"})
 
 @dataclass(frozen=True)
 class StateRules:
-    """The parameters of METRICS.md that decide states; defaults as METRICS.md gives them."""
+    """The parameters that decide states, with the defaults docs/methodology.md gives."""
 
     max_valid_wait: int = 360
     stale_after: timedelta = timedelta(minutes=60)

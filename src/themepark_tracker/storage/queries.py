@@ -23,7 +23,7 @@ from themepark_tracker.storage.tables import (
     rides,
 )
 
-#: METRICS.md's defaults, for reads that are not told the settings' rules.
+#: docs/methodology.md's defaults, for reads that are not told the settings' rules.
 DEFAULT_RULES = StateRules()
 
 

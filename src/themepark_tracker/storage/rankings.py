@@ -3,7 +3,7 @@
 Dates are each park's own: "today" in Los Angeles can be another date than in Orlando,
 so parks are grouped by their date range and each group gets its own condition. SQL only
 adds minutes up (sums are additive over days); every figure is then derived from those
-sums by `engine.scores`, the one implementation of METRICS.md.
+sums by `engine.scores`, the one implementation of docs/methodology.md.
 """
 
 from __future__ import annotations

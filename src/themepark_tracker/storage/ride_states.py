@@ -2,7 +2,7 @@
 
 Recomputing a park day after every poll reads all of that day's polls; one row per poll
 with this text is what keeps that cheap (a day of a 75-ride park is 144 rows instead of
-10,800 snapshots). The snapshots keep the raw readings; this keeps what METRICS.md
+10,800 snapshots). The snapshots keep the raw readings; this keeps what docs/methodology.md
 derives from them. Format: comma-separated `{ride id}{o|c|u}{wait}`, the wait in minutes
 and left out when there is none, e.g. `601o35,602c,603u`.
 """

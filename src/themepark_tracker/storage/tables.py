@@ -4,7 +4,7 @@ Parks and rides are keyed by their Queue-Times ids, which are stable and are wha
 to queue-times.com. Every table that a job writes has a natural unique key, so a
 repeated poll, a retried transaction or a re-imported archive never duplicates rows.
 Times are UTC (`UTCDateTime`); dates (`park_date`, `stat_date`) are the park's local day
-as METRICS.md defines it.
+as docs/methodology.md defines it.
 """
 
 from __future__ import annotations
@@ -149,7 +149,9 @@ ride_snapshots = Table(
     Column("wait_time_raw", String(32), nullable=True, comment="the feed's value, as sent"),
     Column("wait_time", SmallInteger, nullable=True, comment="validated minutes, else null"),
     Column("last_updated", UTCDateTime, nullable=True),
-    Column("state", String(8), nullable=False, comment="open, closed, unknown (METRICS.md)"),
+    Column(
+        "state", String(8), nullable=False, comment="open, closed, unknown (docs/methodology.md)"
+    ),
     CheckConstraint("state IN ('open', 'closed', 'unknown')", name="state_values"),
     UniqueConstraint("poll_id", "ride_id", name="uq_ride_snapshots_poll_id_ride_id"),
     Index("ix_ride_snapshots_ride_id_polled_at", "ride_id", "polled_at"),
@@ -259,7 +261,7 @@ park_daily_stats = Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
-#: Sums of the named periods (METRICS.md) around each park's current day, kept ready by
+#: Sums of the named periods (docs/methodology.md) around each park's current day, kept ready by
 #: the job that writes the park's days, so that a ranking reads one row per park or ride.
 #: A park's range is here whole or not at all; rankings compute what is missing from the
 #: running totals.

@@ -9,6 +9,7 @@
   };
   const VIEWS = ["downtime", "waits", "trends", "park", "ride"];
   const REFRESH_MS = 60000;
+  const HISTORY_POLL_MS = 3000;
   const main = document.getElementById("main");
   let session = null;
   let generation = 0;
@@ -227,6 +228,40 @@
     } catch (error) {
       set("stat-age", "unavailable");
     }
+  }
+
+  /* ---- a history being built behind the server (the demo) ------------------------ */
+
+  /* /api/health reports it; each day it imports shows at once, so the view is redrawn
+     whenever the stored history grows, and once more when it is complete. */
+  async function watchHistory(seen) {
+    const line = document.getElementById("history-build");
+    let history = null;
+    try {
+      const response = await fetch("/api/health", { credentials: "same-origin", headers: { Accept: "application/json" } });
+      history = (await response.json()).history || null;
+    } catch (error) {
+      window.setTimeout(() => watchHistory(seen), HISTORY_POLL_MS);
+      return;
+    }
+    if (history === null || (history.state === "done" && seen === undefined)) { line.hidden = true; return; }
+    line.hidden = false;
+    line.classList.toggle("failed", history.state === "failed");
+    const days = Math.round(history.days);
+    if (history.state === "building") {
+      const upTo = history.imported_until ? `; stored up to ${new Date(history.imported_until).toLocaleString()}` : "";
+      line.replaceChildren(
+        `Building ${days} days of history: ${Math.floor(history.percent)} %`,
+        h("progress", { max: "100", value: String(history.percent), "aria-hidden": "true" }),
+        `the rankings fill in as each day is imported${upTo}.`,
+      );
+    } else if (history.state === "failed") {
+      line.replaceChildren(`Building the history stopped: ${history.detail || "see the demo's log"}. What was imported is shown.`);
+    } else {
+      line.hidden = true;
+    }
+    if (seen !== undefined && history.imported_until !== seen) render(true);
+    if (history.state === "building") window.setTimeout(() => watchHistory(history.imported_until), HISTORY_POLL_MS);
   }
 
   /* ---- the views ----------------------------------------------------------------- */
@@ -466,7 +501,7 @@
       state = change.to;
     }
     if (end > at) bands.push({ from: at, to: end, state });
-    /* Before the ride first opened and after it last closed it is not down (METRICS.md):
+    /* Before the ride first opened and after it last closed it is not down (docs/methodology.md):
        a late opening or an early closing is not counted. */
     const firstOpen = bands.findIndex((b) => b.state === "open");
     const lastOpen = bands.length - 1 - [...bands].reverse().findIndex((b) => b.state === "open");
@@ -552,11 +587,11 @@
     const dialog = document.getElementById("about");
     const open = (event) => { if (event) event.preventDefault(); dialog.showModal(); document.getElementById("about-close").focus(); };
     document.getElementById("about-open").addEventListener("click", open);
-    for (const link of document.querySelectorAll("[data-open-about]")) link.addEventListener("click", open);
     document.getElementById("about-close").addEventListener("click", () => dialog.close());
     dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
     window.addEventListener("popstate", () => render());
     newSession();
+    watchHistory();
     window.setInterval(() => {
       const state = readState();
       if (!document.hidden && !state.from && state.period === "today") render(true);

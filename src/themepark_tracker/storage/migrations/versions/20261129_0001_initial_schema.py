@@ -378,7 +378,7 @@ def upgrade() -> None:
             "state",
             sa.String(length=8),
             nullable=False,
-            comment="open, closed, unknown (METRICS.md)",
+            comment="open, closed, unknown (docs/methodology.md)",
         ),
         sa.CheckConstraint(
             "state IN ('open', 'closed', 'unknown')", name=op.f("ck_ride_snapshots_state_values")

@@ -34,7 +34,7 @@ TABLE_OPTIONS: dict[str, Any] = {
     "mysql_collate": "utf8mb4_unicode_ci",
     "mysql_engine": "InnoDB",
 }
-#: Tier weights as METRICS.md gave them when this migration was written.
+#: Tier weights as docs/methodology.md gave them when this migration was written.
 WEIGHTS = {1: 3, 2: 2, 3: 1}
 SUMS: tuple[tuple[str, type[sa.Double[float]] | type[sa.Integer]], ...] = (
     ("uptime_minutes", sa.Double),
