@@ -6,6 +6,11 @@ MYSQL_HOST ?= 127.0.0.1
 MYSQL_PORT ?= 3306
 DEMO_DB ?= data/tracker.db
 DEMO_PORT ?= 8000
+# pytest-xdist workers: the suite waits on MariaDB, Chromium and subprocesses as much as
+# on the CPU, so twice the cores keeps two cores busy.
+PYTEST_WORKERS ?= 4
+# Another apt-get (unattended upgrades, a second clone's make) holds the lock for a while.
+APT_WAIT := -o DPkg::Lock::Timeout=600
 
 .PHONY: demo test lint typecheck pytest sysdeps clean
 
@@ -28,15 +33,15 @@ sysdeps:
 	@pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || { \
 	  echo "installing MariaDB client headers for mysqlclient"; \
 	  command -v apt-get >/dev/null || { echo "need libmariadb-dev (or mysql-devel) and pkg-config"; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev pkg-config >/dev/null; }
+	  apt-get $(APT_WAIT) update -qq && DEBIAN_FRONTEND=noninteractive apt-get $(APT_WAIT) install -y -qq libmariadb-dev pkg-config >/dev/null; }
 	@{ [ -x /usr/sbin/apache2 ] && [ -f /usr/lib/apache2/modules/mod_wsgi.so ]; } || { \
 	  echo "installing Apache and mod_wsgi for the deployment tests"; \
 	  command -v apt-get >/dev/null || { echo "need apache2 and libapache2-mod-wsgi-py3"; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 libapache2-mod-wsgi-py3 >/dev/null; }
+	  apt-get $(APT_WAIT) update -qq && DEBIAN_FRONTEND=noninteractive apt-get $(APT_WAIT) install -y -qq apache2 libapache2-mod-wsgi-py3 >/dev/null; }
 	@[ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || { \
 	  echo "installing Chromium for the dashboard's browser tests"; \
 	  command -v apt-get >/dev/null || { echo "need chromium (set CHROMIUM=/path/to/it)"; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  apt-get $(APT_WAIT) update -qq && DEBIAN_FRONTEND=noninteractive apt-get $(APT_WAIT) install -y -qq chromium >/dev/null; }
 
 TRACKER := DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) $(BIN)/themepark-tracker --log-format text --log-level WARNING
 
@@ -59,7 +64,7 @@ pytest: $(VENV)/.installed-dev
 	  export TEST_MYSQL_URL="mysql+mysqldb://root@$(MYSQL_HOST):$(MYSQL_PORT)/test"; \
 	fi; \
 	echo "TEST_MYSQL_URL=$${TEST_MYSQL_URL:-<unset: MariaDB tests not collected>}"; \
-	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

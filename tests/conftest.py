@@ -8,10 +8,14 @@ silently leaving the MySQL half of the suite out.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import shutil
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -107,8 +111,21 @@ def _mysql_migrated(request: pytest.FixtureRequest, backend: str) -> Iterator[En
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite file at the latest migration, made once per worker: each test
+    starts from a copy (a millisecond) instead of running every migration again."""
+    path = tmp_path_factory.mktemp("migrated") / "tracker.db"
+    made = make_engine(make_url(f"sqlite:///{path}"))
+    migrate.upgrade(made)
+    made.dispose()  # the last connection closed: the WAL is folded into the file
+    return path
+
+
 @pytest.fixture
-def engine(backend: str, tmp_path: Path, _mysql_migrated: Engine | None) -> Iterator[Engine]:
+def engine(
+    backend: str, tmp_path: Path, _mysql_migrated: Engine | None, _sqlite_migrated: Path
+) -> Iterator[Engine]:
     """An engine on an empty, fully migrated database of the backend under test."""
     if _mysql_migrated is not None:
         with _mysql_migrated.begin() as conn:
@@ -116,8 +133,8 @@ def engine(backend: str, tmp_path: Path, _mysql_migrated: Engine | None) -> Iter
                 conn.execute(delete(table))
         yield _mysql_migrated
         return
+    shutil.copyfile(_sqlite_migrated, tmp_path / "tracker.db")
     sqlite_engine = make_engine(make_url(f"sqlite:///{tmp_path / 'tracker.db'}"))
-    migrate.upgrade(sqlite_engine)
     yield sqlite_engine
     sqlite_engine.dispose()
 
@@ -159,32 +176,105 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.fixture(scope="session")
-def api_engine(
-    request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """A database of its own per backend, loaded once with the API tests' simulated days
-    (`api_fixtures.load_days`); tests that use it only read."""
-    from api_fixtures import load_days
+#: This run's name, the same in every xdist worker (they inherit the environment of the
+#: process that starts them): it names what the workers build once and share.
+RUN = os.environ.setdefault("TPT_TEST_RUN", uuid.uuid4().hex[:10])
+SHARED = Path(tempfile.gettempdir()) / f"tpt-test-{RUN}"
 
-    workdir = tmp_path_factory.mktemp("api")
-    if backend == "sqlite":
-        engine = make_engine(make_url(f"sqlite:///{workdir / 'api.db'}"))
-        name = None
-    else:
-        server: URL = request.getfixturevalue("mysql_server")
-        name = f"{server.database}_api"
-        admin = create_engine(server)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
-        admin.dispose()
-        engine = make_engine(server.set(database=name))
-    migrate.upgrade(engine)
-    load_days(engine, workdir)
-    yield engine
-    engine.dispose()
-    if name is not None:
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In the process that started the run (not a worker): drop what the workers shared."""
+    if hasattr(session.config, "workerinput"):
+        return
+    shutil.rmtree(SHARED, ignore_errors=True)
+    if MYSQL_URL:
         admin = create_engine(make_url(MYSQL_URL))
         with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            for label in SHARED_LABELS:
+                conn.execute(text(f"DROP DATABASE IF EXISTS tpt_{label}_{RUN}"))
         admin.dispose()
+
+
+#: The databases `shared_database` may build.
+SHARED_LABELS = ("api", "filled")
+
+
+@contextmanager
+def _exclusive(name: str) -> Iterator[None]:
+    """Held by one worker of the run at a time."""
+    SHARED.mkdir(exist_ok=True)
+    with (SHARED / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def shared_file(name: str, make: Callable[[Path], object]) -> Path:
+    """A file made by `make` once per run, whichever worker asks first."""
+    path = SHARED / name
+    with _exclusive(name):
+        if not path.exists():
+            partial = SHARED / f"{name}.partial"
+            make(partial)
+            partial.rename(path)
+    return path
+
+
+def shared_database(backend: str, label: str, fill: Callable[[Engine, Path], None]) -> Engine:
+    """A migrated database filled by `fill` once per run and backend, whichever worker
+    asks first (the others wait for it), then shared read-only by every worker: a loaded
+    database costs seconds to build, and each of the run's workers would build its own."""
+    assert label in SHARED_LABELS
+    if backend == "sqlite":
+        url = make_url(f"sqlite:///{SHARED / f'{label}.db'}")
+    else:
+        url = make_url(MYSQL_URL).set(database=f"tpt_{label}_{RUN}")
+    done = SHARED / f"{label}-{backend}.done"
+    with _exclusive(f"{label}-{backend}"):
+        if not done.exists():
+            if backend == "mysql":
+                admin = create_engine(make_url(MYSQL_URL))
+                with admin.begin() as conn:
+                    conn.execute(text(f"CREATE DATABASE {url.database} CHARACTER SET utf8mb4"))
+                admin.dispose()
+            engine = make_engine(url)
+            migrate.upgrade(engine)
+            workdir = SHARED / f"{label}-{backend}"
+            workdir.mkdir()
+            fill(engine, workdir)
+            done.touch()
+            return engine
+    return make_engine(url)
+
+
+def copy_rows(source: Engine, target: Engine) -> None:
+    """Every row of every table from `source` into the empty, migrated `target`, copied
+    inside the database (the same server, or an attached file): a loaded database made
+    once, handed to each test as its own."""
+    with target.connect() as conn:
+        if target.dialect.name == "sqlite":
+            conn.exec_driver_sql("ATTACH DATABASE ? AS loaded", (source.url.database,))
+            conn.commit()
+            schema = "loaded"
+        else:
+            schema = str(source.url.database)
+        quote = target.dialect.identifier_preparer.quote
+        for table in metadata.sorted_tables:
+            name = quote(table.name)
+            conn.exec_driver_sql(f"INSERT INTO {name} SELECT * FROM {quote(schema)}.{name}")
+        conn.commit()
+        if target.dialect.name == "sqlite":
+            conn.exec_driver_sql("DETACH DATABASE loaded")
+            conn.commit()
+
+
+@pytest.fixture(scope="session")
+def api_engine(backend: str) -> Iterator[Engine]:
+    """A database loaded once with the API tests' simulated days (`api_fixtures.load_days`)
+    and shared by the run's workers: tests read it, and one that must change it changes
+    its own copy (`copy_rows` into `engine`); only API keys are added, which no other
+    test of it reads."""
+    from api_fixtures import load_days
+
+    engine = shared_database(backend, "api", load_days)
+    yield engine
+    engine.dispose()

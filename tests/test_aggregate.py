@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from conftest import shared_file
 from feed_fixtures import SimClock, collect_every_ten_minutes
 from sqlalchemy import Engine, func, select, text
 
@@ -45,9 +47,14 @@ def settings() -> Settings:
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
+    """The test's own copy of two parks' days, simulated once per run."""
+
+    def record(path: Path) -> None:
+        model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
+        record_archive(model, path, START, END, timedelta(minutes=20), park_ids=[6, 16])
+
     path = tmp_path / "days.jsonl"
-    model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
-    record_archive(model, path, START, END, timedelta(minutes=20), park_ids=[6, 16])
+    shutil.copyfile(shared_file("aggregate-days.jsonl", record), path)
     return path
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from api_fixtures import ANAHEIM, DAYS, NOW, TORONTO, app, settings
+from conftest import copy_rows
 from sqlalchemy import Engine, event, func, select, update
 
 from themepark_tracker.api import create_app, schemas
@@ -343,19 +344,17 @@ def test_rides_sort_by_name_the_same_way_on_every_database(client: Any) -> None:
     assert names == sorted(names) and any(not n[0].isascii() for n in names)
 
 
-def test_a_park_no_longer_tracked_keeps_its_pages(client: Any, api_engine: Engine) -> None:
+def test_a_park_no_longer_tracked_keeps_its_pages(api_engine: Engine, engine: Engine) -> None:
+    copy_rows(api_engine, engine)  # its own copy: the shared one is only read
+    client = app(engine).test_client()
     before = client.get(f"/api/parks/{ANAHEIM}?{SPAN}").get_json()["data"]
     ride_id = before["rides"][0]["ride_id"]
-    with api_engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(update(parks).where(parks.c.id == ANAHEIM).values(is_active=False))
-    try:
-        fresh = app(api_engine).test_client()
-        after = fresh.get(f"/api/parks/{ANAHEIM}?{SPAN}").get_json()["data"]
-        ride = fresh.get(f"/api/rides/{ride_id}?{SPAN}").get_json()["data"]
-        ranked = fresh.get(f"/api/parks/downtime?{SPAN}").get_json()["data"]
-    finally:
-        with api_engine.begin() as conn:
-            conn.execute(update(parks).where(parks.c.id == ANAHEIM).values(is_active=True))
+    fresh = app(engine).test_client()
+    after = fresh.get(f"/api/parks/{ANAHEIM}?{SPAN}").get_json()["data"]
+    ride = fresh.get(f"/api/rides/{ride_id}?{SPAN}").get_json()["data"]
+    ranked = fresh.get(f"/api/parks/downtime?{SPAN}").get_json()["data"]
     assert after["figures"] == before["figures"] and after["rides"] == before["rides"]
     assert after["park"]["is_active"] is False
     assert ride["figures"] is not None and ride["history"]

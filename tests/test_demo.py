@@ -35,13 +35,14 @@ def _run_demo(data_dir: Path, port: int) -> subprocess.Popen[str]:
             "themepark_tracker",
             "demo",
             "--days",
-            "1",
+            "3",
             "--port",
             str(port),
             "--collect-every",
             "1",
         ],
-        env={**ENV, "DATA_DIR": str(data_dir)},
+        # Canada's two parks: the whole demo, with days of history that build in seconds.
+        env={**ENV, "DATA_DIR": str(data_dir), "PARK_COUNTRIES": "Canada"},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         preexec_fn=interruptible,
@@ -87,7 +88,7 @@ def test_the_demo_serves_at_once_builds_history_behind_and_keeps_collecting(
         assert page.status_code == 200 and "Hall of Shame" in page.text
         building = requests.get(f"{base}/api/health", timeout=5).json()["history"]
         assert building["state"] == "building", "served before the day of history is in"
-        assert 0 <= building["percent"] < 100 and building["days"] == 1
+        assert 0 <= building["percent"] < 100 and building["days"] == 3
         first = _history_done(base)
         assert first["history"]["state"] == "done" and first["history"]["percent"] == 100
         deadline = time.monotonic() + 30
@@ -107,7 +108,7 @@ def test_the_demo_serves_at_once_builds_history_behind_and_keeps_collecting(
         assert any(p["figures"]["shame_score"] is not None for p in ranked["data"])
     finally:
         output = _stop(demo)
-    assert "history: building 144 cycles" in output and "history: 144 cycles" in output
+    assert "history: building 432 cycles" in output and "history: 432 cycles" in output
     assert f"dashboard:  http://127.0.0.1:{port}/" in output
     assert output.rstrip().endswith("demo stopped")
 
@@ -119,30 +120,36 @@ def test_the_demo_serves_at_once_builds_history_behind_and_keeps_collecting(
     assert "history: building 1 cycles" in output or "history: already up to date" in output
 
 
-def test_history_is_built_day_by_day_and_reports_its_progress(engine: Engine) -> None:
+def test_history_is_built_step_by_step_and_reports_its_progress(engine: Engine) -> None:
     settings = Settings()
     model = FeedModel(read_json_file(SAMPLE_PARKS_FILE))
     now = datetime(2026, 7, 4, 3, 0, tzinfo=UTC)
-    build = demo.prepare(engine, settings, now, days=1)
-    assert build is not None and build.cycles == 144
+    planned = demo.prepare(engine, settings, now, days=1)
+    assert planned is not None and planned.cycles == 144 and len(planned.parks) == 21
+    assert set(planned.parks) < set(model.parks), "only the parks in scope"
+    build = demo.HistoryBuild(now - timedelta(hours=3), now, planned.parks[:2])
     assert build.status().state == "building" and build.status().percent == 0
-    seen: list[float] = []
+    seen: list[tuple[float, datetime]] = []
     build.imported = lambda until, record=build.imported: (  # type: ignore[method-assign]
-        seen.append(build.status().percent),
+        seen.append((build.status().percent, until)),
         record(until),
     )[-1]
     stop = threading.Event()
-    assert demo.fill_history(engine, settings, model, build, stop)
+    assert demo.fill_history(engine, settings, model, build, stop, step=timedelta(hours=1))
     status = build.status()
     assert status.state == "done" and status.percent == 100 and status.imported_until == now
-    assert seen == [99.0], "one day, one chunk; 100 % only once tiers and final days are in"
+    assert seen == [
+        (33.3, now - timedelta(hours=2)),
+        (66.7, now - timedelta(hours=1)),
+        (99.0, now),
+    ], "each hour shows once imported; 100 % only once tiers and final days are in"
     with engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(polls)).scalar_one()
-    assert stored == 144 * len(build.parks) and set(build.parks) < set(model.parks)
+    assert stored == 18 * 2
     assert demo.prepare(engine, settings, now, days=1) is None, "nothing left to build"
 
-    later = demo.prepare(engine, settings, now + timedelta(days=2), days=1)
-    assert later is not None and later.cycles == 288
+    later = demo.prepare(engine, settings, now + timedelta(hours=1), days=1)
+    assert later is not None and later.cycles == 6
     stop.set()
     assert not demo.fill_history(engine, settings, model, later, stop)
     assert later.status().state == "building" and later.status().imported_until is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import api_fixtures
 import pytest
+from conftest import copy_rows, shared_database
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
@@ -40,6 +41,10 @@ from themepark_tracker.storage.tables import (
     ride_period_totals,
 )
 
+#: One worker runs them all: it builds the week once per backend while the others get on
+#: with other tests, instead of three of them waiting for the same build.
+pytestmark = pytest.mark.xdist_group("period_totals")
+
 START = datetime(2026, 6, 27, 8, tzinfo=UTC)
 END = datetime(2026, 7, 4, 12, tzinfo=UTC)
 LATER = datetime(2026, 7, 4, 18, tzinfo=UTC)
@@ -54,19 +59,33 @@ def settings() -> Settings:
     return api_fixtures.settings()
 
 
-@pytest.fixture
-def filled(engine: Engine, settings: Settings, tmp_path: Path) -> Engine:
+def _fill(engine: Engine, workdir: Path) -> None:
     """A week of two parks (Orlando and Anaheim), finalised by `aggregate` at LATER;
     then older days imported (their running totals carried forward into the week)."""
     model = FeedModel(json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8")))
-    newer, older = tmp_path / "newer.jsonl", tmp_path / "older.jsonl"
+    newer, older = workdir / "newer.jsonl", workdir / "older.jsonl"
     record_archive(model, newer, START, END, STEP, park_ids=list(PARKS))
     record_archive(
         model, older, START - timedelta(days=26), START - timedelta(days=23), STEP, list(PARKS)
     )
+    settings = api_fixtures.settings()
     import_archives(engine, [newer], settings, now=lambda: LATER)
     aggregate(engine, settings, LATER)
     import_archives(engine, [older], settings, now=lambda: LATER)
+
+
+@pytest.fixture(scope="session")
+def filled_once(backend: str) -> Iterator[Engine]:
+    """`_fill` done once per run and backend, in a database no test writes."""
+    engine = shared_database(backend, "filled", _fill)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def filled(engine: Engine, filled_once: Engine) -> Engine:
+    """The test's own copy of `filled_once`, in the empty database it was given."""
+    copy_rows(filled_once, engine)
     return engine
 
 
@@ -95,10 +114,10 @@ def every_ranking(conn: Connection, dates_of: Callable[[str], tuple[date, date]]
 
 
 def test_the_last_write_of_a_park_leaves_its_current_named_periods_held(
-    filled: Engine, settings: Settings
+    filled_once: Engine, settings: Settings
 ) -> None:
     rules = settings.day_rules()
-    with filled.connect() as conn:
+    with filled_once.connect() as conn:  # only reads: the shared database itself
         for park_id, zone in ((6, "America/New_York"), (16, "America/Los_Angeles")):
             today = park_day_of(LATER, ZoneInfo(zone), rules)
             assert held(conn, park_id) == held_ranges(today)

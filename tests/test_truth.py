@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
+from conftest import shared_file
 from sqlalchemy import Engine, select
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
@@ -59,13 +59,15 @@ def _closed_inside(
 
 
 def test_computed_downtime_matches_the_true_closures_inside_each_window(
-    engine: Engine, tmp_path: Path
+    engine: Engine,
 ) -> None:
     document = json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8"))
     model = FeedModel(document, FeedConfig(seed=11, quirks=HONEST))
-    archive = tmp_path / "days.jsonl"
     end = START + timedelta(days=DAYS)
-    record_archive(model, archive, START, end, INTERVAL, park_ids=list(PARKS))
+    archive = shared_file(  # the same days for every backend: simulated once per run
+        "truth-days.jsonl",
+        lambda path: record_archive(model, path, START, end, INTERVAL, park_ids=list(PARKS)),
+    )
     settings = load_settings(environ={}, ssm_reader=lambda prefix, region: {})
     import_archives(engine, [archive], settings)
     aggregate(engine, settings, end + timedelta(days=2))

@@ -112,16 +112,17 @@ def fill_history(
     model: FeedModel,
     build: HistoryBuild,
     stop: threading.Event | None = None,
+    step: timedelta = timedelta(days=1),
 ) -> bool:
-    """Simulated polls of the tracked parks every 10 minutes over the build's span, one
-    day at a time, each recorded as an archive and imported as real data is, so the
-    dashboard shows every finished day at once; then tiers and final days. False when
-    `stop` cut it short."""
+    """Simulated polls of the tracked parks every 10 minutes over the build's span, a
+    `step` (a day) at a time, each recorded as an archive and imported as real data is,
+    so the dashboard shows every finished day at once; then tiers and final days. False
+    when `stop` cut it short."""
     chunk = build.start
     while chunk < build.end:
         if stop is not None and stop.is_set():
             return False
-        until = min(chunk + timedelta(days=1), build.end)
+        until = min(chunk + step, build.end)
         cycles = len(list(poll_instants(chunk, until, INTERVAL)))
         with tempfile.TemporaryDirectory() as workdir:
             archive = Path(workdir) / "history.jsonl"

@@ -6,6 +6,7 @@ every poll, and every later number is built on what they decide.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,9 +28,13 @@ class StateRules:
 
     def excludes(self, name: str) -> bool:
         """Secondary queues ("… Single Rider") are listed as rides but are not rides."""
-        return any(
-            re.search(pattern, name, flags=re.IGNORECASE) for pattern in self.exclude_ride_patterns
-        )
+        return _matches(self.exclude_ride_patterns, name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _matches(patterns: tuple[str, ...], name: str) -> bool:
+    """Remembered: every poll of a park asks again about the same few hundred names."""
+    return any(re.search(pattern, name, flags=re.IGNORECASE) for pattern in patterns)
 
 
 @dataclass(frozen=True)

@@ -298,6 +298,8 @@ def _timestamp(value: Any) -> datetime | None:
 
 def raw_text(value: Any) -> str:
     """A raw feed value as it can be stored for the record: JSON text, at most 255 chars."""
+    if type(value) is int:  # nearly every wait: the JSON text without the encoder
+        return str(value)[:255]
     return json.dumps(value, ensure_ascii=False, default=str)[:255]
 
 
