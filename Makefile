@@ -6,9 +6,9 @@ MYSQL_HOST ?= 127.0.0.1
 MYSQL_PORT ?= 3306
 DEMO_DB ?= data/tracker.db
 DEMO_PORT ?= 8000
-# pytest-xdist workers: the suite waits on MariaDB, Chromium and subprocesses as much as
-# on the CPU, so twice the cores keeps two cores busy.
-PYTEST_WORKERS ?= 4
+# pytest-xdist workers: the suite waits on MariaDB, Chromium and subprocesses too, so one
+# more than the cores keeps them busy (measured on 2 cores: 3 workers 5:58, 4 workers 6:31).
+PYTEST_WORKERS ?= 3
 # Another apt-get (unattended upgrades, a second clone's make) holds the lock for a while.
 APT_WAIT := -o DPkg::Lock::Timeout=600
 

@@ -47,6 +47,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", wanted, scope="session")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """For the parallel run: tests marked `backend_group(name)` go to one worker per
+    backend (that worker builds their data once; the other backend's runs beside it),
+    and tests marked `heavy` are handed out first, so that none of them starts last and
+    runs alone while the other workers sit idle."""
+    for item in items:
+        group = item.get_closest_marker("backend_group")
+        if group is not None:
+            callspec = getattr(item, "callspec", None)
+            backend = callspec.params.get("backend", "") if callspec is not None else ""
+            item.add_marker(pytest.mark.xdist_group(f"{group.args[0]}-{backend}"))
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     counts: dict[str, dict[str, int]] = {}
     for outcome in ("passed", "failed", "error"):

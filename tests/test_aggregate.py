@@ -110,6 +110,7 @@ def test_aggregate_finalises_completed_days_to_the_same_figures(
     assert logged == [("aggregate", "success")] * 5
 
 
+@pytest.mark.heavy
 def test_the_figures_collecting_keeps_after_a_day_are_those_aggregate_finalises(
     engine: Engine, settings: Settings
 ) -> None:

@@ -748,6 +748,7 @@ def test_a_payload_with_line_breaks_is_archived_and_stored_like_any_other(
 # --- a whole day ---------------------------------------------------------------------------
 
 
+@pytest.mark.heavy
 def test_a_simulated_day_of_collection_agrees_with_the_truth(engine: Engine) -> None:
     """06:00 to midnight in New York every 10 minutes: 108 cycles of one park."""
     park_ids = (6,)

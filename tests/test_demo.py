@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from api_fixtures import free_port, interruptible
 from sqlalchemy import Engine, func, select
@@ -77,6 +78,7 @@ def _history_done(base: str, seconds: float = 180) -> dict[str, Any]:
         time.sleep(0.5)
 
 
+@pytest.mark.heavy
 def test_the_demo_serves_at_once_builds_history_behind_and_keeps_collecting(
     tmp_path: Path,
 ) -> None:

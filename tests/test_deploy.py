@@ -78,6 +78,7 @@ def _prepare(tmp_path: Path, database_url: str, feed_url: str) -> deployment.Lay
     return layout
 
 
+@pytest.mark.heavy
 def test_every_crontab_line_parses_and_runs_once(
     tmp_path: Path, engine: Engine, database_url: str, feed: str
 ) -> None:
@@ -261,6 +262,7 @@ MODULES = Path("/usr/lib/apache2/modules")
 
 
 @pytest.mark.backends("sqlite")
+@pytest.mark.heavy
 def test_apache_with_mod_wsgi_serves_the_dashboard_and_the_api(api_engine: Engine) -> None:
     if not (APACHE.exists() and MOD_WSGI.exists()) or os.geteuid() != 0:
         if REQUIRE_APACHE:

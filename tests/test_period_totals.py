@@ -41,9 +41,9 @@ from themepark_tracker.storage.tables import (
     ride_period_totals,
 )
 
-#: One worker runs them all: it builds the week once per backend while the others get on
-#: with other tests, instead of three of them waiting for the same build.
-pytestmark = pytest.mark.xdist_group("period_totals")
+#: One worker per backend runs them: it builds the week once while the others get on
+#: with other tests, instead of several of them waiting for the same build.
+pytestmark = [pytest.mark.backend_group("period_totals"), pytest.mark.heavy]
 
 START = datetime(2026, 6, 27, 8, tzinfo=UTC)
 END = datetime(2026, 7, 4, 12, tzinfo=UTC)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from conftest import shared_file
 from sqlalchemy import Engine, select
 
@@ -58,6 +59,7 @@ def _closed_inside(
     return closed, closures
 
 
+@pytest.mark.heavy
 def test_computed_downtime_matches_the_true_closures_inside_each_window(
     engine: Engine,
 ) -> None:
