@@ -171,6 +171,17 @@ def test_a_raw_payload_that_would_break_the_archive_is_refused(
         (b'{"kind":"parks","fetched_at":1751644800,"payload":[]}', "expected a timestamp"),
         (b'{"kind":"error","park_id":16,"fetched_at":"2025-07-04T16:00:00Z","error":5}', "error"),
         (b'{"kind":"parks","fetched_at":"\xff","payload":[]}', "not UTF-8"),
+        (
+            b'{"kind":"error","park_id":9223372036854775808,"fetched_at":"2025-07-04T16:00:00Z",'
+            b'"error":"x"}',
+            "park_id must be a positive integer up to 2147483647",
+        ),
+        (
+            b'{"kind":"parks","fetched_at":"0001-01-01T00:00:00Z","payload":[]}',
+            "fetched_at 0001-01-01T00:00:00Z is outside 2000-2099",
+        ),
+        (b'{"kind":"parks","fetched_at":"2025-07-04T16:00:00Z","payload":' + b"[" * 300, "JSON"),
+        (b'{"kind":"' + b"k" * 5000 + b'"}', "unknown kind 'kkk"),
     ],
 )
 @pytest.mark.parametrize("name", ["day.jsonl", "day.jsonl.gz"])
@@ -269,6 +280,33 @@ def test_fetched_at_reads_utc_with_fractions_and_offsets(text: str, expected: da
 def test_fetched_at_without_a_timezone_or_in_another_shape_is_refused(text: str) -> None:
     with pytest.raises(ArchiveError):
         parse_fetched_at(text)
+
+
+@pytest.mark.parametrize("name", ["day.jsonl", "day.jsonl.gz"])
+def test_whatever_the_decoder_accepted_is_written_and_reads_back(tmp_path: Path, name: str) -> None:
+    """A decoded payload may hold what UTF-8 cannot carry unescaped, or NaN: it is written
+    all the same (a collector archives what it stored), and reads back as it was."""
+    payload = {"rides": [{"id": 1, "name": "A\ud800B", "wait_time": float("inf")}]}
+    record = QueueTimesRecord(park_id=16, fetched_at=T0, payload=payload)
+    error = ErrorRecord(park_id=16, fetched_at=T0, error="timeout: \udfff")
+    _write(tmp_path / name, [record, error])
+    assert _records(tmp_path / name) == [record, error]
+
+
+def test_what_a_reader_would_refuse_is_not_written(tmp_path: Path) -> None:
+    deep: list[object] = []
+    for _ in range(300):
+        deep = [deep]
+    with pytest.raises(ValueError, match="park_id must be a positive integer up to"):
+        QueueTimesRecord(park_id=2**31, fetched_at=T0, payload={})
+    with pytest.raises(ValueError, match="outside 2000-2099"):
+        ErrorRecord(park_id=16, fetched_at=datetime(1999, 12, 31, 23, tzinfo=UTC), error="x")
+    path = tmp_path / "day.jsonl"
+    with ArchiveWriter(path) as writer:
+        for payload in ({"rides": deep}, b'{"rides":' + b"[" * 300 + b"]" * 300 + b"}"):
+            with pytest.raises(ValueError, match="nest at most 256 levels deep"):
+                writer.write(QueueTimesRecord(park_id=16, fetched_at=T0, payload=payload))
+    assert path.read_bytes() == b""
 
 
 def test_a_closed_writer_refuses_to_write(tmp_path: Path) -> None:

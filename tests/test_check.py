@@ -8,8 +8,9 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import boto3
 import pytest
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 from moto import mock_aws
 from sqlalchemy import Engine
 
-from themepark_tracker import checks
+from themepark_tracker import checks, spool
 from themepark_tracker.cli import cli
 
 
@@ -35,7 +36,9 @@ def _check(runner: CliRunner, engine: Engine, *args: str, at=NOW, **env: str):  
 def test_fresh_data_passes(runner: CliRunner, api_engine: Engine) -> None:
     result = _check(runner, api_engine)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "HEALTHY: 2 of 2 parks answered; aggregate ran"
+    assert result.output.strip() == (
+        "HEALTHY: 2 of 2 parks answered; aggregate ran; no archive pending"
+    )
 
 
 def test_stale_collection_fails_with_one_line(runner: CliRunner, api_engine: Engine) -> None:
@@ -83,6 +86,68 @@ def test_aggregation_behind_is_a_warning() -> None:
     assert aggregation.detail == "3 park days older than three days are not final"
     late = checks.judge(checks.Facts(NOW, 2, 2, NOW - timedelta(hours=30), 0), NOW, limits)
     assert late[1].detail == "last aggregate 30 h ago (limit 27 h)"
+
+
+def _pending(directory: Path, started: datetime) -> Path:
+    """An archive of `collect` whose answers are not all stored (content not needed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / spool.archive_name(started, "1a2b3c4d")
+    path.touch()
+    spool.mark_of(path).touch()
+    return path
+
+
+def test_an_archive_pending_for_two_cycles_is_a_problem(
+    runner: CliRunner, api_engine: Engine, tmp_path: Path
+) -> None:
+    """The next cycle imports a pending archive first thing: one still there after two
+    collection intervals (20 min) means the database keeps refusing it."""
+    archive_dir = tmp_path / "archive"
+    _pending(archive_dir, NOW - timedelta(minutes=15))
+    fresh = _check(runner, api_engine, "--json", ARCHIVE_DIR=str(archive_dir))
+    assert fresh.exit_code == 0, fresh.output
+    assert json.loads(fresh.stdout)["checks"]["archive"] == {
+        "status": "ok",
+        "detail": "1 archive pending, the oldest from 15 min ago",
+        "at": (NOW - timedelta(minutes=15)).isoformat(),
+        "age_minutes": 15.0,
+    }
+    _pending(archive_dir, NOW - timedelta(minutes=25))
+    stale = _check(runner, api_engine, ARCHIVE_DIR=str(archive_dir))
+    assert stale.exit_code == 1
+    assert stale.output.strip().splitlines() == [
+        "DEGRADED: archive: 2 archives pending, the oldest from 25 min ago (limit 20 min): "
+        "their answers are not in the database"
+    ]
+    for mark in archive_dir.glob("*.pending"):
+        mark.unlink()  # stored: what is left is history, not a problem
+    assert _check(runner, api_engine, ARCHIVE_DIR=str(archive_dir)).exit_code == 0
+
+
+def test_an_archive_directory_that_cannot_be_written_is_a_problem(
+    runner: CliRunner, api_engine: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    result = _check(runner, api_engine, ARCHIVE_DIR=str(tmp_path / "a-file" / "archive"))
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"DEGRADED: archive: {tmp_path / 'a-file' / 'archive'} cannot be created: "
+        f"{tmp_path / 'a-file'} is not a directory"
+    )
+    assert spool.unwritable(tmp_path / "a-file") == f"{tmp_path / 'a-file'} is not a directory"
+    assert spool.unwritable(tmp_path / "new" / "archive") is None, "collect creates it"
+
+
+def test_the_archive_check_judges_only_what_it_is_given() -> None:
+    interval = timedelta(minutes=10)
+    assert checks.judge_archive(checks.ArchiveFacts(), NOW, interval) == checks.Check(
+        "archive", "ok", "no archive pending"
+    )
+    broken = checks.ArchiveFacts((NOW,), problem="/data/archive is not writable: Read-only")
+    assert checks.judge_archive(broken, NOW, interval).status == "warning"
+    slow = checks.ArchiveFacts((NOW - timedelta(minutes=20), NOW - timedelta(minutes=30)))
+    judged = checks.judge_archive(slow, NOW, timedelta(minutes=15))
+    assert (judged.status, judged.at, judged.age_minutes) == ("ok", slow.pending[1], 30.0)
 
 
 class _Pings(BaseHTTPRequestHandler):

@@ -9,6 +9,8 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from themepark_tracker.archive import ParksRecord, QueueTimesRecord, read_archiv
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
 from themepark_tracker.cli import cli
 from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
+from themepark_tracker.feed.server import Faults, poison_body, poison_for
 
 DOCUMENT = json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8"))
 START = datetime(2026, 7, 4, 14, tzinfo=UTC)
@@ -176,7 +179,10 @@ def test_truth_of_an_unknown_park_is_refused(runner: CliRunner) -> None:
     assert "no park 1 in the catalogue" in result.output
 
 
-def test_the_server_command_serves_the_model_until_interrupted() -> None:
+@contextmanager
+def serving(*extra: str) -> Iterator[str]:
+    """`feed serve` in a process of its own, its clock standing at SERVED; yields its URL,
+    then stops it with Ctrl-C and checks that it said so."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -192,6 +198,7 @@ def test_the_server_command_serves_the_model_until_interrupted() -> None:
             "0",
             "--seed",
             "5",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -204,13 +211,7 @@ def test_the_server_command_serves_the_model_until_interrupted() -> None:
         banner = process.stdout.readline()
         match = re.search(r"at (http://127\.0\.0\.1:\d+);", banner)
         assert match, banner
-        base_url = match.group(1)
-        catalogue = requests.get(f"{base_url}/parks.json", timeout=5)
-        assert catalogue.json() == DOCUMENT
-        answer = requests.get(f"{base_url}/parks/6/queue_times.json", timeout=5)
-        model = FeedModel(DOCUMENT, FeedConfig(seed=5, quirks=QuirkRates()))
-        assert answer.content == model.queue_times_json(6, datetime(2026, 7, 4, 18, tzinfo=UTC))
-        assert requests.get(f"{base_url}/parks/1/queue_times.json", timeout=5).status_code == 404
+        yield match.group(1)
     finally:
         process.send_signal(signal.SIGINT)
         stdout, _ = process.communicate(timeout=10)
@@ -218,7 +219,36 @@ def test_the_server_command_serves_the_model_until_interrupted() -> None:
     assert "stopped" in stdout
 
 
+SERVED = datetime(2026, 7, 4, 18, tzinfo=UTC)
+
+
+def test_the_server_command_serves_the_model_until_interrupted() -> None:
+    with serving() as base_url:
+        catalogue = requests.get(f"{base_url}/parks.json", timeout=5)
+        assert catalogue.json() == DOCUMENT
+        answer = requests.get(f"{base_url}/parks/6/queue_times.json", timeout=5)
+        model = FeedModel(DOCUMENT, FeedConfig(seed=5, quirks=QuirkRates()))
+        assert answer.content == model.queue_times_json(6, SERVED)
+        assert requests.get(f"{base_url}/parks/1/queue_times.json", timeout=5).status_code == 404
+
+
+def test_the_server_command_poisons_the_share_of_answers_it_is_asked_to() -> None:
+    with serving("--poison-rate", "1") as base_url:
+        answer = requests.get(f"{base_url}/parks/6/queue_times.json", timeout=5)
+    model = FeedModel(DOCUMENT, FeedConfig(seed=5, quirks=QuirkRates()))
+    kind = poison_for(Faults(seed=5, poison_rate=1.0), 6, SERVED)
+    assert kind is not None
+    body = model.queue_times_json(6, SERVED)
+    assert body is not None and answer.content == poison_body(body, kind, 6, SERVED)
+
+
 def test_the_server_refuses_a_public_address(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["feed", "serve", "--host", "0.0.0.0", "--port", "0"])
     assert result.exit_code == 1
     assert "loopback only" in result.output
+
+
+def test_the_server_refuses_a_poison_rate_outside_0_to_1(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["feed", "serve", "--port", "0", "--poison-rate", "1.5"])
+    assert result.exit_code == 1
+    assert "poison_rate must be between 0 and 1, got 1.5" in result.output

@@ -10,15 +10,20 @@ import pytest
 import requests
 
 from themepark_tracker.feed.server import (
+    POISON_RIDE_BASE,
     Fault,
     FaultDraw,
     Faults,
     FeedClock,
+    Poison,
     choose_fault,
     make_server,
     malformed_body,
+    poison_body,
+    poison_for,
     running_server,
 )
+from themepark_tracker.sources.queue_times import decode_json, parse_queue_times
 
 T0 = datetime(2025, 7, 4, 16, 0, tzinfo=UTC)
 PARKS = b'[{"id":2,"name":"Walt Disney Attractions","parks":[{"id":6,"name":"Magic Kingdom"}]}]'
@@ -247,11 +252,65 @@ def test_a_truncated_body_is_never_valid_json(cut: float) -> None:
         {"error_rate": 0.6, "malformed_rate": 0.6},
         {"latency_ms": -1},
         {"hang_seconds": float("nan")},
+        {"poison_rate": 1.5},
+        {"poison_rate": -0.5},
     ],
 )
 def test_impossible_fault_settings_are_refused(faults: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         Faults(**faults)  # type: ignore[arg-type]
+
+
+# --- poison -----------------------------------------------------------------------------
+
+
+def test_a_poisoned_answer_carries_one_hostile_ride_beside_the_normal_ones() -> None:
+    faults = Faults(poison_rate=1.0, seed=3)
+    with running_server(FixedSource(), fixed_clock, faults) as url:
+        answers = [_get(f"{url}/parks/6/queue_times.json") for _ in range(3)]
+        catalogue = _get(f"{url}/parks.json")
+    kind = poison_for(faults, 6, T0)
+    assert kind is not None and catalogue.content == PARKS
+    assert all(a.content == poison_body(QUEUE, kind, 6, T0) for a in answers)
+    rides = decode_json(answers[0].content)["rides"]
+    assert rides[0] == json.loads(QUEUE)["rides"][0] and len(rides) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "ride_id", "issue"),
+    [
+        (Poison.HUGE_ID, 0, "ride_id_out_of_range"),
+        (Poison.LONE_SURROGATE, POISON_RIDE_BASE + 6, "ride_name_not_unicode"),
+        (Poison.LONG_NAME, POISON_RIDE_BASE + 6, "ride_name_too_long"),
+        (Poison.DEEP_NESTING, POISON_RIDE_BASE + 6, None),
+        (Poison.ABSURD_WAIT, POISON_RIDE_BASE + 6, None),
+    ],
+)
+def test_each_poison_is_a_document_whose_hostile_ride_the_parser_refuses_or_repairs(
+    kind: Poison, ride_id: int, issue: str | None
+) -> None:
+    rides, problems = parse_queue_times(decode_json(poison_body(QUEUE, kind, 6, T0)))
+    assert [ride.id for ride in rides] == ([1] if ride_id == 0 else [1, ride_id])
+    found = problems + [problem for ride in rides for problem in ride.problems]
+    assert [problem for problem, _ in found if problem != "last_updated_invalid"] == (
+        [issue] if issue else []
+    )
+
+
+def test_a_poison_rate_poisons_that_share_of_answers_the_same_way_for_a_seed() -> None:
+    instants = [T0 + timedelta(minutes=k) for k in range(2000)]
+    faults = Faults(poison_rate=0.2, seed=1)
+    drawn = [poison_for(faults, 6, at) for at in instants]
+    assert 0.15 < sum(kind is not None for kind in drawn) / len(drawn) < 0.25
+    assert set(drawn) == {None, *Poison}
+    assert drawn == [poison_for(Faults(poison_rate=0.2, seed=1), 6, at) for at in instants]
+    assert drawn != [poison_for(Faults(poison_rate=0.2, seed=2), 6, at) for at in instants]
+    assert all(poison_for(Faults(), 6, at) is None for at in instants)
+
+
+def test_a_body_that_is_not_a_payload_is_served_as_it_is() -> None:
+    for body in (b"<html>", b"[1, 2]", b'{"rides": 5}'):
+        assert poison_body(body, Poison.HUGE_ID, 6, T0) == body
 
 
 # --- binding ----------------------------------------------------------------------------

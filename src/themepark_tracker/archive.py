@@ -9,7 +9,9 @@ the real API and a simulated day replay the same way. Each line is one fetch:
 
 An error line has `"park_id": null` when the catalogue itself could not be fetched.
 Reading never stops at a bad line: each line comes back with its number and either its
-record or what is wrong with it, so that one torn write costs one line, not a day.
+record or what is wrong with it, so that one torn write costs one line, not a day. A line
+is bad, too, when what it holds could not be stored: a park id beyond the database's
+integers, a time outside 2000-2099, JSON nested deeper than any payload.
 
 In a `.gz` archive every record is a gzip member of its own. A crash therefore loses at
 most the line being written, the file stays readable by any gzip tool, and appending to
@@ -23,6 +25,7 @@ import io
 import json
 import os
 import re
+import reprlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,10 +34,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, ClassVar
 
+from themepark_tracker.sources.queue_times import MAX_ID, MAX_JSON_DEPTH, nested_deeper_than
+
 _TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?"
 )
 _GZIP_LEVEL = 6
+EARLIEST_FETCH = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_FETCH = datetime(2100, 1, 1, tzinfo=UTC)
+"""A fetch is from [EARLIEST_FETCH, LATEST_FETCH): anything else is a corrupt record, and
+would make park days that no clock ever reaches (or, near year 1, overflow on the way)."""
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxstring, _BRIEF.maxother, _BRIEF.maxlong = 3, 60, 60, 60
 
 
 class ArchiveError(ValueError):
@@ -56,7 +67,7 @@ def parse_fetched_at(text: str) -> datetime:
         raise ArchiveError(f"expected a timestamp string, got {type(text).__name__}")
     match = _TIMESTAMP.fullmatch(text)
     if match is None:
-        raise ArchiveError(f"{text!r} is not an ISO 8601 timestamp like 2025-07-04T16:00:00Z")
+        raise ArchiveError(f"{_brief(text)} is not an ISO 8601 timestamp like 2025-07-04T16:00:00Z")
     if match[2] is None:
         raise ArchiveError(f"{text!r} has no timezone; expected UTC with a trailing Z")
     try:
@@ -78,12 +89,31 @@ def _to_utc(moment: datetime) -> datetime:
         raise ValueError(f"fetched_at {moment} cannot be expressed in UTC") from None
 
 
+def _fetch_time(moment: datetime) -> datetime:
+    """`moment` in UTC, refused outside [EARLIEST_FETCH, LATEST_FETCH)."""
+    utc = _to_utc(moment)
+    if not EARLIEST_FETCH <= utc < LATEST_FETCH:
+        raise ValueError(
+            f"fetched_at {format_fetched_at(utc)} is outside "
+            f"{EARLIEST_FETCH.year}-{LATEST_FETCH.year - 1}"
+        )
+    return utc
+
+
 def _check_park_id(value: object, *, nullable: bool = False) -> int | None:
     if value is None and nullable:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"park_id must be a positive integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise ValueError(f"park_id must be a positive integer up to {MAX_ID}, got {_brief(value)}")
     return value
+
+
+def _brief(value: object) -> str:
+    """A value for a message: short whatever it is (a line may hold megabytes)."""
+    try:
+        return _BRIEF.repr(value)
+    except ValueError:  # only an integer beyond the digit limit of int-to-text
+        return "an integer too long to show"
 
 
 @dataclass(frozen=True)
@@ -95,7 +125,7 @@ class ParksRecord:
     kind: ClassVar[str] = "parks"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fetched_at", _to_utc(self.fetched_at))
+        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
 
 
 @dataclass(frozen=True)
@@ -109,7 +139,7 @@ class QueueTimesRecord:
 
     def __post_init__(self) -> None:
         _check_park_id(self.park_id)
-        object.__setattr__(self, "fetched_at", _to_utc(self.fetched_at))
+        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
 
 
 @dataclass(frozen=True)
@@ -126,7 +156,7 @@ class ErrorRecord:
 
     def __post_init__(self) -> None:
         _check_park_id(self.park_id, nullable=True)
-        object.__setattr__(self, "fetched_at", _to_utc(self.fetched_at))
+        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
         if not isinstance(self.error, str):
             raise ValueError(f"error must be a string, got {type(self.error).__name__}")
 
@@ -147,21 +177,32 @@ class ArchiveLine:
         return f"{self.path}:{self.line_number}: {self.error or self.record}"
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
 def _raw_payload(raw: bytes) -> bytes:
-    """Raw JSON kept verbatim, once checked that it is JSON and fits on one line."""
+    """Raw JSON kept verbatim, once checked that it is JSON, fits on one line and nests
+    no deeper than a reader accepts."""
     if b"\n" in raw or b"\r" in raw:
         raise ValueError("a raw payload must be one line of JSON; pass it decoded instead")
     try:
-        json.loads(raw.decode("utf-8"))
+        decoded = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ValueError(f"a raw payload must be UTF-8: {exc.reason}") from None
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"a raw payload must be valid JSON: {exc}") from None
+    if nested_deeper_than(decoded, raw):
+        raise ValueError(f"a raw payload must nest at most {MAX_JSON_DEPTH} levels deep")
     return raw
+
+
+def _json_line(value: Any) -> bytes:
+    """Compact JSON of decoded data: whatever the decoder accepted (NaN, a lone surrogate,
+    which UTF-8 cannot carry unescaped) encodes back."""
+    try:
+        try:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value, separators=(",", ":")).encode("ascii")
+    except RecursionError:
+        raise ValueError(f"a payload must nest at most {MAX_JSON_DEPTH} levels deep") from None
 
 
 def encode_record(record: ArchiveRecord) -> bytes:
@@ -176,13 +217,15 @@ def encode_record(record: ArchiveRecord) -> bytes:
     header["fetched_at"] = format_fetched_at(record.fetched_at)
     if isinstance(record, ErrorRecord):
         header["error"] = record.error
-        return _dumps(header).encode("utf-8") + b"\n"
+        return _json_line(header) + b"\n"
     payload = record.payload
     if isinstance(payload, bytes | bytearray | memoryview):
         body = _raw_payload(bytes(payload))
     else:
-        body = _dumps(payload).encode("utf-8")
-    return _dumps(header)[:-1].encode("utf-8") + b',"payload":' + body + b"}\n"
+        body = _json_line(payload)
+        if nested_deeper_than(payload, body):
+            raise ValueError(f"a payload must nest at most {MAX_JSON_DEPTH} levels deep")
+    return _json_line(header)[:-1] + b',"payload":' + body + b"}\n"
 
 
 def decode_record(line: bytes) -> ArchiveRecord:
@@ -197,11 +240,15 @@ def decode_record(line: bytes) -> ArchiveRecord:
         raise ArchiveError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     except RecursionError:
         raise ArchiveError("not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer beyond the digit limit of text-to-int
+        raise ArchiveError(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ArchiveError(f"expected a JSON object, got {type(data).__name__}")
+    if nested_deeper_than(data, text, MAX_JSON_DEPTH + 1):
+        raise ArchiveError(f"a value nested more than {MAX_JSON_DEPTH} levels deep")
     kind = _field(data, "kind")
     if kind not in ("parks", "queue_times", "error"):
-        raise ArchiveError(f"unknown kind {kind!r}")
+        raise ArchiveError(f"unknown kind {_brief(kind)}")
     try:
         fetched_at = parse_fetched_at(_field(data, "fetched_at"))
     except ArchiveError as exc:

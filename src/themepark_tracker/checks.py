@@ -1,7 +1,8 @@
 """Is the tracker keeping up? The facts `/api/health` reports and `check` (the dead-man's
 switch) exits on, judged the same way in both.
 
-Pure functions on what storage found: no database and no HTTP in here.
+Pure functions on what storage (and the collector's archive directory) found: no
+database, no files and no HTTP in here.
 """
 
 from __future__ import annotations
@@ -22,6 +23,20 @@ class Facts:
     active_parks: int
     last_aggregation_at: datetime | None
     overdue_days: int
+
+
+@dataclass(frozen=True)
+class ArchiveFacts:
+    """The collector's archive directory (`spool.facts`): when the cycle of each archive
+    still pending started, and why `collect` cannot write there, if it cannot."""
+
+    pending: tuple[datetime, ...] = ()
+    problem: str | None = None
+
+
+#: Cycles a pending archive may wait: the next cycle imports it first thing, so one
+#: still there two intervals on has outlived at least one cycle that could not store it.
+PENDING_ARCHIVE_CYCLES = 2
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,31 @@ def judge(facts: Facts, now: datetime, limits: Limits) -> list[Check]:
     else:
         aggregation = Check("aggregation", "ok", "aggregate ran", aggregated, _age(aggregated, now))
     return [collection, aggregation]
+
+
+def judge_archive(facts: ArchiveFacts, now: datetime, interval: timedelta) -> Check:
+    """`warning` when `collect` cannot write its archive (an outage would then lose
+    answers) or an archive has been pending for more than PENDING_ARCHIVE_CYCLES
+    collection `interval`s (the database keeps refusing what it holds)."""
+    if facts.problem is not None:
+        return Check("archive", "warning", facts.problem)
+    if not facts.pending:
+        return Check("archive", "ok", "no archive pending")
+    oldest = min(facts.pending)
+    age = _age(oldest, now)
+    count = len(facts.pending)
+    detail = f"{count} archive{'s' if count > 1 else ''} pending, the oldest from {age:.0f} min ago"
+    limit = interval * PENDING_ARCHIVE_CYCLES
+    if now - oldest > limit:
+        minutes = limit.total_seconds() / 60
+        return Check(
+            "archive",
+            "warning",
+            f"{detail} (limit {minutes:.0f} min): their answers are not in the database",
+            oldest,
+            age,
+        )
+    return Check("archive", "ok", detail, oldest, age)
 
 
 def overall(checks: list[Check]) -> Literal["healthy", "degraded", "unhealthy"]:

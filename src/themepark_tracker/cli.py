@@ -1,7 +1,8 @@
 """The `themepark-tracker` command line: each command parses its options and calls one function.
 
 Exit codes: 0 done; 1 failed, nothing changed; 2 usage error; 3 partly done (some
-input was skipped or failed, the rest was stored); 4 another collect is running.
+input was skipped or failed, or `collect` kept answers for a later cycle; the rest was
+stored); 4 another collect is running.
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
-import waitress
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from themepark_tracker import __version__, checks, demo, deployment, monitoring
-from themepark_tracker.api import create_app
+from themepark_tracker import __version__, checks, deployment, monitoring, spool
 from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
 from themepark_tracker.classify import ClassificationError, review_csv
@@ -39,12 +38,12 @@ from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import Faults, FeedClock, make_server
 from themepark_tracker.jobs.aggregate import aggregate, cleanup
 from themepark_tracker.jobs.classify import classify_rides
-from themepark_tracker.jobs.collect import AlreadyRunning, CollectError, collect_cycle, collect_lock
-from themepark_tracker.jobs.import_archive import ImportStopped, import_archives
+from themepark_tracker.jobs.collect import AlreadyRunning, CollectError, collect_lock, run_collect
+from themepark_tracker.jobs.import_archive import BATCH, ImportStopped, import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
-from themepark_tracker.storage import api_keys, backup, migrate, queries
+from themepark_tracker.storage import api_keys, backup, queries
 from themepark_tracker.storage.db import make_engine, writing
 from themepark_tracker.storage.health import facts as health_facts
 from themepark_tracker.storage.rankings import park_rankings, ride_rankings
@@ -185,6 +184,8 @@ def init_db(runtime: Runtime) -> None:
 
     Example: themepark-tracker init-db
     """
+    from themepark_tracker.storage import migrate  # alembic: only this command needs it
+
     before, after = migrate.upgrade(runtime.engine)
     where = runtime.settings.database_url_masked()
     if before == after:
@@ -265,7 +266,8 @@ def sync_parks_command(
     "--archive",
     "archive_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Also append every response and failure to this archive (.gz: gzip).",
+    help="Also append every response and failure to this archive (.gz: gzip), besides "
+    "the cycle's own in ARCHIVE_DIR.",
 )
 @click.pass_obj
 @_monitored("collect")
@@ -273,18 +275,27 @@ def sync_parks_command(
 def collect_command(runtime: Runtime, archive_path: Path | None) -> None:
     """Run one collection cycle: every active park's queue times, stored as one poll each.
 
-    Meant for cron every COLLECTION_INTERVAL_MINUTES. Exits 0 when complete, 3 when more
-    than COLLECT_FAILURE_THRESHOLD of the parks failed, 1 when it could not run, and 4 at
-    once when another collect holds the lock.
+    Every answer is written to the cycle's own archive in ARCHIVE_DIR before it is
+    stored. A dropped database connection is retried until COLLECT_DEADLINE_SECONDS;
+    answers still not stored stay in the archive, marked pending, and the next cycle
+    stores them before anything else. A database unreachable at the start: the parks of
+    the last archived cycle are fetched and kept for the next. Archives older than
+    ARCHIVE_RETENTION_DAYS are deleted, pending ones never.
 
-    Example: themepark-tracker collect --archive /var/lib/tracker/archive/today.jsonl.gz
+    Meant for cron every COLLECTION_INTERVAL_MINUTES. Exits 0 when complete; 3 when
+    partial: more than COLLECT_FAILURE_THRESHOLD of the parks failed, or answers wait in
+    a pending archive for the database; 1 when nothing could be done (no catalogue, no
+    active park, or the database unreachable with no archived cycle to name the parks);
+    4 at once when another collect holds the lock.
+
+    Example: themepark-tracker collect --archive /srv/copies/cycles.jsonl.gz
     """
     settings = runtime.settings
     try:
         with collect_lock(settings.collect_lock_path):
             archive = ArchiveWriter(archive_path) if archive_path else None
             try:
-                report = collect_cycle(runtime.engine, settings, _now, archive)
+                report = run_collect(runtime.engine, settings, _now, archive)
             finally:
                 if archive:
                     archive.close()
@@ -295,7 +306,12 @@ def collect_command(runtime: Runtime, archive_path: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
     _outcome().metrics.update(
-        {"PollsStored": float(report.stored), "ParksFailed": float(report.failed)}
+        {
+            "PollsStored": float(report.stored),
+            "ParksFailed": float(report.failed),
+            "AnswersNotStored": float(report.unstored),
+            "ArchivesPending": float(report.pending_archives),
+        }
     )
     _outcome().message = report.summary()
     code = report.exit_code(settings.collect_failure_threshold)
@@ -308,9 +324,18 @@ def collect_command(runtime: Runtime, archive_path: Path | None) -> None:
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
 )
 @click.option("--strict", is_flag=True, help="Stop at the first bad line instead of skipping it.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=BATCH,
+    show_default=True,
+    help="Polls stored per transaction.",
+)
 @click.pass_obj
 @_uses_database
-def import_command(runtime: Runtime, files: tuple[Path, ...], strict: bool) -> None:
+def import_command(
+    runtime: Runtime, files: tuple[Path, ...], strict: bool, batch_size: int
+) -> None:
     """Import archives (plain or .gz) through the same validation and storage as collect.
 
     Importing the same archive twice changes nothing. A bad line is reported with its
@@ -324,13 +349,22 @@ def import_command(runtime: Runtime, files: tuple[Path, ...], strict: bool) -> N
                 length=sum(count_lines(path) for path in files), label="importing", file=sys.stderr
             ) as bar:
                 report = import_archives(
-                    runtime.engine, files, runtime.settings, strict=strict, progress=bar.update
+                    runtime.engine,
+                    files,
+                    runtime.settings,
+                    strict=strict,
+                    batch=batch_size,
+                    progress=bar.update,
                 )
         else:
-            report = import_archives(runtime.engine, files, runtime.settings, strict=strict)
+            report = import_archives(
+                runtime.engine, files, runtime.settings, strict=strict, batch=batch_size
+            )
     except ImportStopped as exc:
         raise click.ClickException(f"stopped at a bad line: {exc}") from None
     click.echo(report.summary())
+    for day in report.late_days()[:20]:
+        click.echo(f"late for a closed day (not stored): {day}", err=True)
     for where in report.bad_lines[:20]:
         click.echo(f"bad line: {where}", err=True)
     if report.bad_lines:
@@ -392,7 +426,9 @@ def check_command(
     runtime: Runtime, as_json: bool, max_age: int | None, min_parks: int | None
 ) -> None:
     """The dead-man's switch: exit 1 with one line when collection is stale, fewer parks
-    answered than expected, or daily aggregation is behind; exit 0 when all is well.
+    answered than expected, daily aggregation is behind, an archive of `collect` has been
+    pending for two collection intervals or ARCHIVE_DIR cannot be written; exit 0 when
+    all is well.
 
     The same facts as /api/health. Meant for cron every 15 minutes, with PING_URL.
 
@@ -407,6 +443,8 @@ def check_command(
         min_parks,
     )
     results = checks.judge(found, now, limits)
+    interval = timedelta(minutes=settings.collection_interval_minutes)
+    results.append(checks.judge_archive(spool.facts(settings.archive_path), now, interval))
     status = checks.overall(results)
     problems = [f"{c.name}: {c.detail}" for c in results if c.status != "ok"]
     line = f"{status.upper()}: " + ("; ".join(problems) or "; ".join(c.detail for c in results))
@@ -719,6 +757,16 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} %"
 
 
+def _web_server() -> tuple[Any, Any]:
+    """waitress and the API, imported by the commands that serve: they take half a
+    second to import, which every cron job (collect, every ten minutes) would pay."""
+    import waitress
+
+    from themepark_tracker.api import create_app
+
+    return waitress, create_app
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -729,6 +777,7 @@ def serve_command(runtime: Runtime, host: str, port: int, threads: int) -> None:
 
     Example: themepark-tracker serve --host 127.0.0.1 --port 8000
     """
+    waitress, create_app = _web_server()
     try:
         app = create_app(runtime.settings, runtime.engine)
     except ValueError as exc:
@@ -762,6 +811,9 @@ def demo_command(runtime: Runtime, host: str, port: int, days: int, collect_ever
 
     Example: themepark-tracker demo --port 8000
     """
+    from themepark_tracker import demo  # with the web server: see `_web_server`
+
+    waitress, create_app = _web_server()
     settings = runtime.settings
     model = FeedModel(read_json_file(SAMPLE_PARKS_FILE))
     build = demo.prepare(runtime.engine, settings, _now(), days)
@@ -992,6 +1044,13 @@ def feed_group() -> None:
     multiple=True,
     help="A park id that answers 404; repeatable.",
 )
+@click.option(
+    "--poison-rate",
+    type=float,
+    default=0.0,
+    help="Share of park answers with one hostile ride beside the normal ones (huge id, "
+    "lone surrogate in the name, 5000-character name, deep nesting, 40-digit wait).",
+)
 def feed_serve(
     catalogue: Path,
     seed: int,
@@ -1006,6 +1065,7 @@ def feed_serve(
     malformed_rate: float,
     rate_limit_rate: float,
     missing_parks: tuple[int, ...],
+    poison_rate: float,
 ) -> None:
     """Serve /parks.json and /parks/{id}/queue_times.json on loopback until Ctrl-C.
 
@@ -1021,6 +1081,7 @@ def feed_serve(
             malformed_rate=malformed_rate,
             rate_limit_rate=rate_limit_rate,
             missing_parks=frozenset(missing_parks),
+            poison_rate=poison_rate,
         )
         clock = FeedClock(start or _now(), speed)
         server = make_server(model, clock, faults, host=host, port=port)

@@ -131,6 +131,12 @@ class Settings(BaseModel):
     lock_file: Path | None = Field(
         None, description="collect's lock; default <DATA_DIR>/collect.lock"
     )
+    archive_dir: Path | None = Field(
+        None, description="collect's own archive of every cycle; default <DATA_DIR>/archive"
+    )
+    archive_retention_days: PositiveInt = Field(
+        7, description="collect deletes its archives older than this (never pending ones)"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR"
     )
@@ -143,6 +149,9 @@ class Settings(BaseModel):
     )
     dashboard_rate_limits: str = Field(
         "120/minute;5000/day", description="requests allowed per address for the dashboard"
+    )
+    auth_failure_limits: str = Field(
+        "20/minute", description="failed keys or sessions per address before it must wait"
     )
     rate_limits_enabled: bool = Field(True, description="false turns every limit off")
     rate_limit_storage_url: str | None = Field(
@@ -207,7 +216,7 @@ class Settings(BaseModel):
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("api_rate_limits", "dashboard_rate_limits")
+    @field_validator("api_rate_limits", "dashboard_rate_limits", "auth_failure_limits")
     @classmethod
     def _parses_as_limits(cls, value: str) -> str:
         try:
@@ -266,6 +275,10 @@ class Settings(BaseModel):
     @property
     def collect_lock_path(self) -> Path:
         return self.lock_file or self.data_dir / "collect.lock"
+
+    @property
+    def archive_path(self) -> Path:
+        return self.archive_dir or self.data_dir / "archive"
 
     def database_url_object(self) -> URL:
         """The URL to connect with, password included; never print or log it."""

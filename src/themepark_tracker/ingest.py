@@ -8,6 +8,7 @@ it), new and renamed rides, status changes, rides gone missing, data-quality iss
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -23,7 +24,19 @@ from themepark_tracker.engine.states import (
     poll_is_active,
     ride_state,
 )
-from themepark_tracker.sources.queue_times import SourceError, parse_queue_times, raw_text
+from themepark_tracker.sources.queue_times import (
+    RAW_LENGTH,
+    SourceError,
+    parse_queue_times,
+    raw_text,
+    safe_text,
+)
+
+ERROR_LENGTH = 1000
+"""Longest error or issue detail kept: a fetch error is a line, not a document, and a Text
+column on MariaDB holds 64 KB at most."""
+WAIT_RAW_LENGTH = 32
+"""Length of `ride_snapshots.wait_time_raw`."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,13 @@ def plan_poll(
     rules: StateRules,
     ride_absence: timedelta,
     decisions: Decisions,
+    foreign: Collection[int] = frozenset(),
 ) -> PollPlan:
+    """What storing `poll` writes, given the park's `stored` rides.
+
+    Rides whose ids are stored under another park (`foreign`) are refused with an issue:
+    a ride id names one ride of one park, and the row cannot be shared.
+    """
     t = poll.fetched_at
     row: dict[str, Any] = {
         "park_id": poll.park_id,
@@ -86,7 +105,7 @@ def plan_poll(
         "source": source,
         "outcome": poll.outcome,
         "http_status": poll.http_status,
-        "error": poll.error,
+        "error": None if poll.error is None else safe_text(poll.error, ERROR_LENGTH),
         "duration_ms": poll.duration_ms,
         "rides_total": 0,
         "rides_open": 0,
@@ -96,7 +115,7 @@ def plan_poll(
     }
     plan = PollPlan(poll=row)
     if poll.outcome == "invalid_payload":
-        plan.issues.append(_issue(poll, 0, "invalid_payload", None, poll.error))
+        plan.issues.append(_issue(poll, 0, "invalid_payload", None, row["error"]))
     if poll.outcome != "ok":
         return plan
     try:
@@ -107,6 +126,11 @@ def plan_poll(
         return plan
     for issue_type, raw in payload_problems:
         plan.issues.append(_issue(poll, 0, issue_type, raw))
+    if foreign:
+        for ride in rides:
+            if ride.id in foreign:
+                plan.issues.append(_issue(poll, ride.id, "ride_of_another_park", ride.name))
+        rides = [ride for ride in rides if ride.id not in foreign]
 
     states: list[State] = []
     counted: list[CountedReading] = []
@@ -130,7 +154,9 @@ def plan_poll(
                 "ride_id": ride.id,
                 "polled_at": t,
                 "is_open_raw": ride.is_open,
-                "wait_time_raw": None if ride.wait_raw is None else raw_text(ride.wait_raw)[:32],
+                "wait_time_raw": (
+                    None if ride.wait_raw is None else raw_text(ride.wait_raw)[:WAIT_RAW_LENGTH]
+                ),
                 "wait_time": wait.minutes,
                 "last_updated": ride.last_updated,
                 "state": state,
@@ -163,7 +189,7 @@ def plan_poll(
         if newer and (ride.name, ride.land_id) != (before.name, before.land_id):
             if ride.name != before.name:
                 plan.issues.append(
-                    _issue(poll, ride.id, "ride_renamed", before.name[:255], f"now {ride.name!r}")
+                    _issue(poll, ride.id, "ride_renamed", before.name, f"now {ride.name!r}")
                 )
             plan.changed_rides.append(
                 {
@@ -221,13 +247,14 @@ def _plan_state_change(plan: PollPlan, poll: PollInput, before: StoredRide, stat
 def _issue(
     poll: PollInput, ride_id: int, issue_type: str, raw: str | None, detail: str | None = None
 ) -> dict[str, Any]:
+    """An issue row; its texts came from outside, so they are made safe to store here."""
     return {
         "park_id": poll.park_id,
         "ride_id": ride_id,
         "observed_at": poll.fetched_at,
         "issue_type": issue_type,
-        "raw_value": raw,
-        "detail": detail,
+        "raw_value": None if raw is None else safe_text(raw, RAW_LENGTH),
+        "detail": None if detail is None else safe_text(detail, ERROR_LENGTH),
     }
 
 

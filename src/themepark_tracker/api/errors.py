@@ -48,6 +48,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded) -> Response:
+        if isinstance(error.response, Response):  # made by the limit's own `on_breach`
+            return error.response
         return error_response(
             429, "rate_limited", f"rate limit exceeded: {error.description}", None
         )

@@ -100,7 +100,12 @@ def _build(auth: bool) -> dict[str, Any]:
             "304": {"description": "not modified since the ETag given in If-None-Match"},
             "400": _error("a query parameter is invalid"),
             "429": {
-                **_error("rate limit exceeded"),
+                **_error(
+                    "rate limit exceeded, or too many failed keys or sessions from this "
+                    "address (AUTH_FAILURE_LIMITS); wait Retry-After seconds"
+                    if auth
+                    else "rate limit exceeded"
+                ),
                 "headers": {"Retry-After": {"schema": {"type": "integer"}}},
             },
             "503": _error("the database did not answer"),
@@ -108,7 +113,7 @@ def _build(auth: bool) -> dict[str, Any]:
         if endpoint.not_found:
             responses["404"] = _error("no such park or ride")
         if auth:
-            responses["401"] = _error("X-API-Key missing, unknown or revoked")
+            responses["401"] = _error("X-API-Key missing, unknown or revoked, or session invalid")
         operation: dict[str, Any] = {
             "operationId": f"{endpoint.tag.replace(' ', '_')}_{endpoint.name}",
             "tags": [endpoint.tag],

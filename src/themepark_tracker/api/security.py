@@ -10,6 +10,10 @@ browser can forge those headers: what the dashboard shows is public by nature, a
 is bound to the address it was made for, new ones are limited per address
 (`SESSION_LIMIT`), requests with one are limited per address (IPv6 per /64), and keys
 are limited per key.
+
+Checking a key costs a database lookup, so failures are limited per address too
+(`AUTH_FAILURE_LIMITS`): past the limit, every request of that address that brings a key
+or an invalid session is refused before the lookup, until the window ends.
 """
 
 from __future__ import annotations
@@ -17,18 +21,20 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask, Response, current_app, g, request
 from flask_cors import CORS
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RequestLimit
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import OperationalError
 
-from themepark_tracker.api.errors import ApiError
+from themepark_tracker.api.errors import ApiError, error_response
 from themepark_tracker.config import Settings
-from themepark_tracker.storage.api_keys import check_key, touch_key
+from themepark_tracker.storage.api_keys import check_key, note_use
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "tpt_session"
@@ -90,6 +96,23 @@ def _identity() -> str:
     return str(g.get("identity") or f"address:{_client()}")
 
 
+def _failures_bucket() -> str:
+    return f"auth-failures:{_client()}"
+
+
+def _failures_exceeded(limit: RequestLimit) -> Response:
+    """The 429 of an address past its failures. The limits library times windows by
+    `time.time()`, so Retry-After does too."""
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    response = error_response(
+        429,
+        "too_many_auth_failures",
+        f"too many failed keys or sessions from this address; retry in {wait} s",
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def install(
     app: Flask,
     settings: Settings,
@@ -99,26 +122,61 @@ def install(
     if settings.api_auth_required and settings.secret_key is None:
         raise ValueError("API_AUTH=required needs SECRET_KEY (it signs dashboard sessions)")
 
+    def _guarded() -> bool:
+        return (
+            settings.api_auth_required
+            and request.path.startswith("/api/")
+            and request.path not in PUBLIC
+            and request.method != "OPTIONS"
+        )
+
+    def _nothing_to_check() -> bool:
+        """Exempt from the failure limit: no key to look up, and no session or a valid one
+        (a request without either costs no lookup, and is refused anyway)."""
+        if not _guarded():
+            return True
+        return not request.headers.get("X-API-Key") and _valid_session(settings) is not False
+
+    # A limiter of its own, so that its check comes before `_authenticate` (the other's
+    # needs the identity `_authenticate` finds). Only a 401 costs a hit. Its request
+    # identifier is fixed: Flask-Limiter skips requests without an endpoint, and a key
+    # sent to an unknown path is looked up too. No headers of its own (they would double
+    # the other's); its 429 says Retry-After. It must agree with the other limiter on
+    # `enabled`: the first one sets the app's config for both.
+    Limiter(
+        _failures_bucket,
+        app=app,
+        application_limits=[settings.auth_failure_limits],
+        application_limits_exempt_when=_nothing_to_check,
+        application_limits_deduct_when=lambda response: response.status_code == 401,
+        on_breach=_failures_exceeded,
+        request_identifier=lambda: "authentication",
+        storage_uri=settings.rate_limit_storage,
+        headers_enabled=False,
+        enabled=settings.rate_limits_enabled,
+        key_prefix=limiter_prefix,
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        strategy="fixed-window",
+    )
+
     @app.before_request
     def _authenticate() -> None:
         g.identity = None
-        if not settings.api_auth_required or not request.path.startswith("/api/"):
-            return
-        if request.path in PUBLIC or request.method == "OPTIONS":
+        if not _guarded():
             return
         key = request.headers.get("X-API-Key")
         if key:
             engine = current_app.extensions["tracker"].engine
             with engine.connect() as conn:
-                key_id = check_key(conn, key)
-            if key_id is None:
+                found = check_key(conn, key)
+            if found is None:
                 raise ApiError(401, "invalid_api_key", "the X-API-Key is unknown or revoked")
             try:
-                with engine.begin() as conn:
-                    touch_key(conn, key_id, clock())
-            except OperationalError as exc:  # busy with a job's write: the note can wait
+                note_use(engine, found, clock())
+            except OperationalError as exc:  # e.g. a read-only database: the note can wait
                 log.info("could not note the key's use", extra={"error": str(exc.orig)})
-            g.identity = f"key:{key_id}"
+            g.identity = f"key:{found.id}"
             return
         session = _valid_session(settings)
         if session is False:

@@ -5,12 +5,16 @@ It serves `GET /parks.json` and `GET /parks/{id}/queue_times.json` from any
 run faster than real time, so that a collector can be exercised against a whole park day
 in minutes. Faults (latency, 500, hangs, truncated bodies, 429, missing parks) are drawn
 from one seeded generator, so a given seed and request order always fail the same way.
+Poison (one hostile ride record in an otherwise good answer) is a function of the seed,
+the park and the second asked about, whatever the order of requests.
 
 It binds to loopback only: it is a test double, not a service.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import random
@@ -81,6 +85,24 @@ class FeedClock:
         return self.start + timedelta(seconds=elapsed * self.speed)
 
 
+class Poison(StrEnum):
+    """A hostile ride record: each kind once stopped a whole import or collection cycle."""
+
+    HUGE_ID = "huge_id"
+    LONE_SURROGATE = "lone_surrogate"
+    LONG_NAME = "long_name"
+    DEEP_NESTING = "deep_nesting"
+    ABSURD_WAIT = "absurd_wait"
+
+
+POISON_RIDE_BASE = 2_000_000_000
+"""A poisoned ride with a valid id has id POISON_RIDE_BASE + park id: apart from real ones."""
+POISON_DEPTH = 200
+"""Lists nested in a poisoned wait: deeper than any real value, shallow enough that the
+answer is still a document (the collector refuses more than 256 levels)."""
+POISON_NAME_LENGTH = 5000
+
+
 class Fault(StrEnum):
     """What can go wrong with one answer, in the order the draw checks them."""
 
@@ -97,6 +119,8 @@ class Faults:
     Each rate is the share of requests that get that fault; a request gets at most one,
     so the rates may add up to at most 1. Latency comes on top, on every request that
     faults apply to. Missing parks answer 404 unless a timeout, 500 or 429 came first.
+    `poison_rate` is apart from them: the share of park answers that carry one hostile
+    ride record (`Poison`) beside their normal rides.
     """
 
     seed: int = 0
@@ -109,11 +133,12 @@ class Faults:
     retry_after_seconds: int = 2
     missing_parks: frozenset[int] = frozenset()
     faults_on_catalogue: bool = False
+    poison_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        for fault, rate in self.rates().items():
+        for name, rate in [*self.rates().items(), ("poison", self.poison_rate)]:
             if not (0.0 <= rate <= 1.0):
-                raise ValueError(f"{fault}_rate must be between 0 and 1, got {rate}")
+                raise ValueError(f"{name}_rate must be between 0 and 1, got {rate}")
         total = sum(self.rates().values())
         if total > 1.0 + 1e-9:
             raise ValueError(f"fault rates add up to {total:g}; a request gets at most one")
@@ -179,6 +204,60 @@ def malformed_body(body: bytes, draw: FaultDraw) -> tuple[bytes, str]:
     if draw.garbage or len(content) < 2:
         return _GARBAGE, "text/html"
     return content[: 1 + int(draw.cut * (len(content) - 1))], "application/json"
+
+
+def _share(*parts: object) -> float:
+    """A uniform number in [0, 1) determined by `parts` alone."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def poison_for(faults: Faults, park_id: int, at: datetime) -> Poison | None:
+    """The hostile record that the park's answer for `at` carries, if any."""
+    second = int(at.timestamp())
+    if _share(faults.seed, "poison", park_id, second) >= faults.poison_rate:
+        return None
+    kinds = list(Poison)
+    return kinds[int(_share(faults.seed, "poison-kind", park_id, second) * len(kinds))]
+
+
+def hostile_ride(kind: Poison, park_id: int, at: datetime) -> str:
+    """One hostile ride entry as JSON text (a lone surrogate exists in JSON only as an
+    escape, and a 40-digit number only as text). It is closed, so that it never makes a
+    park look open."""
+    ride_id, name, wait = POISON_RIDE_BASE + park_id, json.dumps(f"Poisoned {kind}"), "0"
+    if kind is Poison.HUGE_ID:
+        ride_id = 10**30
+    elif kind is Poison.LONE_SURROGATE:
+        name = '"Poisoned \\ud800 name"'
+    elif kind is Poison.LONG_NAME:
+        name = json.dumps("Poisoned " + "x" * POISON_NAME_LENGTH)
+    elif kind is Poison.DEEP_NESTING:
+        wait = "[" * POISON_DEPTH + "]" * POISON_DEPTH
+    else:
+        wait = str(10**39)
+    stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return (
+        f'{{"id":{ride_id},"name":{name},"is_open":false,"wait_time":{wait},'
+        f'"last_updated":"{stamp}"}}'
+    )
+
+
+_MARK = "\x00poisoned ride\x00"
+
+
+def poison_body(body: bytes, kind: Poison, park_id: int, at: datetime) -> bytes:
+    """The answer with one hostile ride appended to its top-level rides; a body that is
+    not a payload object is served as it is."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(document, dict) or not isinstance(document.setdefault("rides", []), list):
+        return body
+    document["rides"].append(_MARK)
+    text = json.dumps(document, ensure_ascii=False)
+    return text.replace(json.dumps(_MARK), hostile_ride(kind, park_id, at), 1).encode()
 
 
 class FeedServer(ThreadingHTTPServer):
@@ -276,7 +355,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif park_id in faults.missing_parks:
             body = None
         else:
-            body = feed.source.queue_times_json(park_id, feed.clock())
+            at = feed.clock()
+            body = feed.source.queue_times_json(park_id, at)
+            poison = poison_for(faults, park_id, at) if body is not None else None
+            if body is not None and poison is not None:
+                logger.debug("poison %s on %s", poison, self.path)
+                body = poison_body(body, poison, park_id, at)
         if body is None:
             self._send(404, b'{"error":"park not found"}')
             return

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
@@ -19,7 +20,7 @@ from themepark_tracker.config import Settings
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.storage import queries, writes
-from themepark_tracker.storage.db import writing
+from themepark_tracker.storage.db import transaction, writing
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,11 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
             continue
         report.days += 1
         began = clock()
+        finalise = partial(
+            _finalise, park_id=park_id, zone=zone, day=day, now=now, rules=rules, clock=clock
+        )
         try:
-            with writing(engine) as conn:
-                rows = refresh_park_day(conn, park_id, zone, day, now=now, rules=rules, final=True)
-                _log(conn, park_id, day, "aggregate", (began, clock()), rows)
-            report.rows += rows
+            report.rows += transaction(engine, finalise)
         except Exception as exc:  # one bad park day must not stop the others
             report.failures += 1
             log.exception("aggregation failed", extra={"park_id": park_id, "day": str(day)})
@@ -105,11 +106,14 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
 
 
 def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
-    """Delete the polls and snapshots of park days final for the retention or longer;
-    nothing else.
+    """Delete the polls and snapshots of park days final for the retention or longer,
+    and close those days; nothing else.
 
-    A day is final since its last successful aggregation (a late poll reopens it, and the
-    next aggregation finalises it again). Status changes and daily statistics are
+    A day is final since its last successful aggregation (a poll stored later reopens it,
+    and the next aggregation finalises it again). Each day is decided again under the
+    park's lock, in the transaction that deletes its polls: an import storing into it
+    meanwhile keeps it open. Once closed, a day's statistics are never recomputed (a
+    poll arriving for it is refused as late). Status changes and daily statistics are
     permanent.
     """
     started = time.monotonic()
@@ -121,12 +125,9 @@ def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
         final_since = marks.final_since(day)
         if final_since is None or final_since > until:
             continue
-        start, end = day_bounds(day, zone, rules)
-        began = clock()
-        with writing(engine) as conn:
-            deleted = writes.delete_polls(conn, park_id, start, end)
-            if deleted:
-                _log(conn, park_id, day, "cleanup", (began, clock()), deleted)
+        bounds = day_bounds(day, zone, rules)
+        close = partial(_close, park_id=park_id, day=day, bounds=bounds, until=until, clock=clock)
+        deleted = transaction(engine, close)
         if deleted:
             report.days += 1
             report.rows += deleted
@@ -140,6 +141,45 @@ def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
         },
     )
     return report
+
+
+def _finalise(
+    conn: Connection,
+    *,
+    park_id: int,
+    zone: ZoneInfo,
+    day: date,
+    now: datetime,
+    rules: StatsRules,
+    clock: Callable[[], datetime],
+) -> int:
+    began = clock()
+    rows = refresh_park_day(conn, park_id, zone, day, now=now, rules=rules, final=True)
+    _log(conn, park_id, day, "aggregate", (began, clock()), rows)
+    return rows
+
+
+def _close(
+    conn: Connection,
+    *,
+    park_id: int,
+    day: date,
+    bounds: tuple[datetime, datetime],
+    until: datetime,
+    clock: Callable[[], datetime],
+) -> int:
+    """Delete the day's polls and close it, if it is still final since `until` now that
+    the park is locked."""
+    began = clock()
+    writes.lock_parks(conn, [park_id])
+    since = queries.day_marks(conn, park_id, day).final_since(day)
+    if since is None or since > until:
+        return 0
+    deleted = writes.delete_polls(conn, park_id, *bounds)
+    if deleted:
+        writes.close_day(conn, park_id, day, clock())
+        _log(conn, park_id, day, "cleanup", (began, clock()), deleted)
+    return deleted
 
 
 def _log(

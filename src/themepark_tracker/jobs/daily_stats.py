@@ -35,12 +35,17 @@ def refresh_park_day(
     """Recompute one park day from its polls and replace its rows; returns rows written.
 
     The park is locked first (`writes.lock_parks`): the collector's today and
-    `aggregate`'s yesterday may be written at the same time.
+    `aggregate`'s yesterday may be written at the same time. The day's stale mark is
+    cleared with the figures; a closed day (its polls deleted) is left as it is, since
+    whatever polls it has now are not all it had.
 
     When the day is the park's current day, its live status is refreshed too. The cost is
     bounded by one day of one park's polls, whatever the history.
     """
     writes.lock_parks(conn, [park_id], changing=True)
+    writes.clear_stale(conn, park_id, day)
+    if queries.is_closed(conn, park_id, day):
+        return 0
     start, end = day_bounds(day, zone, rules.days)
     polls = queries.polls_between(conn, park_id, start, end)
     known = queries.tiers_and_live(conn, park_id, rules.states)

@@ -6,9 +6,10 @@ import logging
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -42,6 +43,8 @@ class ImportReport:
     stored: int = 0
     duplicates: int = 0
     unknown_park: int = 0
+    late: Counter[tuple[int, date]] = field(default_factory=Counter)
+    """Polls refused per closed (park, day): its polls were deleted by `cleanup`."""
     catalogues: int = 0
     failed_fetches: int = 0
     bad_lines: list[str] = field(default_factory=list)
@@ -51,8 +54,17 @@ class ImportReport:
         return (
             f"{self.records} records: {self.stored} polls stored, {self.duplicates} already "
             f"stored, {self.unknown_park} for unknown parks, {self.catalogues} catalogues, "
-            f"{len(self.bad_lines)} bad lines, in {self.duration_seconds:.1f} s"
+            f"{len(self.bad_lines)} bad lines"
+            + (f", {self.late.total()} late for closed days" if self.late else "")
+            + f", in {self.duration_seconds:.1f} s"
         )
+
+    def late_days(self) -> list[str]:
+        """`park 16 2026-07-02: 140 polls`, one per closed day that was sent polls."""
+        return [
+            f"park {park_id} {day}: {count} polls"
+            for (park_id, day), count in sorted(self.late.items())
+        ]
 
 
 #: Polls written per transaction: an import is idempotent, so it need not commit each one.
@@ -65,6 +77,7 @@ def import_archives(
     settings: Settings,
     *,
     strict: bool = False,
+    batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ImportReport:
@@ -72,7 +85,9 @@ def import_archives(
 
     Files are taken in the order of their first record's time, records in file order,
     so each park's polls arrive in time order as the collector wrote them. `now` is the
-    clock that says which day is each park's current one.
+    clock that says which day is each park's current one. `batch` polls are stored per
+    transaction; their days' statistics are recomputed at the end, at each catalogue
+    record, and by the next import or `aggregate` should this one be killed before.
     """
     started = time.monotonic()
     report = ImportReport(import_id=str(uuid.uuid4()))
@@ -108,7 +123,7 @@ def import_archives(
             poll = _poll(record, report)
             if poll is not None:
                 pending.append(poll)
-            if len(pending) >= BATCH:
+            if len(pending) >= batch:
                 _flush(store, pending, report)
     _flush(store, pending, report)
     store.refresh_stats()
@@ -122,6 +137,7 @@ def import_archives(
             "stored": report.stored,
             "duplicates": report.duplicates,
             "unknown_park": report.unknown_park,
+            "late": report.late.total(),
             "bad_lines": len(report.bad_lines),
             "duration_seconds": round(report.duration_seconds, 3),
         },
@@ -130,11 +146,13 @@ def import_archives(
 
 
 def _flush(store: PollStore, pending: list[PollInput], report: ImportReport) -> None:
-    for result in store.store_many(pending) if pending else []:
+    for poll, result in zip(pending, store.store_many(pending) if pending else [], strict=True):
         if result.status == "stored":
             report.stored += 1
         elif result.status == "duplicate":
             report.duplicates += 1
+        elif result.status == "late" and result.day is not None:
+            report.late[(poll.park_id, result.day)] += 1
         else:
             report.unknown_park += 1
     pending.clear()

@@ -7,6 +7,7 @@ found, so that one bad park never costs the rest of the catalogue.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,77 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponent
 
 class SourceError(Exception):
     """A document could not be read or is not of the expected shape at all."""
+
+
+# --- what the database can hold -------------------------------------------------------------
+# Every value read here ends up in a column; one that does not fit would fail the whole
+# transaction, and with it every other poll of a batch. So each is bounded at the edge.
+
+MAX_ID = 2**31 - 1
+"""Park, ride and land ids are 32-bit signed integers in the database (INT on MariaDB)."""
+NAME_LENGTH = 255
+"""Longest ride or land name kept: the length of `rides.name` and `rides.land_name`."""
+RAW_LENGTH = 255
+"""Longest raw value kept with a data-quality issue: `data_quality_issues.raw_value`."""
+MAX_JSON_DEPTH = 256
+"""Deepest nesting a document may have. A Queue-Times payload is five levels deep; the
+bound is counted, not left to where the interpreter's stack runs out, so that a document
+accepted once decodes and encodes again anywhere (the collector's archive, a re-import)."""
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+"""A `last_updated` outside [EARLIEST_TIME, LATEST_TIME) is invalid: no feed sends one,
+and near year 1 or 9999 a shift to a park's local day would overflow."""
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""JSON can escape half a UTF-16 pair (`"\\ud800"`); UTF-8, so no database, can hold one."""
+
+
+def valid_id(value: Any) -> bool:
+    """A positive integer that fits an id column (not a bool, not a float)."""
+    return type(value) is int and 0 < value <= MAX_ID
+
+
+def safe_text(text: str, limit: int) -> str:
+    """Text any database stores: cut to `limit` characters, lone surrogates as U+FFFD."""
+    text = text[:limit]
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
+
+
+def nested_deeper_than(document: Any, text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether `document`, decoded from `text`, nests more than `limit` levels deep.
+
+    Counted without recursion, and only when `text` holds enough brackets to be that deep
+    (a real payload never does), so that it costs nothing on the way in.
+    """
+    if isinstance(text, bytes):
+        brackets = text.count(b"[") + text.count(b"{")
+    else:
+        brackets = text.count("[") + text.count("{")
+    if brackets <= limit:
+        return False
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def decode_json(body: str | bytes) -> Any:
+    """A fetched document decoded, or SourceError saying why it is not usable JSON."""
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        raise SourceError("not JSON: nested too deeply") from None
+    except ValueError as exc:  # bad JSON, bad UTF-8, an integer beyond the digit limit
+        raise SourceError(f"not JSON: {exc}") from None
+    if isinstance(document, dict | list) and nested_deeper_than(document, body):
+        raise SourceError(f"not JSON: nested more than {MAX_JSON_DEPTH} levels deep")
+    return document
 
 
 @dataclass(frozen=True)
@@ -56,7 +128,7 @@ class CatalogueProblem:
 class _Park(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    id: int = Field(gt=0)
+    id: int = Field(gt=0, le=MAX_ID)
     name: str = Field(min_length=1, max_length=200)
     country: str = Field(min_length=1, max_length=100)
     continent: str = Field(min_length=1, max_length=100)
@@ -77,7 +149,7 @@ class _Park(BaseModel):
 class _Group(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    id: int
+    id: int = Field(gt=0, le=MAX_ID)
     name: str = Field(min_length=1, max_length=200)
     parks: list[Any]
 
@@ -146,7 +218,7 @@ def _raw_identity(raw: Any) -> tuple[int | None, str | None, str | None]:
         return None, None, None
     park_id, continent, country = raw.get("id"), raw.get("continent"), raw.get("country")
     return (
-        park_id if isinstance(park_id, int) and not isinstance(park_id, bool) else None,
+        park_id if valid_id(park_id) else None,
         continent.strip() if isinstance(continent, str) else None,
         country.strip() if isinstance(country, str) else None,
     )
@@ -209,39 +281,34 @@ class FeedRide:
     """(issue type, raw value) of each field that could not be read."""
 
 
-class _Land(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: int | None = None
-    name: str | None = None
-    rides: list[Any] = Field(default_factory=list)
-
-
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    lands: list[_Land] = Field(default_factory=list)
+    lands: list[Any] = Field(default_factory=list)
     rides: list[Any] = Field(default_factory=list)
 
 
 def parse_queue_times(document: Any) -> tuple[list[FeedRide], list[tuple[str, str]]]:
     """Rides of a decoded `queue_times.json`, de-duplicated by id (lands first).
 
-    Returns the rides and the payload-level problems (entries without an id or name).
-    Raises SourceError when the document is not a Queue-Times payload at all.
+    Returns the rides and the payload-level problems: entries without a usable id or name,
+    unreadable lands, land ids and names that had to be dropped or repaired. A bad entry
+    costs that entry (a bad land id, its id), never the rest of the payload. Raises
+    SourceError when the document is not a Queue-Times payload at all.
     """
     try:
         payload = _Payload.model_validate(document)
     except ValidationError as exc:
         raise SourceError(f"not a queue_times payload: {_first_error(exc)}") from None
-    entries: list[tuple[Any, int | None, str | None]] = [
-        (entry, land.id, land.name.strip() if land.name else None)
-        for land in payload.lands
-        for entry in land.rides
-    ]
+    problems: list[tuple[str, str]] = []
+    entries: list[tuple[Any, int | None, str | None]] = []
+    for land in payload.lands:
+        read = _feed_land(land, problems)
+        if read is not None:
+            land_id, land_name, land_rides = read
+            entries.extend((entry, land_id, land_name) for entry in land_rides)
     entries.extend((entry, None, None) for entry in payload.rides)
     rides: list[FeedRide] = []
-    problems: list[tuple[str, str]] = []
     seen: set[int] = set()
     for entry, land_id, land_name in entries:
         ride = _feed_ride(entry, land_id, land_name, problems)
@@ -249,6 +316,38 @@ def parse_queue_times(document: Any) -> tuple[list[FeedRide], list[tuple[str, st
             seen.add(ride.id)
             rides.append(ride)
     return rides, problems
+
+
+def _feed_land(
+    land: Any, problems: list[tuple[str, str]]
+) -> tuple[int | None, str | None, list[Any]] | None:
+    """A land's id, name and ride entries; None when not even its rides can be read."""
+    if not isinstance(land, dict) or not isinstance(land.get("rides", []), list):
+        problems.append(("land_invalid", raw_text(land)))
+        return None
+    land_id, name = land.get("id"), land.get("name")
+    if land_id is not None and not valid_id(land_id):
+        problems.append(("land_id_invalid", raw_text(land_id)))
+        land_id = None
+    if name is not None and not isinstance(name, str):
+        problems.append(("land_name_invalid", raw_text(name)))
+        name = None
+    if name is not None:
+        name = _clean_name(name, "land_name", problems)
+    return land_id, name or None, land.get("rides", [])
+
+
+def _clean_name(name: str, subject: str, problems: list[tuple[str, str]]) -> str:
+    """A name as stored: trimmed, lone surrogates as U+FFFD, cut to the column's length;
+    each repair recorded as a `{subject}_not_unicode` or `{subject}_too_long` problem."""
+    name = name.strip()
+    if _LONE_SURROGATE.search(name):
+        problems.append((f"{subject}_not_unicode", raw_text(name)))
+        name = _LONE_SURROGATE.sub("\ufffd", name)
+    if len(name) > NAME_LENGTH:
+        problems.append((f"{subject}_too_long", raw_text(name)))
+        name = name[:NAME_LENGTH].rstrip()
+    return name
 
 
 def _feed_ride(
@@ -261,10 +360,14 @@ def _feed_ride(
     if not isinstance(ride_id, int) or isinstance(ride_id, bool) or ride_id <= 0:
         problems.append(("ride_without_id", raw_text(entry)))
         return None
+    if ride_id > MAX_ID:
+        problems.append(("ride_id_out_of_range", raw_text(entry)))
+        return None
     if not isinstance(name, str) or not name.strip():
         problems.append(("ride_without_name", raw_text(entry)))
         return None
     field_problems: list[tuple[str, str]] = []
+    name = _clean_name(name, "ride_name", field_problems)
     is_open = entry.get("is_open")
     if not isinstance(is_open, bool):
         field_problems.append(("is_open_not_boolean", raw_text(is_open)))
@@ -274,7 +377,7 @@ def _feed_ride(
         field_problems.append(("last_updated_invalid", raw_text(entry.get("last_updated"))))
     return FeedRide(
         ride_id,
-        name.strip(),
+        name,
         land_id,
         land_name,
         is_open,
@@ -285,6 +388,7 @@ def _feed_ride(
 
 
 def _timestamp(value: Any) -> datetime | None:
+    """An aware UTC time within [EARLIEST_TIME, LATEST_TIME), else None."""
     if not isinstance(value, str):
         return None
     try:
@@ -293,14 +397,31 @@ def _timestamp(value: Any) -> datetime | None:
         return None
     if moment.tzinfo is None:
         return None
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 shifted west, year 9999 shifted east
+        return None
+    return moment if EARLIEST_TIME <= moment < LATEST_TIME else None
 
 
 def raw_text(value: Any) -> str:
-    """A raw feed value as it can be stored for the record: JSON text, at most 255 chars."""
+    """A raw feed value as it can be stored for the record: its JSON text, at most
+    RAW_LENGTH characters, a lone surrogate kept as the JSON escape it came as. A value
+    too deep or too large for the encoder is described instead of crashing it."""
     if type(value) is int:  # nearly every wait: the JSON text without the encoder
-        return str(value)[:255]
-    return json.dumps(value, ensure_ascii=False, default=str)[:255]
+        try:
+            return str(value)[:RAW_LENGTH]
+        except ValueError:
+            return "<an integer too long to show>"
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)[:RAW_LENGTH]
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deeply to show>"
+    except ValueError:
+        return f"<a {type(value).__name__} holding an integer too long to show>"
+    if _LONE_SURROGATE.search(text):
+        text = _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)[:RAW_LENGTH]
+    return text
 
 
 # --- fetching -----------------------------------------------------------------------------

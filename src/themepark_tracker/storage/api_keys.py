@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, insert, or_, select, update
+from sqlalchemy.exc import OperationalError
 
+from themepark_tracker.storage.db import SQLITE_BUSY_TIMEOUT_MS
 from themepark_tracker.storage.tables import api_keys
 
 PREFIX = "tpt_"
@@ -69,24 +73,70 @@ def revoke_key(conn: Connection, key_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def check_key(conn: Connection, key: str) -> int | None:
-    """The id of the live key `key` is, else None: a read only, so that checking keys
-    never waits for, or makes wait, the jobs that write."""
+@dataclass(frozen=True)
+class LiveKey:
+    """A key that checked out, with what deciding whether to note its use needs."""
+
+    id: int
+    last_used_at: datetime | None
+
+    def note_due(self, now: datetime) -> bool:
+        return self.last_used_at is None or self.last_used_at <= now - TOUCH_EVERY
+
+
+def check_key(conn: Connection, key: str) -> LiveKey | None:
+    """The live key `key` is, else None: a read only, so that checking keys never waits
+    for, or makes wait, the jobs that write."""
     c = api_keys.c
     found = conn.execute(
-        select(c.id).where(c.key_hash == key_hash(key), c.revoked_at.is_(None))
-    ).scalar_one_or_none()
-    return None if found is None else int(found)
+        select(c.id, c.last_used_at).where(c.key_hash == key_hash(key), c.revoked_at.is_(None))
+    ).one_or_none()
+    return None if found is None else LiveKey(int(found.id), found.last_used_at)
 
 
-def touch_key(conn: Connection, key_id: int, now: datetime) -> None:
-    """Note the key was used, at most every `TOUCH_EVERY`: one conditional UPDATE."""
+def note_use(engine: Engine, key: LiveKey, now: datetime) -> bool:
+    """Note that `key` was used at `now`, when its note is due, without waiting for the
+    database: True when noted. On SQLite a job holding the write lock (an import holds
+    it for seconds at a time) makes it skip the note at once, and a later request makes
+    it; the request it was for must not wait on it. MariaDB locks rows, and no job
+    locks a key's."""
+    if not key.note_due(now):
+        return False
     c = api_keys.c
-    conn.execute(
-        update(api_keys)
-        .where(
-            c.id == key_id,
-            or_(c.last_used_at.is_(None), c.last_used_at <= now - TOUCH_EVERY),
-        )
-        .values(last_used_at=now)
-    )
+    with engine.connect() as conn, _without_waiting(conn):
+        try:
+            with conn.begin():
+                noted = conn.execute(
+                    update(api_keys).where(c.id == key.id, _note_due(now)).values(last_used_at=now)
+                ).rowcount
+        except OperationalError as exc:
+            if not _busy(exc):
+                raise
+            return False
+    return noted == 1
+
+
+def _note_due(now: datetime) -> ColumnElement[bool]:
+    c = api_keys.c
+    return or_(c.last_used_at.is_(None), c.last_used_at <= now - TOUCH_EVERY)
+
+
+@contextmanager
+def _without_waiting(conn: Connection) -> Iterator[None]:
+    """SQLite: a busy database fails at once on this connection, until the block ends."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        conn.commit()
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked": another connection holds the write lock."""
+    message = str(exc.orig).lower()
+    return "locked" in message

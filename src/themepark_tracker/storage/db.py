@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,12 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Tries at SQLite's write lock, each waiting up to the busy timeout.
 SQLITE_LOCK_ATTEMPTS = 3
 _WRITER = "themepark_tracker_writer"
+#: Tries at a transaction that MariaDB rolled back to break a deadlock or a lock wait.
+DEADLOCK_ATTEMPTS = 5
+#: MariaDB's "deadlock found" and "lock wait timeout exceeded".
+_DEADLOCK_CODES = frozenset({1213, 1205})
+
+T = TypeVar("T")
 
 
 def make_engine(
@@ -89,6 +96,33 @@ def writing(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+def is_deadlock(exc: BaseException) -> bool:
+    """MariaDB rolled the transaction back to let another go on: running it again is safe."""
+    if not isinstance(exc, OperationalError):
+        return False
+    args: tuple[Any, ...] = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] in _DEADLOCK_CODES
+
+
+def transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """`work` in a `writing` transaction, run again from the start (a few times, after a
+    short random wait) when the database rolled it back to break a deadlock: writers
+    of different parks' days may meet in an index gap, and neither should fail for it."""
+    retrying = Retrying(
+        retry=retry_if_exception(is_deadlock),
+        stop=stop_after_attempt(DEADLOCK_ATTEMPTS),
+        wait=wait_random(0.01, 0.2),
+        before_sleep=lambda state: log.warning(
+            "deadlock, trying again", extra={"attempt": state.attempt_number}
+        ),
+        reraise=True,
+    )
+    for attempt in retrying:
+        with attempt, writing(engine) as conn:
+            return work(conn)
+    raise AssertionError("unreachable: tenacity reraises the last error")
+
+
 def _mysql_engine(url: URL, pool_size: int, max_overflow: int, pool_recycle: int) -> Engine:
     if "charset" not in url.query:
         url = url.update_query_dict({"charset": "utf8mb4"})
@@ -98,5 +132,7 @@ def _mysql_engine(url: URL, pool_size: int, max_overflow: int, pool_recycle: int
         max_overflow=max_overflow,
         pool_recycle=pool_recycle,
         pool_pre_ping=True,
-        connect_args={"init_command": "SET time_zone = '+00:00'"},
+        # A server that drops packets rather than refusing them must not hold a job past
+        # its deadline at connect; queries themselves are short.
+        connect_args={"init_command": "SET time_zone = '+00:00'", "connect_timeout": 10},
     )

@@ -17,10 +17,12 @@ from themepark_tracker.sources.queue_times import CataloguePark
 from themepark_tracker.storage import ride_states
 from themepark_tracker.storage.tables import (
     aggregation_log,
+    closed_park_days,
     park_daily_stats,
     parks,
     polls,
     rides,
+    stale_park_days,
 )
 
 #: docs/methodology.md's defaults, for reads that are not told the settings' rules.
@@ -122,6 +124,14 @@ def park_rides(conn: Connection, park_id: int) -> dict[int, StoredRide]:
     }
 
 
+def ride_parks(conn: Connection, ride_ids: Sequence[int]) -> dict[int, int]:
+    """The park each of these rides is stored under, for those that are stored."""
+    if not ride_ids:
+        return {}
+    query = select(rides.c.id, rides.c.park_id).where(rides.c.id.in_(ride_ids))
+    return {ride_id: park_id for ride_id, park_id in conn.execute(query)}
+
+
 def park_timezones(conn: Connection) -> dict[int, str]:
     return {row.id: row.timezone for row in conn.execute(select(parks.c.id, parks.c.timezone))}
 
@@ -194,43 +204,88 @@ def poll_time_range(conn: Connection, park_id: int) -> tuple[datetime | None, da
 
 @dataclass(frozen=True)
 class DayMarks:
-    """What is recorded of a park's days: final statistics, and when each day was last
-    aggregated successfully."""
+    """What is recorded of a park's days: final statistics, when each day was last
+    aggregated successfully, which have polls not counted yet, which are closed."""
 
     final: set[date]
     provisional: set[date]
     aggregated: dict[date, datetime]
+    stale: set[date]
+    closed: set[date]
 
     def needs_aggregation(self, day: date) -> bool:
+        if day in self.closed:
+            return False
+        if day in self.stale:
+            return True
         if day in self.final:
             return False
         return day in self.provisional or day not in self.aggregated
 
     def is_final(self, day: date) -> bool:
         """Aggregated, and not reopened by a later poll of that day."""
-        return day in self.aggregated and day not in self.provisional
+        return (
+            day in self.aggregated
+            and day not in self.provisional
+            and day not in self.stale
+            and day not in self.closed
+        )
 
     def final_since(self, day: date) -> datetime | None:
         return self.aggregated[day] if self.is_final(day) else None
 
 
-def day_marks(conn: Connection, park_id: int) -> DayMarks:
-    stats = conn.execute(
-        select(park_daily_stats.c.stat_date, park_daily_stats.c.is_final).where(
-            park_daily_stats.c.park_id == park_id
-        )
-    ).all()
+def day_marks(conn: Connection, park_id: int, day: date | None = None) -> DayMarks:
+    """The marks of the park's days, or of one `day`."""
+    stats = select(park_daily_stats.c.stat_date, park_daily_stats.c.is_final).where(
+        park_daily_stats.c.park_id == park_id
+    )
     log = aggregation_log.c
-    aggregated = conn.execute(
+    aggregated = (
         select(log.park_date, func.max(func.coalesce(log.finished_at, log.started_at)))
         .where(log.park_id == park_id, log.job == "aggregate", log.status == "success")
         .group_by(log.park_date)
-    ).all()
-    return DayMarks(
-        {row.stat_date for row in stats if row.is_final},
-        {row.stat_date for row in stats if not row.is_final},
-        {day: at for day, at in aggregated},
     )
+    stale = select(stale_park_days.c.park_date).where(stale_park_days.c.park_id == park_id)
+    closed = select(closed_park_days.c.park_date).where(closed_park_days.c.park_id == park_id)
+    if day is not None:
+        stats = stats.where(park_daily_stats.c.stat_date == day)
+        aggregated = aggregated.where(log.park_date == day)
+        stale = stale.where(stale_park_days.c.park_date == day)
+        closed = closed.where(closed_park_days.c.park_date == day)
+    found = conn.execute(stats).all()
+    return DayMarks(
+        {row.stat_date for row in found if row.is_final},
+        {row.stat_date for row in found if not row.is_final},
+        {day: at for day, at in conn.execute(aggregated)},
+        set(conn.execute(stale).scalars()),
+        set(conn.execute(closed).scalars()),
+    )
+
+
+def stale_days(conn: Connection) -> list[tuple[int, date]]:
+    """Every park day whose statistics must be recomputed, in order."""
+    query = select(stale_park_days.c.park_id, stale_park_days.c.park_date).order_by(
+        stale_park_days.c.park_id, stale_park_days.c.park_date
+    )
+    return [(park_id, day) for park_id, day in conn.execute(query)]
+
+
+def closed_days(
+    conn: Connection, park_ids: Sequence[int], first: date, last: date
+) -> set[tuple[int, date]]:
+    """Which days of these parks between `first` and `last` are closed."""
+    c = closed_park_days.c
+    query = select(c.park_id, c.park_date).where(
+        c.park_id.in_(park_ids), c.park_date.between(first, last)
+    )
+    return {(park_id, day) for park_id, day in conn.execute(query)}
+
+
+def is_closed(conn: Connection, park_id: int, day: date) -> bool:
+    c = closed_park_days.c
+    query = select(c.park_id).where(c.park_id == park_id, c.park_date == day)
+    return conn.execute(query).first() is not None
 
 
 @dataclass(frozen=True)

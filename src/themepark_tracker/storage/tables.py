@@ -320,6 +320,29 @@ aggregation_log = Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+
+def _park_day_marks(name: str, column: str, comment: str) -> Table:
+    """A set of park days, each with when it entered the set."""
+    return Table(
+        name,
+        metadata,
+        Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
+        Column("park_date", Date, primary_key=True, comment="the park's local day"),
+        Column(column, UTCDateTime, nullable=False, comment=comment),
+        sqlite_with_rowid=False,
+        **MYSQL_TABLE_OPTIONS,
+    )
+
+
+#: Park days with polls stored since their statistics were last computed: written with
+#: the polls, deleted with the recomputed figures, so a killed job leaves its work named.
+stale_park_days = _park_day_marks("stale_park_days", "marked_at", "when a poll of it was stored")
+#: Park days whose polls `cleanup` deleted: their statistics are never computed again
+#: (a late poll would be all the day had left).
+closed_park_days = _park_day_marks(
+    "closed_park_days", "closed_at", "when cleanup deleted its polls"
+)
+
 data_quality_issues = Table(
     "data_quality_issues",
     metadata,

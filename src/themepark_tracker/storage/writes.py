@@ -27,11 +27,13 @@ from themepark_tracker.sources.queue_times import CataloguePark
 from themepark_tracker.storage import ride_states
 from themepark_tracker.storage.tables import (
     aggregation_log,
+    closed_park_days,
     data_quality_issues,
     parks,
     polls,
     ride_snapshots,
     rides,
+    stale_park_days,
     status_changes,
 )
 
@@ -271,6 +273,38 @@ def delete_polls(conn: Connection, park_id: int, start: datetime, end: datetime)
     ids = select(polls.c.id).where(*in_range).scalar_subquery()
     conn.execute(delete(ride_snapshots).where(ride_snapshots.c.poll_id.in_(ids)))
     return conn.execute(delete(polls).where(*in_range)).rowcount
+
+
+def mark_stale(conn: Connection, days: Iterable[tuple[int, date]], at: datetime) -> None:
+    """Record that these park days' statistics must be recomputed: in the transaction
+    that stores their polls, so that no stored poll can go uncounted."""
+    upsert(
+        conn,
+        stale_park_days,
+        [{"park_id": park_id, "park_date": day, "marked_at": at} for park_id, day in days],
+        keys=["park_id", "park_date"],
+        update_columns=["marked_at"],
+    )
+
+
+def clear_stale(conn: Connection, park_id: int, day: date) -> None:
+    """In the transaction that writes the day's recomputed statistics."""
+    conn.execute(
+        delete(stale_park_days).where(
+            stale_park_days.c.park_id == park_id, stale_park_days.c.park_date == day
+        )
+    )
+
+
+def close_day(conn: Connection, park_id: int, day: date, at: datetime) -> None:
+    """Record that the day's polls are deleted: in the transaction that deletes them."""
+    upsert(
+        conn,
+        closed_park_days,
+        [{"park_id": park_id, "park_date": day, "closed_at": at}],
+        keys=["park_id", "park_date"],
+        update_columns=["closed_at"],
+    )
 
 
 def save_classification(conn: Connection, decisions: Sequence[tuple[int, Decision]]) -> None:
