@@ -11,7 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import requests
+import waitress
 from api_fixtures import ANAHEIM, DAYS, NOW, TORONTO, app, free_port, settings
 from click.testing import CliRunner
 from conftest import copy_rows
@@ -126,6 +128,22 @@ def test_serve_refuses_production_without_a_secret(runner: CliRunner, database_u
         cli, ["serve"], env={"DATABASE_URL": database_url, "API_AUTH": "required"}
     )
     assert result.exit_code == 1 and "SECRET_KEY" in result.output
+
+
+def test_serve_answers_four_requests_at_once_unless_told(
+    runner: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More threads than that only share the process's one core for computing (the
+    GIL): during an import, answers computed anew waited twice as long with eight
+    (bench/api_during_import.py)."""
+    threads: list[int] = []
+    monkeypatch.setattr(
+        waitress, "serve", lambda app, **options: threads.append(options["threads"])
+    )
+    for args in ([], ["--threads", "8"]):
+        served = runner.invoke(cli, ["serve", *args], env={"DATABASE_URL": database_url})
+        assert served.exit_code == 0, served.output
+    assert threads == [4, 8]
 
 
 def test_serve_answers_over_loopback_with_waitress(database_url: str, tmp_path: Path) -> None:

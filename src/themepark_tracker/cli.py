@@ -770,7 +770,15 @@ def _web_server() -> tuple[Any, Any]:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Requests answered at once; the rest queue. Python computes on one core per "
+    "process, so more threads only share it, and an answer computed anew (after a job's "
+    "write) waits for all of them.",
+)
 @click.pass_obj
 def serve_command(runtime: Runtime, host: str, port: int, threads: int) -> None:
     """Serve the API with waitress, a production WSGI server; Ctrl-C stops it.
@@ -841,7 +849,7 @@ def demo_command(runtime: Runtime, host: str, port: int, days: int, collect_ever
         click.echo(f"local feed: {feed_url} (collected every {collect_every} s)")
         click.echo(f"dashboard:  http://{host}:{port}/   (Ctrl-C stops everything)")
         try:
-            waitress.serve(app, host=host, port=port, threads=8, ident="themepark-tracker")
+            waitress.serve(app, host=host, port=port, threads=4, ident="themepark-tracker")
         except KeyboardInterrupt:
             pass
     click.echo("demo stopped")
