@@ -145,10 +145,6 @@ class FilterQuery(Query):
     filter: Literal["all", "disney-universal"] = Field("all", description="operators")
 
 
-class NoQuery(Query):
-    pass
-
-
 class ParkDetailQuery(PeriodQuery):
     pass
 

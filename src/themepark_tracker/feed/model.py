@@ -32,7 +32,6 @@ from themepark_tracker.sources.queue_times import CataloguePark, parse_parks_cat
 
 DAY_START = time(4, 0)
 REFRESH_SECONDS = 300
-KINDS = ("ride", "show", "meet_greet", "single_rider")
 
 Interval = tuple[int, int]
 

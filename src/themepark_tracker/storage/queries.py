@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, select
+from sqlalchemy import Connection, Row, bindparam, case, func, select
 
 from themepark_tracker.catalogue import StoredPark
 from themepark_tracker.engine.live import is_fresh
@@ -312,6 +313,31 @@ def rides_to_classify(conn: Connection) -> list[RideToClassify]:
     return [RideToClassify(*row) for row in conn.execute(query)]
 
 
+#: Park id, open now, live at, ride id, name, category, live status.
+_LiveRow = Row[int, Any, Any, Any, Any, Any, Any]
+
+
+def _live_rows(conn: Connection, park_ids: Sequence[int] | None) -> Sequence[_LiveRow]:
+    """Each active park's live status with its active rides' (a park without any: one
+    row of None for the ride)."""
+    query = (
+        select(
+            parks.c.id,
+            parks.c.open_now,
+            parks.c.live_at,
+            rides.c.id,
+            rides.c.name,
+            rides.c.category,
+            rides.c.live_status,
+        )
+        .select_from(parks.outerjoin(rides, (rides.c.park_id == parks.c.id) & rides.c.is_active))
+        .where(parks.c.is_active)
+    )
+    if park_ids is not None:
+        query = query.where(parks.c.id.in_(park_ids))
+    return conn.execute(query).all()
+
+
 @dataclass(frozen=True)
 class LiveSummary:
     running: int
@@ -333,25 +359,10 @@ def live_summary(
     """Counts by live status of the active rides that count (not shows, not queue
     variants) over active parks; a park whose live status is older than `max_age`
     counts all its rides as unknown and is not open."""
-    query = (
-        select(
-            parks.c.id,
-            parks.c.open_now,
-            parks.c.live_at,
-            rides.c.id,
-            rides.c.name,
-            rides.c.category,
-            rides.c.live_status,
-        )
-        .select_from(parks.outerjoin(rides, (rides.c.park_id == parks.c.id) & rides.c.is_active))
-        .where(parks.c.is_active)
-    )
-    if park_ids is not None:
-        query = query.where(parks.c.id.in_(park_ids))
     counts = {"running": 0, "down": 0, "closed": 0, "unknown": 0}
     open_parks: set[int] = set()
     all_parks: set[int] = set()
-    for park_id, open_now, live_at, ride_id, name, category, status in conn.execute(query):
+    for park_id, open_now, live_at, ride_id, name, category, status in _live_rows(conn, park_ids):
         all_parks.add(park_id)
         fresh = is_fresh(live_at, now, max_age)
         if fresh and open_now:
@@ -385,23 +396,9 @@ def live_by_park(
 ) -> dict[int, ParkLive]:
     """Per active park: open now, and its rides (that count) down now; nothing is open or
     down for a park whose live status is older than `max_age`."""
-    query = (
-        select(
-            parks.c.id,
-            parks.c.open_now,
-            parks.c.live_at,
-            rides.c.name,
-            rides.c.category,
-            rides.c.live_status,
-        )
-        .select_from(parks.outerjoin(rides, (rides.c.park_id == parks.c.id) & rides.c.is_active))
-        .where(parks.c.is_active)
-    )
-    if park_ids is not None:
-        query = query.where(parks.c.id.in_(park_ids))
     live: dict[int, tuple[bool, datetime | None]] = {}
     down: dict[int, int] = {}
-    for park_id, open_now, live_at, name, category, status in conn.execute(query):
+    for park_id, open_now, live_at, _, name, category, status in _live_rows(conn, park_ids):
         live[park_id] = (bool(open_now) and is_fresh(live_at, now, max_age), live_at)
         if status == "down" and is_counted(name, category, rules):
             down[park_id] = down.get(park_id, 0) + 1

@@ -53,7 +53,6 @@ MYSQL_TABLE_OPTIONS: dict[str, Any] = {
 #: For the tables that grow for ever (a year of 100 parks x 50 rides: about half the room).
 MYSQL_COMPRESSED: dict[str, Any] = {"mysql_row_format": "COMPRESSED", "mysql_key_block_size": "8"}
 
-RIDE_STATES = ("open", "closed", "unknown")
 POLL_OUTCOMES = ("ok", "http_error", "timeout", "connection_error", "invalid_payload")
 
 parks = Table(
