@@ -44,8 +44,8 @@ from themepark_tracker.cli import EXIT_PARTIAL, cli
 from themepark_tracker.config import Settings
 from themepark_tracker.feed.model import FeedModel
 from themepark_tracker.feed.server import running_server
-from themepark_tracker.jobs.collect import CollectError, connection_lost, run_collect
-from themepark_tracker.storage.db import make_engine
+from themepark_tracker.jobs.collect import CollectError, run_collect
+from themepark_tracker.storage.db import connection_lost, make_engine
 from themepark_tracker.storage.tables import polls
 
 T0 = datetime(2026, 7, 4, 18, 0, tzinfo=UTC)

@@ -25,6 +25,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from flask_cors import CORS
@@ -137,6 +138,15 @@ def install(
             return True
         return not request.headers.get("X-API-Key") and _valid_session(settings) is not False
 
+    # Both limiters count in one store, the same way; Redis down, they count in memory.
+    shared: dict[str, Any] = {
+        "storage_uri": settings.rate_limit_storage,
+        "enabled": settings.rate_limits_enabled,
+        "key_prefix": limiter_prefix,
+        "swallow_errors": True,
+        "in_memory_fallback_enabled": True,
+        "strategy": "fixed-window",
+    }
     # A limiter of its own, so that its check comes before `_authenticate` (the other's
     # needs the identity `_authenticate` finds). Only a 401 costs a hit. Its request
     # identifier is fixed: Flask-Limiter skips requests without an endpoint, and a key
@@ -151,13 +161,8 @@ def install(
         application_limits_deduct_when=lambda response: response.status_code == 401,
         on_breach=_failures_exceeded,
         request_identifier=lambda: "authentication",
-        storage_uri=settings.rate_limit_storage,
         headers_enabled=False,
-        enabled=settings.rate_limits_enabled,
-        key_prefix=limiter_prefix,
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-        strategy="fixed-window",
+        **shared,
     )
 
     @app.before_request
@@ -201,13 +206,8 @@ def install(
         application_limits_exempt_when=lambda: (
             request.path in UNLIMITED or not request.path.startswith("/api/")
         ),
-        storage_uri=settings.rate_limit_storage,
         headers_enabled=True,
-        enabled=settings.rate_limits_enabled,
-        key_prefix=limiter_prefix,
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-        strategy="fixed-window",
+        **shared,
     )
 
     @app.post("/api/session")

@@ -59,6 +59,7 @@ from themepark_tracker.sources.queue_times import (
     decode_json,
 )
 from themepark_tracker.storage import queries
+from themepark_tracker.storage.db import connection_lost
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +76,6 @@ STORE_RETRY_MAX_WAIT = 2.0
 #: of the deadline): past it the database counts as down for the cycle, and fetching on
 #: time matters more than waiting for it.
 START_RETRY_SECONDS = 5.0
-#: MariaDB/MySQL client errors that mean the server is out of reach, not that the
-#: statement was wrong: cannot connect (2002 socket, 2003 TCP), server gone away (2006),
-#: connection lost during a query (2013) or on a system error (2055).
-CONNECTION_LOST_CODES = frozenset({2002, 2003, 2006, 2013, 2055})
-#: SQLite's: the file or its directory is gone, or the disk failed.
-SQLITE_LOST_MESSAGES = ("unable to open", "disk i/o")
 
 
 class CollectError(Exception):
@@ -95,20 +90,6 @@ class Archive(Protocol):
     """Where a cycle's records go before they are stored (an ArchiveWriter, or several)."""
 
     def write(self, record: ArchiveRecord) -> None: ...
-
-
-def connection_lost(exc: BaseException) -> bool:
-    """Whether `exc` says the database could not be reached, so that the same work may
-    succeed once it is back (as opposed to a statement it refused)."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    args = getattr(exc.orig, "args", ())
-    if args and isinstance(args[0], int) and args[0] in CONNECTION_LOST_CODES:
-        return True
-    message = str(exc.orig).lower()
-    return any(text in message for text in SQLITE_LOST_MESSAGES)
 
 
 def _reason(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, Engine, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from themepark_tracker.storage.db import SQLITE_BUSY_TIMEOUT_MS
+from themepark_tracker.storage.db import SQLITE_BUSY_TIMEOUT_MS, is_busy
 from themepark_tracker.storage.tables import api_keys
 
 PREFIX = "tpt_"
@@ -110,7 +110,7 @@ def note_use(engine: Engine, key: LiveKey, now: datetime) -> bool:
                     update(api_keys).where(c.id == key.id, _note_due(now)).values(last_used_at=now)
                 ).rowcount
         except OperationalError as exc:
-            if not _busy(exc):
+            if not is_busy(exc):
                 raise
             return False
     return noted == 1
@@ -134,9 +134,3 @@ def _without_waiting(conn: Connection) -> Iterator[None]:
     finally:
         conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         conn.commit()
-
-
-def _busy(exc: OperationalError) -> bool:
-    """SQLite's "database is locked": another connection holds the write lock."""
-    message = str(exc.orig).lower()
-    return "locked" in message

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,12 @@ _WRITER = "themepark_tracker_writer"
 DEADLOCK_ATTEMPTS = 5
 #: MariaDB's "deadlock found" and "lock wait timeout exceeded".
 _DEADLOCK_CODES = frozenset({1213, 1205})
+#: MariaDB/MySQL client errors that mean the server is out of reach, not that the
+#: statement was wrong: cannot connect (2002 socket, 2003 TCP), server gone away (2006),
+#: connection lost during a query (2013) or on a system error (2055).
+CONNECTION_LOST_CODES = frozenset({2002, 2003, 2006, 2013, 2055})
+#: SQLite's: the file or its directory is gone, or the disk failed.
+SQLITE_LOST_MESSAGES = ("unable to open", "disk i/o")
 
 T = TypeVar("T")
 
@@ -72,7 +78,7 @@ def _sqlite_engine(url: URL) -> Engine:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
                 return
             except OperationalError as exc:
-                if "locked" not in str(exc.orig) or attempt == SQLITE_LOCK_ATTEMPTS:
+                if not is_busy(exc) or attempt == SQLITE_LOCK_ATTEMPTS:
                     raise
                 log.warning("database busy, trying again", extra={"attempt": attempt})
 
@@ -94,6 +100,26 @@ def writing(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(**{_WRITER: True})
         with conn.begin():
             yield conn
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked" (another writer) or "busy" (a stale snapshot)."""
+    message = str(exc.orig).lower()
+    return "locked" in message or "busy" in message
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached, so that the same work may
+    succeed once it is back (as opposed to a statement it refused)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    args = getattr(exc.orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in CONNECTION_LOST_CODES:
+        return True
+    message = str(exc.orig).lower()
+    return any(text in message for text in SQLITE_LOST_MESSAGES)
 
 
 def is_deadlock(exc: BaseException) -> bool:
