@@ -6,8 +6,7 @@ Measures, in one run (issue 5's budgets in brackets):
 - the permanent rows one day leaves (daily statistics, sessions, status changes,
   data-quality issues), and the database size they take, times 365 [500 MB a year];
 - a 30-day park ranking and ride ranking (top 50) over a year of daily statistics, p95
-  of 50 runs each [20 ms]: the last 30 days, which the collector keeps ready, and a
-  custom 30 days computed from the running totals; next to a baseline in the same run,
+  of 50 runs each [20 ms], from the running totals; next to a baseline in the same run,
   reading the park list.
 
     .venv/bin/python bench/stats_year.py [--parks 100] [--rides 50] [--mysql-url URL]
@@ -33,7 +32,7 @@ from sqlalchemy import Engine, create_engine, func, insert, make_url, select, te
 
 from themepark_tracker.catalogue import Scope
 from themepark_tracker.config import load_settings
-from themepark_tracker.engine.periods import held_ranges, period_dates
+from themepark_tracker.engine.periods import period_dates
 from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.feed.model import FeedConfig, FeedModel
 from themepark_tracker.feed.recording import record_archive
@@ -41,10 +40,10 @@ from themepark_tracker.jobs.aggregate import aggregate
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
-from themepark_tracker.storage import migrate, period_totals
+from themepark_tracker.storage import migrate
 from themepark_tracker.storage.db import make_engine
-from themepark_tracker.storage.park_days import CUMULATIVE, own_sums
-from themepark_tracker.storage.rankings import park_rankings, ride_rankings
+from themepark_tracker.storage.park_days import CUMULATIVE, PARK_CUMULATIVE, own_sums, park_own_sums
+from themepark_tracker.storage.statistics import park_sums, period_sums, scope
 from themepark_tracker.storage.tables import (
     data_quality_issues,
     operating_sessions,
@@ -113,8 +112,7 @@ def one_day(label: str, engine: Engine, archive: Path, parks: int) -> float:
     rules = StatsRules(settings.state_rules(), settings.day_rules())
     zone = ZoneInfo("America/New_York")
     # The day's last poll, as the collector stores it: the park day is today, with all
-    # its polls and 60 days of history before it, and the named periods holding it are
-    # kept ready again.
+    # its polls and 60 days of history before it.
     now = DAY + timedelta(hours=23, minutes=55)
     day = park_day_of(now, zone, rules.days)
 
@@ -204,6 +202,7 @@ def a_year(engine: Engine, parks: int, rides: int, changes_per_ride_day: float) 
             ],
         )
     running: dict[int, list[float]] = {}
+    park_running: dict[int, list[float]] = {}
     with engine.begin() as conn:
         for offset in range(365):
             day = first + timedelta(days=offset)
@@ -223,7 +222,7 @@ def a_year(engine: Engine, parks: int, rides: int, changes_per_ride_day: float) 
                         }
                         for k in range(round(changes_per_ride_day + rng.random() - 0.5))
                     )
-                park_rows.append(_park_day(pid, day, rides, computed))
+                park_rows.append(_park_day(pid, day, rides, computed, park_running))
             conn.execute(insert(ride_daily_stats), ride_rows)
             conn.execute(insert(park_daily_stats), park_rows)
             if changes:
@@ -255,8 +254,10 @@ def _ride_day(
     return row
 
 
-def _park_day(pid: int, day: date, rides: int, computed: datetime) -> dict[str, object]:
-    return {
+def _park_day(
+    pid: int, day: date, rides: int, computed: datetime, running: dict[int, list[float]]
+) -> dict[str, object]:
+    row: dict[str, object] = {
         "park_id": pid,
         "stat_date": day,
         "operating_minutes": 660,
@@ -272,6 +273,13 @@ def _park_day(pid: int, day: date, rides: int, computed: datetime) -> dict[str, 
         "is_final": True,
         "computed_at": computed,
     }
+    totals = [
+        a + b
+        for a, b in zip(running.get(pid, [0.0] * 6), park_own_sums(row), strict=True)  # type: ignore[arg-type]
+    ]
+    running[pid] = totals
+    row.update(zip(PARK_CUMULATIVE, totals, strict=True))
+    return row
 
 
 def history(engine: Engine, park_id: int, days: int) -> None:
@@ -287,36 +295,33 @@ def history(engine: Engine, park_id: int, days: int) -> None:
             ).scalars()
         )
         running: dict[int, list[float]] = {}
+        park_running: dict[int, list[float]] = {}
         for offset in range(days, 0, -1):
             day = TODAY - timedelta(days=offset)
             rows = [_ride_day(rng, running, park_id, ride_id, day) for ride_id in ride_ids]
             conn.execute(insert(ride_daily_stats), rows)
-            conn.execute(insert(park_daily_stats), _park_day(park_id, day, len(ride_ids), DAY))
+            conn.execute(
+                insert(park_daily_stats),
+                _park_day(park_id, day, len(ride_ids), DAY, park_running),
+            )
 
 
 def rankings(label: str, engine: Engine) -> None:
-    """Rankings as the API asks for them: the last 30 days, whose sums the collector
-    keeps ready for each park; and a custom range of the same length, computed from the
+    """Rankings as the API asks for them: the last 30 days and another 30 days, from the
     running totals. Timed once the bulk-loaded year is written out, as between two
     collections."""
-    with engine.connect() as conn:
-        park_ids = list(conn.execute(select(parks_table.c.id)).scalars())
-    started = time.perf_counter()
-    for park_id in park_ids:
-        with engine.begin() as conn:
-            period_totals.keep(conn, park_id, held_ranges(TODAY))
-    kept = time.perf_counter() - started
     settle(engine)
-    held = period_dates("last_30_days", TODAY)
-    custom = (held[0] - timedelta(days=1), held[1] - timedelta(days=1))
+    latest = period_dates("last_30_days", TODAY)
+    other = (latest[0] - timedelta(days=1), latest[1] - timedelta(days=1))
 
     def run(span: tuple[date, date], what: str) -> Callable[[], object]:
         def action() -> None:
             with engine.connect() as conn:
+                asked = scope(conn, lambda _timezone: span)
                 if what == "parks":
-                    park_rankings(conn, lambda _timezone: span)
+                    park_sums(conn, asked)
                 else:
-                    ride_rankings(conn, lambda _timezone: span, limit=50 if what == "top" else None)
+                    period_sums(conn, asked, limit=50 if what == "top" else None)
 
         return action
 
@@ -325,11 +330,8 @@ def rankings(label: str, engine: Engine) -> None:
             conn.execute(select(parks_table.c.id, parks_table.c.timezone)).all()
 
     base_ms = p95(timed(baseline))
-    print(
-        f"{label}: named periods of one day kept ready for {len(park_ids)} parks in "
-        f"{kept:.1f} s; baseline (read the park list) p95 {base_ms:.1f} ms"
-    )
-    for name, span in (("last 30 days (held)", held), ("custom 30 days (computed)", custom)):
+    print(f"{label}: baseline (read the park list) p95 {base_ms:.1f} ms")
+    for name, span in (("last 30 days", latest), ("the 30 days before yesterday", other)):
         parks_ms = p95(timed(run(span, "parks")))
         rides_ms = p95(timed(run(span, "top")))
         all_ms = p95(timed(run(span, "all"), runs=20))

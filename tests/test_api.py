@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event, func, select, update
 from themepark_tracker.api import create_app, schemas
 from themepark_tracker.engine.periods import period_dates
 from themepark_tracker.engine.states import is_counted
-from themepark_tracker.storage.rankings import park_rankings, ride_rankings
+from themepark_tracker.storage.statistics import park_sums, period_sums, scope
 from themepark_tracker.storage.tables import parks, ride_daily_stats, rides
 
 SPAN = f"from={DAYS[0]}&to={DAYS[1]}"
@@ -41,7 +41,7 @@ def _ok(client: Any, url: str, model: type[schemas.Model]) -> Any:
 def test_park_rankings_are_the_storage_layers_figures(client: Any, api_engine: Engine) -> None:
     body = _ok(client, f"/api/parks/downtime?{SPAN}", schemas.ParkRankingsResponse)
     with api_engine.connect() as conn:
-        expected = park_rankings(conn, lambda _tz: DAYS)
+        expected = park_sums(conn, scope(conn, lambda _tz: DAYS))
     assert [p["park_id"] for p in body["data"]] == [p.park_id for p in expected]
     assert [p["rank"] for p in body["data"]] == [1, 2]
     for shown, park in zip(body["data"], expected, strict=True):
@@ -63,8 +63,8 @@ def test_ride_rankings_carry_live_status_trend_and_a_seven_day_average(
 ) -> None:
     body = _ok(client, f"/api/rides/downtime?{SPAN}&limit=5", schemas.RideRankingsResponse)
     with api_engine.connect() as conn:
-        expected = ride_rankings(conn, lambda _tz: DAYS, limit=5)
-        week = ride_rankings(conn, lambda _tz: (DAYS[1] - timedelta(days=6), DAYS[1]))
+        expected = period_sums(conn, scope(conn, lambda _tz: DAYS), limit=5)
+        week = period_sums(conn, scope(conn, lambda _tz: (DAYS[1] - timedelta(days=6), DAYS[1])))
         ran = dict(
             conn.execute(
                 select(ride_daily_stats.c.ride_id, func.count())

@@ -10,6 +10,7 @@ from feed_fixtures import SimClock, collect_every_ten_minutes
 from sqlalchemy import Engine, func, select
 
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
+from themepark_tracker.engine.rankings import trend_lists
 from themepark_tracker.engine.scores import Totals
 from themepark_tracker.feed.model import FeedModel
 from themepark_tracker.storage.details import (
@@ -18,7 +19,8 @@ from themepark_tracker.storage.details import (
     status_timeline,
     tier_distribution,
 )
-from themepark_tracker.storage.rankings import ParkRanking, live_waits, trend_lists
+from themepark_tracker.storage.queries import live_waits
+from themepark_tracker.storage.statistics import ParkSums, ScopedPark
 from themepark_tracker.storage.tables import rides, status_changes
 
 START = datetime(2026, 7, 4, 14, tzinfo=UTC)  # 10:00 in Toronto
@@ -93,23 +95,12 @@ def test_the_status_timeline_lists_each_flip_with_the_previous_states_length(
         )
 
 
-def _ranked(pid: int, now: float, before: float) -> ParkRanking:
+def _ranked(pid: int, now: float, before: float) -> ParkSums:
     def totals(pct: float) -> Totals:
         return Totals(uptime_minutes=pct, downtime_minutes=100 - pct)
 
-    return ParkRanking(
-        pid,
-        f"P{pid}",
-        "Op",
-        "US",
-        "UTC",
-        TORONTO_DAY,
-        TORONTO_DAY,
-        totals(now),
-        totals(before),
-        1,
-        1,
-    )
+    park = ScopedPark(pid, f"P{pid}", "Op", "US", "UTC", TORONTO_DAY, TORONTO_DAY, None, None)
+    return ParkSums(park, totals(now), totals(before), 1, 1, 0)
 
 
 def test_trend_lists_keep_changes_of_five_points_or_more() -> None:

@@ -13,6 +13,7 @@ from themepark_tracker.storage import migrate
 from themepark_tracker.storage.db import make_engine
 from themepark_tracker.storage.tables import (
     metadata,
+    park_daily_stats,
     parks,
     polls,
     ride_daily_stats,
@@ -228,4 +229,57 @@ def test_revision_0009_keeps_every_status_change_and_compresses_on_mysql(
     assert [key["referred_table"] for key in keys] == ["rides"]
     compressed = {"status_changes": "Compressed", "ride_daily_stats": "Compressed"}
     assert formats == (compressed if engine.dialect.name == "mysql" else {})
+    engine.dispose()
+
+
+def test_revision_0011_gives_each_park_day_its_running_totals(empty_db_url: URL) -> None:
+    engine = make_engine(empty_db_url)
+    migrate.upgrade(engine, "0010")
+    t = datetime(2026, 7, 9, 14, tzinfo=UTC)
+    old_days = Table("park_daily_stats", MetaData(), autoload_with=engine)
+    day = {
+        "park_id": 6,
+        "operating_minutes": 600.0,
+        "rides_tracked": 2,
+        "rides_with_downtime": 1,
+        "weighted_total_minutes": 1200.0,
+        "peak_wait": 50,
+        "is_final": True,
+        "computed_at": t,
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            insert(parks), [{**_park_row(), "first_seen_at": t, "last_seen_at": t, "updated_at": t}]
+        )
+        conn.execute(
+            insert(old_days),
+            [
+                {**day, "stat_date": date(2026, 7, 8), "uptime_minutes": 500.0,
+                 "downtime_minutes": 100.0, "weighted_downtime_minutes": 200.0,
+                 "avg_wait": 20.0, "wait_samples": 10},
+                {**day, "stat_date": date(2026, 7, 1), "uptime_minutes": 550.0,
+                 "downtime_minutes": 50.0, "weighted_downtime_minutes": 150.0,
+                 "avg_wait": None, "wait_samples": 0},
+            ],
+        )  # fmt: skip
+    migrate.upgrade(engine)
+    c = park_daily_stats.c
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(
+                c.stat_date,
+                c.cum_uptime_minutes,
+                c.cum_downtime_minutes,
+                c.cum_weighted_downtime_minutes,
+                c.cum_weighted_total_minutes,
+                c.cum_wait_sum,
+                c.cum_wait_samples,
+            ).order_by(c.stat_date)
+        ).all()
+        tables = set(inspect(conn).get_table_names())
+    assert [tuple(row) for row in found] == [
+        (date(2026, 7, 1), 550.0, 50.0, 150.0, 1200.0, 0.0, 0),
+        (date(2026, 7, 8), 1050.0, 150.0, 350.0, 2400.0, 200.0, 10),
+    ]
+    assert not tables & {"park_period_totals", "ride_period_totals"}
     engine.dispose()

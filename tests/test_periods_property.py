@@ -1,5 +1,7 @@
 """Any period's figures equal the sum of its days, however and in whatever order the days
-were saved: the running totals behind the rankings never drift from the daily rows."""
+were saved: the running totals behind the rankings (the rides' and the park's) never
+drift from the daily rows, and neither do the period before's sums, the last 7 days'
+downtime or the maxima that come with them."""
 
 from __future__ import annotations
 
@@ -10,20 +12,18 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert
 
 from themepark_tracker.engine.days import ParkDay, RideDay
+from themepark_tracker.engine.periods import previous_period
 from themepark_tracker.engine.scores import Totals, ride_totals, total
-from themepark_tracker.storage import period_totals
 from themepark_tracker.storage.park_days import save_park_day
-from themepark_tracker.storage.rankings import park_rankings, ride_rankings
+from themepark_tracker.storage.statistics import ParkSums, RideSums, park_sums, period_sums, scope
 from themepark_tracker.storage.tables import (
     operating_sessions,
     park_daily_stats,
-    park_period_totals,
     parks,
     ride_daily_stats,
-    ride_period_totals,
     rides,
 )
 
@@ -82,8 +82,6 @@ def histories(draw: st.DrawFn) -> tuple[list[SavedDay], list[int]]:
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in (
-            ride_period_totals,
-            park_period_totals,
             ride_daily_stats,
             park_daily_stats,
             operating_sessions,
@@ -131,19 +129,25 @@ def _save(engine: Engine, saved: SavedDay) -> None:
         save_park_day(conn, PARK, park_day, tiers, final=True, computed_at=T)
 
 
-def _hold(engine: Engine, span: tuple[date, date], *, extended: bool = False) -> None:
-    """`extended`: the range without its last day is held first, and the range is then
-    computed from it and from its last day, as a poll computes the ranges of its day."""
-    with engine.begin() as conn:
-        if extended and span[0] < span[1]:
-            before = (span[0], span[1] - timedelta(days=1))
-            period_totals.keep(conn, PARK, {before})
-            period_totals.keep(conn, PARK, {before, span})
-        else:
-            period_totals.keep(conn, PARK, {span})
+def ride_rankings(conn: Connection, span: tuple[date, date]) -> list[RideSums]:
+    return period_sums(conn, scope(conn, lambda _zone: span))
 
 
-def _close(actual: Totals, expected: Totals) -> bool:
+def park_rankings(conn: Connection, span: tuple[date, date]) -> list[ParkSums]:
+    return park_sums(conn, scope(conn, lambda _zone: span))
+
+
+def _sums(days: list[SavedDay], first: date, last: date) -> dict[int, Totals]:
+    inside = [d for d in days if first <= d.day <= last]
+    return {
+        ride: total(ride_totals(d.rides[ride], TIERS[ride]) for d in inside if ride in d.rides)
+        for ride in TIERS
+        if any(ride in d.rides for d in inside)
+    }
+
+
+def _close(actual: Totals, expected: Totals, *, peaks: bool = True) -> bool:
+    """Equal sums; the period before's come without its peak wait."""
     pairs: list[tuple[Any, Any]] = [
         (actual.uptime_minutes, expected.uptime_minutes),
         (actual.downtime_minutes, expected.downtime_minutes),
@@ -151,136 +155,61 @@ def _close(actual: Totals, expected: Totals) -> bool:
         (actual.weighted_total_minutes, expected.weighted_total_minutes),
         (actual.wait_sum, expected.wait_sum),
     ]
+    peak = expected.peak_wait if peaks else None
     return all(a == pytest.approx(e, abs=1e-6) for a, e in pairs) and (
         actual.wait_samples,
         actual.peak_wait,
-    ) == (expected.wait_samples, expected.peak_wait)
+    ) == (expected.wait_samples, peak)
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(
-    history=histories(),
-    span=st.tuples(st.integers(0, 16), st.integers(0, 16)),
-    held_after=st.integers(0, 9),
-    held_at_end=st.booleans(),
-    extended=st.booleans(),
-)
+@given(history=histories(), span=st.tuples(st.integers(0, 16), st.integers(0, 16)))
 def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_saved(
-    engine: Engine,
-    history: tuple[list[SavedDay], list[int]],
-    span: tuple[int, int],
-    held_after: int,
-    held_at_end: bool,
-    extended: bool,
+    engine: Engine, history: tuple[list[SavedDay], list[int]], span: tuple[int, int]
 ) -> None:
-    """Also when the period's sums were kept ready (held) at some point, whole or
-    extended from the range without its last day: the days saved after that must not
-    leave a held range out of date."""
     days, order = history
     first, last = (FIRST + timedelta(days=n) for n in sorted(span))
     _reset(engine)
-    for step, index in enumerate(order):
-        if step == held_after:
-            _hold(engine, (first, last), extended=extended)
+    for index in order:
         _save(engine, days[index])
     # A day recomputed later (a late poll) must leave the other days' sums exact too.
     _save(engine, days[order[0]])
-    if held_at_end:
-        _hold(engine, (first, last), extended=extended)
     inside = [d for d in days if first <= d.day <= last]
-    expected = {
-        ride: total(ride_totals(d.rides[ride], TIERS[ride]) for d in inside if ride in d.rides)
-        for ride in TIERS
-        if any(ride in d.rides for d in inside)
-    }
+    expected = _sums(days, first, last)
+    before = _sums(days, *previous_period(first, last))
+    week = _sums(days, last - timedelta(days=6), last)
     with engine.connect() as conn:
-        ranked_rides = ride_rankings(conn, lambda _zone: (first, last))
-        (ranked_park,) = park_rankings(conn, lambda _zone: (first, last))
+        ranked_rides = ride_rankings(conn, (first, last))
+        (ranked_park,) = park_rankings(conn, (first, last))
     assert {r.ride_id for r in ranked_rides} == set(expected)
     for ranked in ranked_rides:
-        assert _close(ranked.totals, expected[ranked.ride_id])
-        assert ranked.downtime_events == sum(
-            d.rides[ranked.ride_id].downtime_events for d in inside if ranked.ride_id in d.rides
+        ride = ranked.ride_id
+        mine = [d.rides[ride] for d in inside if ride in d.rides]
+        assert _close(ranked.totals, expected[ride])
+        assert _close(ranked.previous, before.get(ride, Totals()), peaks=False)
+        assert ranked.downtime_events == sum(day.downtime_events for day in mine)
+        assert ranked.longest_downtime_minutes == max(d.longest_downtime_minutes for d in mine)
+        assert ranked.week_downtime_minutes == pytest.approx(
+            week.get(ride, Totals()).downtime_minutes, abs=1e-6
         )
+        assert ranked.week_days == sum(1 for d in days if ride in d.rides and d.day in _last7(last))
     assert [r.totals.downtime_minutes for r in ranked_rides] == sorted(
         (r.totals.downtime_minutes for r in ranked_rides), reverse=True
     )
-    park_total = total(expected.values())
-    assert _close(ranked_park.totals, park_total)
+    assert _close(ranked_park.totals, total(expected.values()))
+    assert _close(ranked_park.previous, total(before.values()), peaks=False)
     assert ranked_park.rides_tracked == len(expected)
     assert ranked_park.rides_with_downtime == sum(
         1 for t in expected.values() if t.downtime_minutes > 0
     )
     shame = ranked_park.totals.shame_score
     assert shame is None or 0 <= shame <= 10
-    if held_at_end:
-        _assert_held_maxima(engine, (first, last), inside)
 
 
-def _assert_held_maxima(engine: Engine, span: tuple[date, date], inside: list[SavedDay]) -> None:
-    """Peak waits and longest closures, which no difference of running totals gives."""
-    r = ride_period_totals.c
-    query = select(r.ride_id, r.peak_wait, r.longest_downtime_minutes).where(
-        r.park_id == PARK, r.first_date == span[0], r.last_date == span[1]
-    )
-    with engine.connect() as conn:
-        held = {ride: (peak, longest) for ride, peak, longest in conn.execute(query)}
-    expected = {}
-    for ride in held:
-        days = [d.rides[ride] for d in inside if ride in d.rides]
-        peaks = [day.peak_wait for day in days if day.peak_wait is not None]
-        expected[ride] = (max(peaks, default=None), max(d.longest_downtime_minutes for d in days))
-    assert held == expected
-
-
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    history=histories(),
-    span=st.tuples(st.integers(0, 16), st.integers(1, 16)).filter(lambda s: s[0] < s[1]),
-    held_after=st.integers(0, 9),
-)
-def test_a_range_extended_from_the_range_without_its_last_day_equals_it_computed_whole(
-    engine: Engine,
-    history: tuple[list[SavedDay], list[int]],
-    span: tuple[int, int],
-    held_after: int,
-) -> None:
-    """The range without the last day is held while the days are saved in any order (a
-    day saved after it is held drops it, and keeping it computes it again)."""
-    days, order = history
-    first, last = (FIRST + timedelta(days=n) for n in span)
-    before = (first, last - timedelta(days=1))
-    _reset(engine)
-    for step, index in enumerate(order):
-        if step == held_after:
-            _hold(engine, before)
-        _save(engine, days[index])
-    with engine.begin() as conn:
-        period_totals.keep(conn, PARK, {before})
-        period_totals.keep(conn, PARK, {before, (first, last)})
-    extended = _held_rows(engine, (first, last))
-    _hold(engine, (first, last))
-    assert _held_rows(engine, (first, last)) == extended
-
-
-def _held_rows(engine: Engine, span: tuple[date, date]) -> list[Any]:
-    with engine.connect() as conn:
-        return [
-            conn.execute(
-                select(table)
-                .where(
-                    table.c.park_id == PARK,
-                    table.c.first_date == span[0],
-                    table.c.last_date == span[1],
-                )
-                .order_by(*table.primary_key)
-            ).all()
-            for table in (park_period_totals, ride_period_totals)
-        ]
+def _last7(last: date) -> set[date]:
+    return {last - timedelta(days=n) for n in range(7)}
 
 
 def test_an_older_day_saved_last_fills_a_later_day_that_had_no_ride(engine: Engine) -> None:
@@ -291,6 +220,6 @@ def test_an_older_day_saved_last_fills_a_later_day_that_had_no_ride(engine: Engi
     _save(engine, SavedDay(day9, down, (1,)))
     _save(engine, SavedDay(day7, down, (1,)))
     with engine.connect() as conn:
-        (only_9,) = ride_rankings(conn, lambda _zone: (day9, day9))
-        (seven_8,) = ride_rankings(conn, lambda _zone: (day7, day8))
+        (only_9,) = ride_rankings(conn, (day9, day9))
+        (seven_8,) = ride_rankings(conn, (day7, day8))
     assert only_9.totals.downtime_minutes == 60 and seven_8.totals.downtime_minutes == 60

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from themepark_tracker.engine.days import ParkDay, RideDay
-from themepark_tracker.storage import rankings
+from themepark_tracker.engine.rankings import trend
+from themepark_tracker.storage import statistics
 from themepark_tracker.storage.park_days import save_park_day
-from themepark_tracker.storage.rankings import park_rankings, ride_rankings
+from themepark_tracker.storage.statistics import ParkSums, RideSums, park_sums, period_sums, scope
 from themepark_tracker.storage.tables import parks, rides
 
 T = datetime(2026, 7, 9, tzinfo=UTC)
@@ -36,6 +37,22 @@ LOS_ANGELES = (date(2026, 7, 1), date(2026, 7, 7))
 
 def dates_of(timezone: str) -> tuple[date, date]:
     return LOS_ANGELES if timezone == "America/Los_Angeles" else NEW_YORK
+
+
+def park_rankings(
+    conn: Any,
+    dates: Any,
+    *,
+    disney_universal_only: bool = False,
+    park_id: int | None = None,
+    **options: Any,
+) -> list[ParkSums]:
+    asked = scope(conn, dates, disney_universal_only=disney_universal_only, park_id=park_id)
+    return park_sums(conn, asked, **options)
+
+
+def ride_rankings(conn: Any, dates: Any, **options: Any) -> list[RideSums]:
+    return period_sums(conn, scope(conn, dates), **options)
 
 
 @pytest.fixture
@@ -94,11 +111,11 @@ def test_park_rankings_sum_each_parks_own_dates_and_rank_by_shame(stats: Engine)
     assert kingdom.totals.uptime_pct == pytest.approx(100 * 1890 / 1980)
     assert (kingdom.rides_tracked, kingdom.rides_with_downtime) == (2, 2)
     assert kingdom.previous.downtime_minutes == 120
-    assert kingdom.trend_pct == pytest.approx(100 * (90 - 120) / 120)
+    assert trend(kingdom) == pytest.approx(100 * (90 - 120) / 120)
     disneyland = ranking[0]
-    assert (disneyland.first, disneyland.last) == LOS_ANGELES
+    assert (disneyland.park.first, disneyland.park.last) == LOS_ANGELES
     assert disneyland.totals.downtime_minutes == 100
-    assert disneyland.trend_pct is None
+    assert trend(disneyland) is None
     assert ranking[2].totals.shame_score == 0
 
 
@@ -125,9 +142,9 @@ def test_ride_rankings_weigh_each_day_by_its_tier_and_rank_by_downtime(stats: En
     mountain = ranking[1]
     assert mountain.totals.downtime_minutes == 60
     assert mountain.previous.downtime_minutes == 120
-    assert mountain.trend_pct == -50
+    assert trend(mountain) == -50
     assert mountain.totals.avg_wait == 30 and mountain.totals.peak_wait == 45
-    assert mountain.park_name == "Magic Kingdom"
+    assert mountain.park.name == "Magic Kingdom"
 
 
 def test_the_maxima_of_many_rides_come_from_their_parks_days_alike(
@@ -135,7 +152,7 @@ def test_the_maxima_of_many_rides_come_from_their_parks_days_alike(
 ) -> None:
     with stats.connect() as conn:
         few = ride_rankings(conn, dates_of)
-        monkeypatch.setattr(rankings, "MAXIMA_BY_RIDE", 0)
+        monkeypatch.setattr(statistics, "MAXIMA_BY_RIDE", 0)
         many = ride_rankings(conn, dates_of)
     assert many == few
     # Each park's own range: not 120 (the period before) nor 300 (after Los Angeles' range).
@@ -150,7 +167,7 @@ def test_a_period_without_statistics_ranks_nothing(stats: Engine) -> None:
         assert ride_rankings(conn, long_ago) == []
         ranking = park_rankings(conn, long_ago)
     assert all(r.totals.shame_score is None and r.rides_tracked == 0 for r in ranking)
-    assert len(ranking) == 3 and ranking[0].first == date(2020, 1, 1)
+    assert len(ranking) == 3 and ranking[0].park.first == date(2020, 1, 1)
 
 
 def test_rides_sort_by_any_key_in_either_order_and_stop_at_the_limit(stats: Engine) -> None:

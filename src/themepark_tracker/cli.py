@@ -17,10 +17,9 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine
@@ -31,8 +30,8 @@ from themepark_tracker.archive import ArchiveWriter, count_lines
 from themepark_tracker.catalogue import SAMPLE_PARKS_FILE, Scope
 from themepark_tracker.classify import ClassificationError, review_csv
 from themepark_tracker.config import ConfigError, Settings, load_settings
-from themepark_tracker.engine.periods import PERIODS, period_dates
-from themepark_tracker.engine.sessions import park_day_of
+from themepark_tracker.engine.periods import DEFAULT_PERIOD, PERIODS, dates_for
+from themepark_tracker.engine.rankings import trend
 from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
 from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import Faults, FeedClock, make_server
@@ -46,7 +45,7 @@ from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_
 from themepark_tracker.storage import api_keys, backup, queries
 from themepark_tracker.storage.db import make_engine, writing
 from themepark_tracker.storage.health import facts as health_facts
-from themepark_tracker.storage.rankings import park_rankings, ride_rankings
+from themepark_tracker.storage.statistics import park_sums, period_sums, scope
 
 EXIT_PARTIAL = 3
 EXIT_LOCKED = 4
@@ -686,7 +685,7 @@ def classify_command(runtime: Runtime, review: bool) -> None:
 @click.option(
     "--period",
     type=click.Choice(PERIODS),
-    default="yesterday",
+    default=DEFAULT_PERIOD,
     show_default=True,
     help="Each park's own dates, in its own timezone.",
 )
@@ -720,35 +719,26 @@ def rankings_command(
         raise click.UsageError("give both --from and --to, or neither")
     if first is not None and last is not None and last < first:
         raise click.BadParameter("--to must not be before --from", param_hint="--to")
-    now, day_rules = _now(), runtime.settings.day_rules()
-
-    def dates_of(timezone: str) -> tuple[date, date]:
-        if first is not None and last is not None:
-            return first.date(), last.date()
-        return period_dates(period, park_day_of(now, ZoneInfo(timezone), day_rules))
-
-    only = operators == "disney-universal"
+    span = None if first is None or last is None else (first.date(), last.date())
+    dates_of = dates_for(_now(), runtime.settings.day_rules(), period, span)
     with runtime.engine.connect() as conn:
+        asked = scope(conn, dates_of, disney_universal_only=operators == "disney-universal")
         if by_ride:
-            for rank, ride in enumerate(
-                ride_rankings(conn, dates_of, disney_universal_only=only, limit=limit), 1
-            ):
+            for rank, ride in enumerate(period_sums(conn, asked, limit=limit), 1):
                 uptime = _pct(ride.totals.uptime_pct)
                 click.echo(
-                    f"{rank:>3}. {ride.name} ({ride.park_name}), tier {ride.tier or '-'}: "
+                    f"{rank:>3}. {ride.name} ({ride.park.name}), tier {ride.tier or '-'}: "
                     f"{ride.totals.downtime_hours:.1f} h down, uptime {uptime}, "
-                    f"{ride.downtime_events} closures, trend {_pct(ride.trend_pct)}"
+                    f"{ride.downtime_events} closures, trend {_pct(trend(ride))}"
                 )
             return
-        for rank, park in enumerate(
-            park_rankings(conn, dates_of, disney_universal_only=only)[:limit], 1
-        ):
+        for rank, park in enumerate(park_sums(conn, asked)[:limit], 1):
             shame = park.totals.shame_score
             click.echo(
                 f"{rank:>3}. {park.name}: shame {'-' if shame is None else f'{shame:.2f}'}, "
                 f"{park.totals.downtime_hours:.1f} h down, uptime {_pct(park.totals.uptime_pct)}, "
                 f"{park.rides_with_downtime}/{park.rides_tracked} rides with downtime, "
-                f"{park.first} to {park.last}"
+                f"{park.park.first} to {park.park.last}"
             )
     click.echo("Data: Queue-Times.com (https://queue-times.com)")
 

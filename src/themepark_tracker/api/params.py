@@ -10,13 +10,12 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
-from themepark_tracker.engine.periods import period_dates
-from themepark_tracker.engine.sessions import DayRules, park_day_of
+from themepark_tracker.engine.periods import DEFAULT_PERIOD, dates_for
+from themepark_tracker.engine.sessions import DayRules
 
 PeriodName = Literal["today", "yesterday", "last_7_days", "last_30_days", "last_week", "last_month"]
 ParkSort = Literal[
@@ -99,15 +98,12 @@ class PeriodQuery(Query):
     def period_name(self) -> str | None:
         if self.from_ is not None:
             return None
-        return self.period or "today"
+        return self.period or DEFAULT_PERIOD
 
     def dates(self, now: datetime, rules: DayRules) -> Callable[[str], tuple[date, date]]:
         """The period's (first, last) local dates for a park in `timezone`."""
-        if self.from_ is not None and self.to is not None:
-            span = (self.from_, self.to)
-            return lambda _timezone: span
-        name = self.period_name or "today"
-        return lambda timezone: period_dates(name, park_day_of(now, ZoneInfo(timezone), rules))
+        span = None if self.from_ is None or self.to is None else (self.from_, self.to)
+        return dates_for(now, rules, self.period, span)
 
 
 class ParkRankingQuery(PeriodQuery):

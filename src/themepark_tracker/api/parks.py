@@ -18,15 +18,10 @@ from themepark_tracker.api.params import (
 )
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.live import average_wait
+from themepark_tracker.engine.rankings import PARK_SORTS
 from themepark_tracker.engine.scores import Totals
 from themepark_tracker.storage import details, queries
-from themepark_tracker.storage.rankings import (
-    PARK_SORTS,
-    RideRanking,
-    live_waits,
-    park_rankings,
-    ride_rankings,
-)
+from themepark_tracker.storage.statistics import RideSums, park_sums, period_sums
 
 bp = Blueprint("parks", __name__, url_prefix="/api/parks")
 
@@ -58,35 +53,31 @@ def catalogue(ask: Ask, params: FilterQuery) -> schemas.ParksResponse:
 )
 def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse:
     """Parks ranked by shame score (or `sort`) over the period, worst first."""
-    ranked = park_rankings(
+    ranked = park_sums(
         ask.conn,
-        params.dates(ask.now, ask.day_rules),
-        disney_universal_only=params.filter == "disney-universal",
+        present.scope(ask, params),
         sort=params.sort,
         descending=params.order == "desc",
     )
-    live = queries.live_by_park(ask.conn, ask.now, ask.day_rules.max_gap, ask.state_rules)
-    none = queries.ParkLive(False, None, 0)
     figure = PARK_SORTS[params.sort]
     rows = [
         schemas.ParkRanking(
             rank=rank if figure(park) is not None else None,
             park_id=park.park_id,
             name=park.name,
-            operator=park.operator,
-            location=park.country,
-            timezone=park.timezone,
-            figures=present.figures(park.first, park.last, park.totals, park.previous),
+            operator=park.park.operator,
+            location=park.park.country,
+            timezone=park.park.timezone,
+            figures=present.figures(park.park.first, park.park.last, park.totals, park.previous),
             rides_tracked=park.rides_tracked,
             rides_with_downtime=park.rides_with_downtime,
-            rides_down_now=live.get(park.park_id, none).rides_down,
-            park_open_now=live.get(park.park_id, none).open_now,
+            rides_down_now=present.rides_down(ask, park),
+            park_open_now=present.open_now(ask, park.park),
             queue_times_url=present.park_url(park.park_id),
         )
         for rank, park in enumerate(ranked[: params.limit], 1)
     ]
     tracked = [p for p in ranked if p.rides_tracked]
-    shown = {p.park_id for p in ranked}
     return schemas.ParkRankingsResponse(
         meta=present.meta(ask, params, sort=params.sort, order=params.order, limit=params.limit),
         data=rows,
@@ -95,8 +86,8 @@ def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse
             peak_downtime_hours=max(
                 (round(p.totals.downtime_hours, 2) for p in tracked), default=None
             ),
-            rides_down_now=sum(v.rides_down for k, v in live.items() if k in shown),
-            parks_open_now=sum(1 for k, v in live.items() if k in shown and v.open_now),
+            rides_down_now=sum(present.rides_down(ask, p) for p in ranked),
+            parks_open_now=sum(1 for p in ranked if present.open_now(ask, p.park)),
         ),
     )
 
@@ -121,7 +112,7 @@ def waittimes(ask: Ask, params: WaitQuery) -> schemas.ParkWaitsResponse:
             if info.is_active and (not only or is_disney_or_universal(info.operator))
         }
         waits: dict[int, list[int]] = {}
-        for wait in live_waits(
+        for wait in queries.live_waits(
             ask.conn, ask.now, ask.day_rules.max_gap, park_ids=list(parks), rules=ask.state_rules
         ):
             waits.setdefault(wait.park_id, []).append(wait.wait)
@@ -140,9 +131,7 @@ def waittimes(ask: Ask, params: WaitQuery) -> schemas.ParkWaitsResponse:
         ]
     else:
         sort = "avg_wait" if params.mode == "average" else "peak_wait"
-        ranked = park_rankings(
-            ask.conn, params.dates(ask.now, ask.day_rules), disney_universal_only=only, sort=sort
-        )
+        ranked = park_sums(ask.conn, present.scope(ask, params), sort=sort)
         with_wait = present.with_period_wait(ranked, params.mode)
         rows = [
             schemas.ParkWait(
@@ -176,24 +165,22 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
     if not found:
         raise ApiError(404, "not_found", f"no park {park_id}")
     info = found[0]
-    dates_of = params.dates(ask.now, ask.day_rules)
-    first, last = dates_of(info.timezone)
-    ranked = park_rankings(ask.conn, dates_of, park_id=park_id)
-    totals, previous = (ranked[0].totals, ranked[0].previous) if ranked else (Totals(), Totals())
-    rides = ride_rankings(ask.conn, dates_of, park_id=park_id)
-    live = queries.live_by_park(
-        ask.conn, ask.now, ask.day_rules.max_gap, ask.state_rules, park_ids=[park_id]
-    ).get(park_id, queries.ParkLive(False, info.live_at, 0))
+    asked = present.scope(ask, params, park_id, filtered=False)
+    (ranked,) = park_sums(ask.conn, asked)
+    first, last = ranked.park.first, ranked.park.last
+    rides = period_sums(ask.conn, asked)
     return schemas.ParkDetailResponse(
         meta=present.meta(ask, params),
         data=schemas.ParkDetail(
             park=present.park(info, details.tier_distribution(ask.conn, park_id)),
             live=schemas.ParkLive(
-                open_now=live.open_now, live_at=live.live_at, rides_down_now=live.rides_down
+                open_now=present.open_now(ask, ranked.park),
+                live_at=info.live_at,
+                rides_down_now=present.rides_down(ask, ranked),
             ),
-            figures=present.figures(first, last, totals, previous),
-            rides_tracked=ranked[0].rides_tracked if ranked else 0,
-            rides_with_downtime=ranked[0].rides_with_downtime if ranked else 0,
+            figures=present.figures(first, last, ranked.totals, ranked.previous),
+            rides_tracked=ranked.rides_tracked,
+            rides_with_downtime=ranked.rides_with_downtime,
             operating_sessions=[
                 present.session(row) for row in details.sessions(ask.conn, park_id, first, last)
             ],
@@ -212,7 +199,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
                 )
                 for day in details.park_days(ask.conn, park_id, first, last)
             ],
-            rides=present.ride_rankings(ask, rides, {park_id: (first, last)}),
+            rides=present.ride_rankings(ask, rides),
             heatmap=_heatmap(ask, park_id, rides, first, last),
         ),
     )
@@ -223,7 +210,7 @@ HEATMAP_DAYS = 62
 
 
 def _heatmap(
-    ask: Ask, park_id: int, rides: list[RideRanking], first: date, last: date
+    ask: Ask, park_id: int, rides: list[RideSums], first: date, last: date
 ) -> schemas.Heatmap:
     first = max(first, last - timedelta(days=HEATMAP_DAYS - 1))
     dates = [first + timedelta(days=k) for k in range((last - first).days + 1)]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import TypeVar
 
 from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import Ask
+from themepark_tracker.api.params import PeriodQuery
+from themepark_tracker.engine.live import is_fresh
 from themepark_tracker.engine.scores import Totals, per_day, trend_pct
-from themepark_tracker.storage import queries
+from themepark_tracker.storage import statistics
 from themepark_tracker.storage.details import ParkInfo, SessionRow
-from themepark_tracker.storage.rankings import ParkRanking, RideRanking, downtime_and_days
-from themepark_tracker.storage.running_totals import DateRange
+from themepark_tracker.storage.statistics import ParkSums, RideSums, Scope, ScopedPark
 
 
 def park_url(park_id: int) -> str:
@@ -31,7 +32,34 @@ def rounded(value: float | None, places: int = 2) -> float | None:
     return None if value is None else round(value, places)
 
 
-R = TypeVar("R", ParkRanking, RideRanking)
+def scope(
+    ask: Ask, params: PeriodQuery, park_id: int | None = None, *, filtered: bool = True
+) -> Scope:
+    """The question's parks and each one's dates, resolved once for the whole answer; a
+    page of one park (`filtered` false) shows it whatever its operator."""
+    return statistics.scope(
+        ask.conn,
+        params.dates(ask.now, ask.day_rules),
+        disney_universal_only=filtered and params.filter == "disney-universal",
+        park_id=park_id,
+    )
+
+
+def open_now(ask: Ask, park: ScopedPark) -> bool:
+    """Open by a poll fresh enough to say anything of now."""
+    return bool(park.open_now) and is_fresh(park.live_at, ask.now, ask.day_rules.max_gap)
+
+
+def rides_down(ask: Ask, park: ParkSums) -> int:
+    return park.rides_down if open_now(ask, park.park) else 0
+
+
+def live_status(ask: Ask, status: str | None, live_at: datetime | None) -> str:
+    fresh = is_fresh(live_at, ask.now, ask.day_rules.max_gap)
+    return status if status and fresh else "unknown"
+
+
+R = TypeVar("R", ParkSums, RideSums)
 
 
 def with_period_wait(ranked: Sequence[R], mode: str) -> list[tuple[R, float]]:
@@ -98,17 +126,10 @@ def park(info: ParkInfo, counts: Mapping[int | None, int]) -> schemas.Park:
 
 
 def ride_rankings(
-    ask: Ask, ranked: Sequence[RideRanking], ranges: Mapping[int, DateRange], first_rank: int = 1
+    ask: Ask, ranked: Sequence[RideSums], first_rank: int = 1
 ) -> list[schemas.RideRanking]:
     """With each ride's live status and its downtime per day over the 7 days ending with
     the period's last day."""
-    max_age = ask.day_rules.max_gap
-    live = queries.live_statuses(ask.conn, [r.ride_id for r in ranked], ask.now, max_age)
-    rides_of: dict[int, list[int]] = {}
-    for ride in ranked:
-        rides_of.setdefault(ride.park_id, []).append(ride.ride_id)
-    week = {p: (ranges[p][1] - timedelta(days=6), ranges[p][1]) for p in rides_of}
-    week_sums = downtime_and_days(ask.conn, week, rides_of)
     return [
         schemas.RideRanking(
             rank=rank,
@@ -116,12 +137,14 @@ def ride_rankings(
             name=ride.name,
             tier=ride.tier,
             park_id=ride.park_id,
-            park_name=ride.park_name,
-            figures=figures(ride.first, ride.last, ride.totals, ride.previous),
+            park_name=ride.park.name,
+            figures=figures(ride.park.first, ride.park.last, ride.totals, ride.previous),
             downtime_events=ride.downtime_events,
             longest_downtime_minutes=round(ride.longest_downtime_minutes, 1),
-            live_status=live.get(ride.ride_id, "unknown"),  # type: ignore[arg-type]
-            avg_downtime_7d_hours=rounded(hours(per_day(*week_sums.get(ride.ride_id, (0.0, 0))))),
+            live_status=live_status(ask, ride.live_status, ride.park.live_at),  # type: ignore[arg-type]
+            avg_downtime_7d_hours=rounded(
+                hours(per_day(ride.week_downtime_minutes, ride.week_days))
+            ),
             queue_times_url=ride_url(ride.park_id, ride.ride_id),
         )
         for rank, ride in enumerate(ranked, first_rank)

@@ -13,7 +13,7 @@ from themepark_tracker.api.params import MAX_ID, RideDetailQuery, RideRankingQue
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.sessions import day_bounds
 from themepark_tracker.storage import details, queries
-from themepark_tracker.storage.rankings import live_waits, ride_rankings
+from themepark_tracker.storage.statistics import period_sums
 
 bp = Blueprint("rides", __name__, url_prefix="/api/rides")
 
@@ -28,20 +28,16 @@ bp = Blueprint("rides", __name__, url_prefix="/api/rides")
 )
 def downtime(ask: Ask, params: RideRankingQuery) -> schemas.RideRankingsResponse:
     """Rides that ran in the period, by downtime (or `sort`), worst first."""
-    dates_of = params.dates(ask.now, ask.day_rules)
-    ranked = ride_rankings(
+    ranked = period_sums(
         ask.conn,
-        dates_of,
-        disney_universal_only=params.filter == "disney-universal",
-        park_id=params.park,
+        present.scope(ask, params, params.park),
         sort=params.sort,
         descending=params.order == "desc",
         limit=params.limit,
     )
-    ranges = {r.park_id: (r.first, r.last) for r in ranked}
     return schemas.RideRankingsResponse(
         meta=present.meta(ask, params, sort=params.sort, order=params.order, limit=params.limit),
-        data=present.ride_rankings(ask, ranked, ranges),
+        data=present.ride_rankings(ask, ranked),
     )
 
 
@@ -64,7 +60,7 @@ def waittimes(ask: Ask, params: RideWaitQuery) -> schemas.RideWaitsResponse:
             for info in details.park_infos(ask.conn, params.park)
             if info.is_active and (not only or is_disney_or_universal(info.operator))
         ]
-        waits = live_waits(
+        waits = queries.live_waits(
             ask.conn, ask.now, ask.day_rules.max_gap, park_ids=park_ids, rules=ask.state_rules
         )
         rows = [
@@ -82,13 +78,8 @@ def waittimes(ask: Ask, params: RideWaitQuery) -> schemas.RideWaitsResponse:
         ]
     else:
         sort = "avg_wait" if params.mode == "average" else "peak_wait"
-        ranked = ride_rankings(
-            ask.conn,
-            params.dates(ask.now, ask.day_rules),
-            disney_universal_only=only,
-            park_id=params.park,
-            sort=sort,
-            limit=params.limit,
+        ranked = period_sums(
+            ask.conn, present.scope(ask, params, params.park), sort=sort, limit=params.limit
         )
         with_wait = present.with_period_wait(ranked, params.mode)
         rows = [
@@ -97,7 +88,7 @@ def waittimes(ask: Ask, params: RideWaitQuery) -> schemas.RideWaitsResponse:
                 ride_id=ride.ride_id,
                 name=ride.name,
                 park_id=ride.park_id,
-                park_name=ride.park_name,
+                park_name=ride.park.name,
                 wait_minutes=round(wait, 1),
                 at=None,
                 queue_times_url=present.ride_url(ride.park_id, ride.ride_id),
@@ -126,16 +117,15 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
     if ride is None:
         raise ApiError(404, "not_found", f"no ride {ride_id}")
     park = details.park_infos(ask.conn, ride.park_id)[0]
-    dates_of = params.dates(ask.now, ask.day_rules)
-    first, last = dates_of(park.timezone)
-    ranked = ride_rankings(ask.conn, dates_of, park_id=ride.park_id, ride_id=ride_id)
+    asked = present.scope(ask, params, ride.park_id, filtered=False)
+    first, last = asked.ranges[ride.park_id]
+    ranked = period_sums(ask.conn, asked, ride_id=ride_id)
     operated = details.sessions(ask.conn, ride.park_id, first, last)
     day = params.day or (operated[-1].park_date if operated else last)
     start, end = day_bounds(day, ZoneInfo(park.timezone), ask.day_rules)
     session = [row for row in operated if row.park_date == day] or details.sessions(
         ask.conn, ride.park_id, day, day
     )
-    live = queries.live_statuses(ask.conn, [ride_id], ask.now, ask.day_rules.max_gap)
     return schemas.RideDetailResponse(
         meta=present.meta(ask, params),
         data=schemas.RideDetail(
@@ -149,7 +139,7 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
                 tier=ride.tier,
                 tier_source=ride.tier_source,
                 category=ride.category,
-                live_status=live.get(ride_id, "unknown"),  # type: ignore[arg-type]
+                live_status=present.live_status(ask, ride.live_status, park.live_at),  # type: ignore[arg-type]
                 is_active=ride.is_active,
                 queue_times_url=present.ride_url(park.id, ride.id),
             ),

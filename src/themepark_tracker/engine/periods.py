@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from themepark_tracker.engine.sessions import DayRules, park_day_of
 
 PERIODS = ("today", "yesterday", "last_7_days", "last_30_days", "last_week", "last_month")
+#: The period of a question that names none, in the API and the CLI alike.
+DEFAULT_PERIOD = "today"
 
 
 def period_dates(period: str, today: date) -> tuple[date, date]:
@@ -33,11 +39,17 @@ def previous_period(first: date, last: date) -> tuple[date, date]:
     return first - timedelta(days=length), first - timedelta(days=1)
 
 
-def held_ranges(today: date) -> set[tuple[date, date]]:
-    """The ranges of every named period of a park whose day is `today`, of the periods
-    before them, and of those ending today without today: what rankings read most, kept
-    ready (`storage.period_totals`), and what a poll extends by its day."""
-    ranges = {period_dates(name, today) for name in PERIODS}
-    yesterday = today - timedelta(days=1)
-    before_today = {(first, yesterday) for first, last in ranges if first < last == today}
-    return ranges | {previous_period(*span) for span in ranges} | before_today
+def dates_for(
+    now: datetime,
+    rules: DayRules,
+    period: str | None = None,
+    span: tuple[date, date] | None = None,
+) -> Callable[[str], tuple[date, date]]:
+    """The (first, last) local dates a question asks of a park in a timezone: `span` as
+    given, else the named `period` (default `DEFAULT_PERIOD`) of the park's own day."""
+    if span is not None:
+        return lambda _timezone: span
+    name = period or DEFAULT_PERIOD
+    if name not in PERIODS:
+        raise ValueError(f"unknown period {name!r}; known: {', '.join(PERIODS)}")
+    return lambda timezone: period_dates(name, park_day_of(now, ZoneInfo(timezone), rules))

@@ -10,10 +10,9 @@ from sqlalchemy import Connection
 
 from themepark_tracker.engine.days import compute_park_day
 from themepark_tracker.engine.live import live_status
-from themepark_tracker.engine.periods import held_ranges
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.engine.states import StateRules
-from themepark_tracker.storage import park_days, period_totals, queries, writes
+from themepark_tracker.storage import park_days, queries, writes
 
 
 @dataclass(frozen=True)
@@ -57,9 +56,7 @@ def refresh_park_day(
         day, polls, now=now, rules=rules.days, counted=tiers, next_poll_at=after
     )
     written = park_days.save_park_day(conn, park_id, park_day, tiers, final=final, computed_at=now)
-    today = park_day_of(now, zone, rules.days)
-    period_totals.keep(conn, park_id, held_ranges(today))
-    if day == today:
+    if day == park_day_of(now, zone, rules.days):
         latest = polls[-1] if polls else None
         ride_ids = set(tiers) | (set(latest.states) if latest else set())
         live = live_status(park_day, latest, ride_ids, now, rules.days)

@@ -1,11 +1,11 @@
 """Writing a park day's statistics, with the running totals that make periods cheap.
 
-Every ride row carries, next to its own day, the running total of its days so far
-(`RUNNING_TOTALS` in tables.py). A period's sums are then the running total on the
-period's last day minus the one on the day before it: two rows per ride whatever the
-period's length. The table is kept dense, one row per counted ride on each of its park's
-days, so that both rows can be found by date; once a ride has a row it has one on every
-later day of its park.
+Every ride row and every park row carries, next to its own day, the running total of
+its days so far (`RUNNING_TOTALS` and `PARK_RUNNING_TOTALS` in tables.py). A period's
+sums are then the running total on the period's last day minus the one on the day
+before it: two rows per ride or park whatever the period's length. The ride table is
+kept dense, one row per counted ride on each of its park's days, so that both rows can
+be found by date; once a ride has a row it has one on every later day of its park.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from sqlalchemy import (
 )
 
 from themepark_tracker.engine.days import ParkDay, RideDay
-from themepark_tracker.engine.scores import ride_totals, tier_totals, total
-from themepark_tracker.storage import period_totals, writes
+from themepark_tracker.engine.scores import Totals, ride_totals, tier_totals, total
+from themepark_tracker.storage import writes
 from themepark_tracker.storage.tables import (
+    PARK_SUMS,
     SUMS,
     operating_sessions,
     park_daily_stats,
@@ -39,6 +40,7 @@ from themepark_tracker.storage.tables import (
 )
 
 CUMULATIVE = tuple(f"cum_{name}" for name in SUMS)
+PARK_CUMULATIVE = tuple(f"cum_{name}" for name in PARK_SUMS)
 Running = tuple[float, ...]
 NOTHING: Running = (0.0,) * len(SUMS)
 #: The day column of each table with one row (or rows) per park day: with `park_id`,
@@ -62,6 +64,18 @@ def own_sums(row: Mapping[str, Any]) -> Running:
         row["wait_samples"],
         row["downtime_events"],
         1 if row["tracked"] else 0,
+    )
+
+
+def park_own_sums(row: Mapping[str, Any]) -> Running:
+    """One park row's contribution to its running totals, in `PARK_SUMS` order."""
+    return (
+        row["uptime_minutes"],
+        row["downtime_minutes"],
+        row["weighted_downtime_minutes"],
+        row["weighted_total_minutes"],
+        (row["avg_wait"] or 0.0) * row["wait_samples"],
+        row["wait_samples"],
     )
 
 
@@ -101,10 +115,14 @@ _LAST_BEFORE = (
 _RUNNING_BEFORE = select(_s.ride_id, *(_s[name] for name in CUMULATIVE)).where(
     _s.park_id == _park, _s.stat_date == _LAST_BEFORE
 )
+_PARK_BEFORE = (
+    select(*(_p[name] for name in PARK_CUMULATIVE))
+    .where(_p.park_id == _park, _p.stat_date < _day)
+    .order_by(_p.stat_date.desc())
+    .limit(1)
+)
 _LATER_DAYS = (
-    select(_p.stat_date, _p.is_final)
-    .where(_p.park_id == _park, _p.stat_date > _day)
-    .order_by(_p.stat_date)
+    select(park_daily_stats).where(_p.park_id == _park, _p.stat_date > _day).order_by(_p.stat_date)
 )
 
 
@@ -133,8 +151,9 @@ def save_park_day(
     # (`writes.lock_parks(..., changing=True)`, before reading anything), so the running
     # totals read below are the latest.
     _delete_day(conn, park_id, day.day, (ride_daily_stats,))
-    period_totals.forget_day(conn, park_id, day.day)
     running = running_totals_before(conn, park_id, day.day)
+    before = conn.execute(_PARK_BEFORE, {"park": park_id, "day": day.day}).first()
+    park_running: Running = NOTHING[: len(PARK_SUMS)] if before is None else tuple(before)
     written = 0
     if day.polls:
         rows = [
@@ -146,10 +165,13 @@ def save_park_day(
             row.update(zip(CUMULATIVE, running[row["ride_id"]], strict=True))
         if rows:
             conn.execute(insert(ride_daily_stats), rows)
-        written = len(rows) + _save_park_row(conn, park_id, day, tiers, final, computed_at)
+        park_running, saved = _save_park_row(
+            conn, park_id, day, tiers, final, computed_at, park_running
+        )
+        written = len(rows) + saved
     else:
         _delete_day(conn, park_id, day.day, (park_daily_stats, operating_sessions))
-    _carry_forward(conn, park_id, day.day, running)
+    _carry_forward(conn, park_id, day.day, running, park_running)
     return written
 
 
@@ -160,10 +182,13 @@ def _save_park_row(
     tiers: Mapping[int, int | None],
     final: bool,
     computed_at: datetime,
-) -> int:
-    """Upserts rather than a delete and an insert: a statement less for each row."""
-    sums = total(ride_totals(ride, tiers.get(ride.ride_id)) for ride in day.rides.values())
-    row = {
+    running: Running,
+) -> tuple[Running, int]:
+    """The park row on top of the park's running totals `running`; returns them with it,
+    and the rows written. Upserts rather than a delete and an insert: a statement less
+    for each row."""
+    sums: Totals = total(ride_totals(ride, tiers.get(ride.ride_id)) for ride in day.rides.values())
+    row: dict[str, Any] = {
         "park_id": park_id,
         "stat_date": day.day,
         "operating_minutes": day.operating_minutes,
@@ -179,10 +204,12 @@ def _save_park_row(
         "is_final": final,
         "computed_at": computed_at,
     }
+    running = _add(running, park_own_sums(row))
+    row.update(zip(PARK_CUMULATIVE, running, strict=True))
     _upsert_day(conn, park_daily_stats, row)
     if day.session_start is None or day.session_end is None:
         _delete_day(conn, park_id, day.day, (operating_sessions,))
-        return 1
+        return running, 1
     session = {
         "park_id": park_id,
         "park_date": day.day,
@@ -195,7 +222,7 @@ def _save_park_row(
         "computed_at": computed_at,
     }
     _upsert_day(conn, operating_sessions, session)
-    return 2
+    return running, 2
 
 
 def _upsert_day(conn: Connection, table: Table, row: dict[str, Any]) -> None:
@@ -208,17 +235,25 @@ def _delete_day(conn: Connection, park_id: int, day: date, tables: Sequence[Tabl
         conn.execute(delete(table).where(table.c.park_id == park_id, _DAY[table] == day))
 
 
-def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int, Running]) -> None:
-    """Recompute the running totals of the park's days after `day`, from `running`.
+def _carry_forward(
+    conn: Connection,
+    park_id: int,
+    day: date,
+    running: dict[int, Running],
+    park_running: Running,
+) -> None:
+    """Recompute the running totals of the park's days after `day`, from `running` (its
+    rides') and `park_running` (its own).
 
     Usually there is no later day, or one (the day after, which has begun); an archive
     of older polls imported into newer history pays for the days it precedes. A ride
     missing on a later day (it first appears in the older polls) gets its zero row there.
     """
     # Every later day of the park, also one that has no ride row yet (nothing counted).
-    park_days = conn.execute(_LATER_DAYS, {"park": park_id, "day": day}).all()
+    park_days = conn.execute(_LATER_DAYS, {"park": park_id, "day": day}).mappings().all()
     if not park_days:
         return  # the usual case after a poll: today is the park's latest day
+    _carry_park_forward(conn, park_id, park_days, park_running)
     s = ride_daily_stats.c
     later = conn.execute(
         select(ride_daily_stats)
@@ -230,7 +265,8 @@ def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int,
         by_day.setdefault(found["stat_date"], []).append(dict(found))
     changed: list[dict[str, Any]] = []
     missing: list[dict[str, Any]] = []
-    for stat_date, park_final in park_days:
+    for park_day in park_days:
+        stat_date, park_final = park_day["stat_date"], park_day["is_final"]
         rows = by_day.get(stat_date, [])
         present = set()
         for row in rows:
@@ -259,3 +295,23 @@ def _carry_forward(conn: Connection, park_id: int, day: date, running: dict[int,
         )
     if missing:
         conn.execute(insert(ride_daily_stats), missing)
+
+
+def _carry_park_forward(
+    conn: Connection, park_id: int, park_days: Sequence[Any], running: Running
+) -> None:
+    changed = []
+    for row in park_days:
+        running = _add(running, park_own_sums(row))
+        if running != tuple(row[name] for name in PARK_CUMULATIVE):
+            changed.append(
+                {"b_date": row["stat_date"], **dict(zip(PARK_CUMULATIVE, running, strict=True))}
+            )
+    if changed:
+        p = park_daily_stats.c
+        conn.execute(
+            update(park_daily_stats)
+            .where(p.park_id == park_id, p.stat_date == bindparam("b_date"))
+            .values({name: bindparam(name) for name in PARK_CUMULATIVE}),
+            changed,
+        )

@@ -22,6 +22,7 @@ from themepark_tracker.storage.tables import (
     park_daily_stats,
     parks,
     polls,
+    ride_snapshots,
     rides,
     stale_park_days,
 )
@@ -380,47 +381,50 @@ def live_summary(
 
 
 @dataclass(frozen=True)
-class ParkLive:
-    open_now: bool
-    live_at: datetime | None
-    rides_down: int
+class LiveWait:
+    ride_id: int
+    name: str
+    park_id: int
+    park_name: str
+    wait: int
+    at: datetime
 
 
-def live_by_park(
+def live_waits(
     conn: Connection,
     now: datetime,
     max_age: timedelta,
-    rules: StateRules = DEFAULT_RULES,
     *,
     park_ids: Sequence[int] | None = None,
-) -> dict[int, ParkLive]:
-    """Per active park: open now, and its rides (that count) down now; nothing is open or
-    down for a park whose live status is older than `max_age`."""
-    live: dict[int, tuple[bool, datetime | None]] = {}
-    down: dict[int, int] = {}
-    for park_id, open_now, live_at, _, name, category, status in _live_rows(conn, park_ids):
-        live[park_id] = (bool(open_now) and is_fresh(live_at, now, max_age), live_at)
-        if status == "down" and is_counted(name, category, rules):
-            down[park_id] = down.get(park_id, 0) + 1
-    return {
-        park_id: ParkLive(open_now, live_at, down.get(park_id, 0) if open_now else 0)
-        for park_id, (open_now, live_at) in live.items()
-    }
-
-
-def live_statuses(
-    conn: Connection, ride_ids: Sequence[int], now: datetime, max_age: timedelta
-) -> dict[int, str]:
-    """Each ride's live status: running, down, closed, or unknown when its park's live
-    status is older than `max_age`."""
-    if not ride_ids:
-        return {}
+    rules: StateRules = DEFAULT_RULES,
+) -> list[LiveWait]:
+    """Posted waits of running rides (not shows, not queue variants) in each park's latest
+    fresh poll, longest first."""
     query = (
-        select(rides.c.id, rides.c.live_status, parks.c.live_at)
-        .join_from(rides, parks, parks.c.id == rides.c.park_id)
-        .where(rides.c.id.in_(ride_ids))
+        select(
+            rides.c.id,
+            rides.c.name,
+            parks.c.id,
+            parks.c.name,
+            ride_snapshots.c.wait_time,
+            polls.c.polled_at,
+            rides.c.category,
+        )
+        .select_from(
+            parks.join(
+                polls, (polls.c.park_id == parks.c.id) & (polls.c.polled_at == parks.c.live_at)
+            )
+            .join(ride_snapshots, ride_snapshots.c.poll_id == polls.c.id)
+            .join(rides, rides.c.id == ride_snapshots.c.ride_id)
+        )
+        .where(
+            parks.c.is_active,
+            parks.c.live_at >= now - max_age,
+            ride_snapshots.c.state == "open",
+            ride_snapshots.c.wait_time > 0,
+        )
+        .order_by(ride_snapshots.c.wait_time.desc(), rides.c.name)
     )
-    return {
-        ride_id: status if status and is_fresh(live_at, now, max_age) else "unknown"
-        for ride_id, status, live_at in conn.execute(query)
-    }
+    if park_ids is not None:
+        query = query.where(parks.c.id.in_(park_ids))
+    return [LiveWait(*row[:6]) for row in conn.execute(query) if is_counted(row[1], row[6], rules)]

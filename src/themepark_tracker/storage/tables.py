@@ -206,6 +206,10 @@ RUNNING_TOTALS = (
     ("tracked_days", Integer),
 )
 SUMS = tuple(name for name, _ in RUNNING_TOTALS)
+#: A park's running totals, of the same sums over its rides: its period sums are two
+#: rows per park too.
+PARK_RUNNING_TOTALS = RUNNING_TOTALS[:6]
+PARK_SUMS = SUMS[:6]
 
 ride_daily_stats = Table(
     "ride_daily_stats",
@@ -256,46 +260,9 @@ park_daily_stats = Table(
     Column("wait_samples", Integer, nullable=False, server_default="0"),
     Column("is_final", Boolean, nullable=False, server_default=false()),
     Column("computed_at", UTCDateTime, nullable=False),
-    sqlite_with_rowid=False,
-    **MYSQL_TABLE_OPTIONS,
-)
-
-#: Sums of the named periods (docs/methodology.md) around each park's current day, kept ready by
-#: the job that writes the park's days, so that a ranking reads one row per park or ride.
-#: A park's range is here whole or not at all; rankings compute what is missing from the
-#: running totals.
-park_period_totals = Table(
-    "park_period_totals",
-    metadata,
-    Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
-    Column("first_date", Date, primary_key=True, comment="the park's local days"),
-    Column("last_date", Date, primary_key=True),
-    Column("uptime_minutes", Double, nullable=False),
-    Column("downtime_minutes", Double, nullable=False),
-    Column("weighted_downtime_minutes", Double, nullable=False),
-    Column("weighted_total_minutes", Double, nullable=False),
-    Column("wait_sum", Double, nullable=False),
-    Column("wait_samples", Integer, nullable=False),
-    Column("peak_wait", SmallInteger, nullable=True),
-    Column("rides_tracked", Integer, nullable=False, comment="tracked on a day of the range"),
-    Column("rides_with_downtime", Integer, nullable=False),
-    sqlite_with_rowid=False,
-    **MYSQL_TABLE_OPTIONS,
-)
-
-#: The same ranges per ride tracked in them (`park_period_totals` says which are here).
-ride_period_totals = Table(
-    "ride_period_totals",
-    metadata,
-    Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
-    Column("first_date", Date, primary_key=True),
-    Column("last_date", Date, primary_key=True),
-    Column("ride_id", Integer, ForeignKey("rides.id"), primary_key=True),
-    *(Column(name, kind, nullable=False) for name, kind in RUNNING_TOTALS),
-    Column("peak_wait", SmallInteger, nullable=True),
-    Column("longest_downtime_minutes", Double, nullable=False),
-    Index(
-        "ix_ride_period_totals_ride_id_first_date_last_date", "ride_id", "first_date", "last_date"
+    *(
+        Column(f"cum_{name}", kind, nullable=False, server_default="0")
+        for name, kind in PARK_RUNNING_TOTALS
     ),
     sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
