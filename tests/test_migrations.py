@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, Table, insert, inspect, select
 from sqlalchemy.engine import URL
 
+from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.storage import migrate
 from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.park_days import save_park_day
 from themepark_tracker.storage.tables import (
     metadata,
     park_daily_stats,
@@ -282,4 +285,48 @@ def test_revision_0011_gives_each_park_day_its_running_totals(empty_db_url: URL)
         (date(2026, 7, 8), 1050.0, 150.0, 350.0, 2400.0, 200.0, 10),
     ]
     assert not tables & {"park_period_totals", "ride_period_totals"}
+    engine.dispose()
+
+
+def test_revision_0012_fills_what_writing_the_days_would_have(empty_db_url: URL) -> None:
+    """Days saved as the jobs save them (out of order, a gap, a ride appearing later),
+    then the columns of revision 0012 dropped and filled again by it."""
+    engine = make_engine(empty_db_url)
+    migrate.upgrade(engine)
+    t = datetime(2026, 7, 9, 14, tzinfo=UTC)
+    stamp = {"first_seen_at": t, "last_seen_at": t, "updated_at": t}
+    with engine.begin() as conn:
+        conn.execute(insert(parks), [{**_park_row(), **stamp}])
+        conn.execute(
+            insert(rides), [{"id": r, "park_id": 6, "name": f"R{r}", **stamp} for r in (1, 2)]
+        )
+    days = [date(2026, 7, d) for d in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11)]
+    for index, day in sorted(enumerate(days), key=lambda item: (item[0] * 7) % 10):
+        rides_ = {
+            ride: RideDay(ride, t, t, 500.0, (index * ride) % 3 * 10.0, 1, index % 4 * 5.0 + ride,
+                          20.0, 10 * ((index * 3 + ride) % 7) or None, 4)
+            for ride in ((1,) if index < 4 else (1, 2))
+            if index % 5 != ride
+        }  # fmt: skip
+        with engine.begin() as conn:
+            save_park_day(
+                conn, 6, ParkDay(day, t, t, 600.0, 10, 9, False, rides_), {1: 1, 2: 2},
+                final=True, computed_at=t,
+            )  # fmt: skip
+
+    def carried() -> list[Any]:
+        with engine.connect() as conn:
+            return [
+                conn.execute(select(park_daily_stats).order_by(park_daily_stats.c.stat_date)).all(),
+                conn.execute(
+                    select(ride_daily_stats).order_by(
+                        ride_daily_stats.c.stat_date, ride_daily_stats.c.ride_id
+                    )
+                ).all(),
+            ]
+
+    written = carried()
+    migrate.downgrade(engine, "0011")
+    migrate.upgrade(engine)
+    assert carried() == written
     engine.dispose()

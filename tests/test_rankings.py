@@ -10,7 +10,7 @@ from sqlalchemy import Engine, insert
 
 from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.engine.rankings import trend
-from themepark_tracker.storage import statistics
+from themepark_tracker.storage import maxima
 from themepark_tracker.storage.park_days import save_park_day
 from themepark_tracker.storage.statistics import ParkSums, RideSums, park_sums, period_sums, scope
 from themepark_tracker.storage.tables import parks, rides
@@ -147,14 +147,18 @@ def test_ride_rankings_weigh_each_day_by_its_tier_and_rank_by_downtime(stats: En
     assert mountain.park.name == "Magic Kingdom"
 
 
-def test_the_maxima_of_many_rides_come_from_their_parks_days_alike(
+def test_the_maxima_of_spans_equal_the_maxima_read_from_the_days(
     stats: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with stats.connect() as conn:
-        few = ride_rankings(conn, dates_of)
-        monkeypatch.setattr(statistics, "MAXIMA_BY_RIDE", 0)
-        many = ride_rankings(conn, dates_of)
-    assert many == few
+        spans = ride_rankings(conn, dates_of)
+        peaks = ride_rankings(conn, dates_of, sort="peak_wait")
+        parks_ = park_rankings(conn, dates_of)
+        monkeypatch.setattr(maxima, "MAX_DAYS", 0)  # every range is read from its days
+        assert ride_rankings(conn, dates_of) == spans
+        assert ride_rankings(conn, dates_of, sort="peak_wait") == peaks
+        assert park_rankings(conn, dates_of) == parks_
+    many = spans
     # Each park's own range: not 120 (the period before) nor 300 (after Los Angeles' range).
     assert [r.longest_downtime_minutes for r in many] == [50, 40, 30, 0]
 

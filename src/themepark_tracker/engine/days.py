@@ -5,9 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from themepark_tracker.engine.sessions import DayRules, Poll, coverage, find_session
 from themepark_tracker.engine.states import State
+
+#: Minutes (and waits times samples) are exact to this many decimals: period sums are
+#: differences of running totals, which carry float noise far below a microsecond.
+PLACES = 6
+
+
+def minutes(value: Any) -> float:
+    """A sum of minutes as shown and compared: rounded to `PLACES`."""
+    return round(float(value or 0), PLACES)
+
+
+def had_downtime(downtime_minutes: float) -> bool:
+    """A ride had downtime on a day when its downtime, so rounded, is above 0; in a
+    period when it had downtime on a day of it."""
+    return minutes(downtime_minutes) > 0
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,7 @@ class ParkDay:
 
     @property
     def rides_with_downtime(self) -> int:
-        return sum(1 for ride in self.rides.values() if ride.downtime_minutes > 0)
+        return sum(1 for ride in self.rides.values() if had_downtime(ride.downtime_minutes))
 
 
 def compute_park_day(

@@ -11,24 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from themepark_tracker.engine.days import minutes
 from themepark_tracker.engine.scores import Totals, trend_pct, uptime_change
-
-#: Minutes (and waits times samples) are exact to this many decimals: period sums are
-#: differences of running totals, which carry float noise far below a microsecond.
-PLACES = 6
 
 #: Improving at +5 uptime points or more on the period before, declining at -5 or less.
 TREND_THRESHOLD = 5.0
-
-
-def minutes(value: Any) -> float:
-    """A sum of minutes as shown and compared: rounded to `PLACES`."""
-    return round(float(value or 0), PLACES)
-
-
-def had_downtime(downtime_minutes: float) -> bool:
-    """A ride had downtime in a day or period when its downtime, so rounded, is above 0."""
-    return minutes(downtime_minutes) > 0
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
-"""Writing a park day's statistics, with the running totals that make periods cheap.
+"""Writing a park day's statistics, with the running totals and maxima that make any
+period two rows per ride or park.
 
 Every ride row and every park row carries, next to its own day, the running total of
-its days so far (`RUNNING_TOTALS` and `PARK_RUNNING_TOTALS` in tables.py). A period's
-sums are then the running total on the period's last day minus the one on the day
-before it: two rows per ride or park whatever the period's length. The ride table is
-kept dense, one row per counted ride on each of its park's days, so that both rows can
-be found by date; once a ride has a row it has one on every later day of its park.
+its days so far (`RUNNING_TOTALS` and `PARK_RUNNING_TOTALS` in tables.py): a period's
+sums are the running total on the period's last day minus the one on the day before it.
+It also carries the maxima of the 2 to 512 park days ending with it (`maxima.py`) and
+its park day's number. The ride table is kept dense, one row per counted ride on each
+of its park's days, so that these rows can be found by date; once a ride has a row it
+has one on every later day of its park.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from sqlalchemy import (
     update,
 )
 
-from themepark_tracker.engine.days import ParkDay, RideDay
+from themepark_tracker.engine.days import ParkDay, RideDay, had_downtime
 from themepark_tracker.engine.scores import Totals, ride_totals, tier_totals, total
-from themepark_tracker.storage import writes
+from themepark_tracker.storage import maxima, writes
+from themepark_tracker.storage.maxima import LONGEST_LEVELS, PEAK_LEVELS, Levels
 from themepark_tracker.storage.tables import (
     PARK_SUMS,
     SUMS,
@@ -112,11 +115,11 @@ _day = bindparam("day", type_=Date)
 _LAST_BEFORE = (
     select(func.max(_s.stat_date)).where(_s.park_id == _park, _s.stat_date < _day).scalar_subquery()
 )
-_RUNNING_BEFORE = select(_s.ride_id, *(_s[name] for name in CUMULATIVE)).where(
-    _s.park_id == _park, _s.stat_date == _LAST_BEFORE
-)
+_RUNNING_BEFORE = select(
+    _s.ride_id, _s.last_tracked_on, _s.last_down_on, *(_s[name] for name in CUMULATIVE)
+).where(_s.park_id == _park, _s.stat_date == _LAST_BEFORE)
 _PARK_BEFORE = (
-    select(*(_p[name] for name in PARK_CUMULATIVE))
+    select(_p.day_number, *(_p[name] for name in PARK_CUMULATIVE))
     .where(_p.park_id == _park, _p.stat_date < _day)
     .order_by(_p.stat_date.desc())
     .limit(1)
@@ -126,10 +129,17 @@ _LATER_DAYS = (
 )
 
 
-def running_totals_before(conn: Connection, park_id: int, day: date) -> dict[int, Running]:
-    """Each ride's running totals on the park's last day with statistics before `day`."""
-    found = conn.execute(_RUNNING_BEFORE, {"park": park_id, "day": day})
-    return {row[0]: tuple(row[1:]) for row in found}
+#: A ride's last day it was tracked, and its last day with downtime, so far.
+Latest = tuple[date | None, date | None]
+
+
+def running_totals_before(
+    conn: Connection, park_id: int, day: date
+) -> tuple[dict[int, Running], dict[int, Latest]]:
+    """Each ride's running totals, and its latest days, on the park's last day with
+    statistics before `day`."""
+    found = conn.execute(_RUNNING_BEFORE, {"park": park_id, "day": day}).all()
+    return {row[0]: tuple(row[3:]) for row in found}, {row[0]: (row[1], row[2]) for row in found}
 
 
 def save_park_day(
@@ -144,51 +154,211 @@ def save_park_day(
     """Replace a park day's statistics with `day`; returns the number of rows written.
 
     The day is recomputed from its polls every time, so its rows are replaced whole.
-    Rides get a row when they count (`tiers`) or had one before; the running totals of
-    any later days are carried forward so that they stay exact.
+    Rides get a row when they count (`tiers`) or had one before; the running totals,
+    maxima and day numbers of any later days are computed again so that they stay exact.
     """
     # The caller holds the park and has bumped its data version for caches
     # (`writes.lock_parks(..., changing=True)`, before reading anything), so the running
     # totals read below are the latest.
     _delete_day(conn, park_id, day.day, (ride_daily_stats,))
-    running = running_totals_before(conn, park_id, day.day)
+    running, latest = running_totals_before(conn, park_id, day.day)
     before = conn.execute(_PARK_BEFORE, {"park": park_id, "day": day.day}).first()
-    park_running: Running = NOTHING[: len(PARK_SUMS)] if before is None else tuple(before)
-    written = 0
+    number = 0 if before is None else int(before[0])
+    park_running: Running = NOTHING[: len(PARK_SUMS)] if before is None else tuple(before[1:])
+    days: list[_Day] = []
     if day.polls:
-        rows = [
+        rides = [
             _ride_row(park_id, day.day, ride_id, tiers.get(ride_id), day.rides.get(ride_id), final)
             for ride_id in sorted(set(tiers) | set(running) | set(day.rides))
         ]
-        for row in rows:
-            running[row["ride_id"]] = _add(running.get(row["ride_id"], NOTHING), own_sums(row))
-            row.update(zip(CUMULATIVE, running[row["ride_id"]], strict=True))
-        if rows:
-            conn.execute(insert(ride_daily_stats), rows)
-        park_running, saved = _save_park_row(
-            conn, park_id, day, tiers, final, computed_at, park_running
-        )
-        written = len(rows) + saved
+        days.append(_Day(_park_row(park_id, day, tiers, final, computed_at), rides, new=True))
     else:
         _delete_day(conn, park_id, day.day, (park_daily_stats, operating_sessions))
-    _carry_forward(conn, park_id, day.day, running, park_running)
+    days += _later_days(conn, park_id, day.day)
+    for found in days:
+        number += 1
+        park_running = found.carry(number, park_running, running, latest)
+    _with_maxima(conn, park_id, days, number - len(days) + 1)
+    written = 0
+    if days and days[0].new:
+        rides, park = days[0].rides, days[0].park
+        if rides:
+            conn.execute(insert(ride_daily_stats), rides)
+        written = len(rides) + _save_park_rows(conn, park, day)
+    for found in days:
+        if not found.new:
+            found.save(conn, park_id)
     return written
 
 
-def _save_park_row(
-    conn: Connection,
+class _Day:
+    """A park day's rows from the day written on: the day itself (`new`), or a later
+    day whose running totals, maxima and number are computed again."""
+
+    def __init__(self, park: dict[str, Any], rides: list[dict[str, Any]], *, new: bool) -> None:
+        self.park = park
+        self.rides = rides
+        self.new = new
+        self.stored = {} if new else {id(row): dict(row) for row in [park, *rides]}
+        self.missing: list[dict[str, Any]] = []
+
+    def carry(
+        self,
+        number: int,
+        park_running: Running,
+        running: dict[int, Running],
+        latest: dict[int, Latest],
+    ) -> Running:
+        """Running totals and latest days on top of the day before's; a ride counted
+        before this day that has no row on it gets its zero row."""
+        self.park["day_number"] = number
+        park_running = _add(park_running, park_own_sums(self.park))
+        self.park.update(zip(PARK_CUMULATIVE, park_running, strict=True))
+        park_id, day = self.park["park_id"], self.park["stat_date"]
+        present = set()
+        for row in self.rides:
+            ride_id = row["ride_id"]
+            present.add(ride_id)
+            running[ride_id] = _add(running.get(ride_id, NOTHING), own_sums(row))
+            row.update(zip(CUMULATIVE, running[ride_id], strict=True))
+            tracked_on, down_on = latest.get(ride_id, (None, None))
+            latest[ride_id] = (
+                day if row["tracked"] else tracked_on,
+                day if had_downtime(row["downtime_minutes"]) else down_on,
+            )
+            row["last_tracked_on"], row["last_down_on"] = latest[ride_id]
+        for ride_id in sorted(set(running) - present):
+            zero = _ride_row(park_id, day, ride_id, None, None, bool(self.park["is_final"]))
+            zero.update(zip(CUMULATIVE, running[ride_id], strict=True))
+            zero["last_tracked_on"], zero["last_down_on"] = latest.get(ride_id, (None, None))
+            self.missing.append(zero)
+        self.rides += self.missing
+        return park_running
+
+    def save(self, conn: Connection, park_id: int) -> None:
+        """Write what changed of a later day."""
+        if self.park != self.stored.get(id(self.park)):
+            conn.execute(_UPDATE_PARK, [_bound(self.park, _PARK_CARRIED)])
+        changed = [
+            _bound(row, _RIDE_CARRIED)
+            for row in self.rides
+            if id(row) in self.stored and row != self.stored[id(row)]
+        ]
+        if changed:
+            conn.execute(_UPDATE_RIDE, changed)
+        if self.missing:
+            conn.execute(insert(ride_daily_stats), self.missing)
+
+
+#: What a later day's rows get again from the days before them.
+_PARK_CARRIED = ("day_number", *PARK_CUMULATIVE, *PEAK_LEVELS)
+_RIDE_CARRIED = (*CUMULATIVE, "last_tracked_on", "last_down_on", *PEAK_LEVELS, *LONGEST_LEVELS)
+_UPDATE_PARK = (
+    update(park_daily_stats)
+    .where(_p.park_id == bindparam("b_park_id"), _p.stat_date == bindparam("b_stat_date"))
+    .values({name: bindparam(name) for name in _PARK_CARRIED})
+)
+_UPDATE_RIDE = (
+    update(ride_daily_stats)
+    .where(
+        _s.park_id == bindparam("b_park_id"),
+        _s.stat_date == bindparam("b_stat_date"),
+        _s.ride_id == bindparam("b_ride_id"),
+    )
+    .values({name: bindparam(name) for name in _RIDE_CARRIED})
+)
+
+
+def _bound(row: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    keys = {f"b_{key}": row[key] for key in ("park_id", "stat_date", "ride_id") if key in row}
+    return {**keys, **{name: row[name] for name in names}}
+
+
+def _later_days(conn: Connection, park_id: int, day: date) -> list[_Day]:
+    """The park's days after `day` with their ride rows; usually none (today is the
+    park's latest day) or one (the day after, which has begun). An archive of older
+    polls imported into newer history pays for the days it precedes."""
+    parks_after = conn.execute(_LATER_DAYS, {"park": park_id, "day": day}).mappings().all()
+    if not parks_after:
+        return []
+    s = ride_daily_stats.c
+    later = conn.execute(
+        select(ride_daily_stats)
+        .where(s.park_id == park_id, s.stat_date > day)
+        .order_by(s.stat_date, s.ride_id)
+    ).mappings()
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for found in later:
+        by_day.setdefault(found["stat_date"], []).append(dict(found))
+    return [_Day(dict(row), by_day.get(row["stat_date"], []), new=False) for row in parks_after]
+
+
+def _with_maxima(conn: Connection, park_id: int, days: Sequence[_Day], first: int) -> None:
+    """Each day's maxima over the spans ending with it, from its own values and the
+    maxima stored on the days a span back (`maxima.forward`)."""
+    if not days:
+        return
+    numbers = list(range(first, first + len(days)))
+    wanted = sorted(maxima.references(numbers, first))
+    stored: dict[tuple[int, Any], Levels] = {}
+    if wanted:
+        for number, *values in conn.execute(_PARK_LEVELS, {"park": park_id, "numbers": wanted}):
+            stored[(number, None)] = [(value,) for value in values]
+        for number, ride_id, *values in conn.execute(
+            _RIDE_LEVELS, {"park": park_id, "numbers": wanted}
+        ):
+            half = len(values) // 2
+            stored[(number, ride_id)] = list(zip(values[:half], values[half:], strict=True))
+    own = [
+        {
+            None: (found.park["peak_wait"],),
+            **{
+                row["ride_id"]: (row["peak_wait"], row["longest_downtime_minutes"])
+                for row in found.rides
+            },
+        }
+        for found in days
+    ]
+    for found, levels in zip(days, maxima.forward(numbers, own, stored), strict=True):
+        found.park.update(zip(PEAK_LEVELS, (v[0] for v in levels[None][1:]), strict=True))
+        for row in found.rides:
+            mine = levels[row["ride_id"]][1:]
+            row.update(zip(PEAK_LEVELS, (v[0] for v in mine), strict=True))
+            row.update(zip(LONGEST_LEVELS, (v[1] for v in mine), strict=True))
+
+
+_numbers: Any = bindparam("numbers", expanding=True)
+_PARK_LEVELS = select(_p.day_number, _p.peak_wait, *(_p[name] for name in PEAK_LEVELS)).where(
+    _p.park_id == _park, _p.day_number.in_(_numbers)
+)
+_RIDE_LEVELS = (
+    select(
+        _p.day_number,
+        _s.ride_id,
+        _s.peak_wait,
+        *(_s[name] for name in PEAK_LEVELS),
+        _s.longest_downtime_minutes,
+        *(_s[name] for name in LONGEST_LEVELS),
+    )
+    .select_from(
+        park_daily_stats.join(
+            ride_daily_stats,
+            and_(_s.park_id == _p.park_id, _s.stat_date == _p.stat_date),
+        )
+    )
+    .where(_p.park_id == _park, _p.day_number.in_(_numbers))
+)
+
+
+def _park_row(
     park_id: int,
     day: ParkDay,
     tiers: Mapping[int, int | None],
     final: bool,
     computed_at: datetime,
-    running: Running,
-) -> tuple[Running, int]:
-    """The park row on top of the park's running totals `running`; returns them with it,
-    and the rows written. Upserts rather than a delete and an insert: a statement less
-    for each row."""
+) -> dict[str, Any]:
     sums: Totals = total(ride_totals(ride, tiers.get(ride.ride_id)) for ride in day.rides.values())
-    row: dict[str, Any] = {
+    return {
         "park_id": park_id,
         "stat_date": day.day,
         "operating_minutes": day.operating_minutes,
@@ -204,25 +374,28 @@ def _save_park_row(
         "is_final": final,
         "computed_at": computed_at,
     }
-    running = _add(running, park_own_sums(row))
-    row.update(zip(PARK_CUMULATIVE, running, strict=True))
+
+
+def _save_park_rows(conn: Connection, row: dict[str, Any], day: ParkDay) -> int:
+    """The park row and its operating session; returns the rows written. Upserts rather
+    than a delete and an insert: a statement less for each row."""
     _upsert_day(conn, park_daily_stats, row)
     if day.session_start is None or day.session_end is None:
-        _delete_day(conn, park_id, day.day, (operating_sessions,))
-        return running, 1
+        _delete_day(conn, row["park_id"], day.day, (operating_sessions,))
+        return 1
     session = {
-        "park_id": park_id,
+        "park_id": row["park_id"],
         "park_date": day.day,
         "started_at": day.session_start,
         "ended_at": day.session_end,
         "operating_minutes": day.operating_minutes,
         "polls": day.polls,
         "active_polls": day.active_polls,
-        "is_final": final,
-        "computed_at": computed_at,
+        "is_final": row["is_final"],
+        "computed_at": row["computed_at"],
     }
     _upsert_day(conn, operating_sessions, session)
-    return running, 2
+    return 2
 
 
 def _upsert_day(conn: Connection, table: Table, row: dict[str, Any]) -> None:
@@ -233,85 +406,3 @@ def _upsert_day(conn: Connection, table: Table, row: dict[str, Any]) -> None:
 def _delete_day(conn: Connection, park_id: int, day: date, tables: Sequence[Table]) -> None:
     for table in tables:
         conn.execute(delete(table).where(table.c.park_id == park_id, _DAY[table] == day))
-
-
-def _carry_forward(
-    conn: Connection,
-    park_id: int,
-    day: date,
-    running: dict[int, Running],
-    park_running: Running,
-) -> None:
-    """Recompute the running totals of the park's days after `day`, from `running` (its
-    rides') and `park_running` (its own).
-
-    Usually there is no later day, or one (the day after, which has begun); an archive
-    of older polls imported into newer history pays for the days it precedes. A ride
-    missing on a later day (it first appears in the older polls) gets its zero row there.
-    """
-    # Every later day of the park, also one that has no ride row yet (nothing counted).
-    park_days = conn.execute(_LATER_DAYS, {"park": park_id, "day": day}).mappings().all()
-    if not park_days:
-        return  # the usual case after a poll: today is the park's latest day
-    _carry_park_forward(conn, park_id, park_days, park_running)
-    s = ride_daily_stats.c
-    later = conn.execute(
-        select(ride_daily_stats)
-        .where(s.park_id == park_id, s.stat_date > day)
-        .order_by(s.stat_date, s.ride_id)
-    ).mappings()
-    by_day: dict[date, list[dict[str, Any]]] = {}
-    for found in later:
-        by_day.setdefault(found["stat_date"], []).append(dict(found))
-    changed: list[dict[str, Any]] = []
-    missing: list[dict[str, Any]] = []
-    for park_day in park_days:
-        stat_date, park_final = park_day["stat_date"], park_day["is_final"]
-        rows = by_day.get(stat_date, [])
-        present = set()
-        for row in rows:
-            present.add(row["ride_id"])
-            totals = _add(running.get(row["ride_id"], NOTHING), own_sums(row))
-            running[row["ride_id"]] = totals
-            if totals != tuple(row[name] for name in CUMULATIVE):
-                changed.append({"b_ride_id": row["ride_id"], "b_date": stat_date})
-                changed[-1].update(zip(CUMULATIVE, totals, strict=True))
-        for ride_id in sorted(set(running) - present):
-            zero = _ride_row(park_id, stat_date, ride_id, None, None, bool(park_final))
-            zero.update(zip(CUMULATIVE, running[ride_id], strict=True))
-            missing.append(zero)
-    if changed:
-        conn.execute(
-            update(ride_daily_stats)
-            .where(
-                and_(
-                    s.park_id == park_id,
-                    s.stat_date == bindparam("b_date"),
-                    s.ride_id == bindparam("b_ride_id"),
-                )
-            )
-            .values({name: bindparam(name) for name in CUMULATIVE}),
-            changed,
-        )
-    if missing:
-        conn.execute(insert(ride_daily_stats), missing)
-
-
-def _carry_park_forward(
-    conn: Connection, park_id: int, park_days: Sequence[Any], running: Running
-) -> None:
-    changed = []
-    for row in park_days:
-        running = _add(running, park_own_sums(row))
-        if running != tuple(row[name] for name in PARK_CUMULATIVE):
-            changed.append(
-                {"b_date": row["stat_date"], **dict(zip(PARK_CUMULATIVE, running, strict=True))}
-            )
-    if changed:
-        p = park_daily_stats.c
-        conn.execute(
-            update(park_daily_stats)
-            .where(p.park_id == park_id, p.stat_date == bindparam("b_date"))
-            .values({name: bindparam(name) for name in PARK_CUMULATIVE}),
-            changed,
-        )

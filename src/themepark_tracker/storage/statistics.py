@@ -42,15 +42,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from themepark_tracker.catalogue import is_disney_or_universal
+from themepark_tracker.engine.days import PLACES, minutes
 from themepark_tracker.engine.periods import previous_period
-from themepark_tracker.engine.rankings import (
-    PLACES,
-    Figure,
-    check_ride_sort,
-    minutes,
-    sort_parks,
-)
+from themepark_tracker.engine.rankings import Figure, check_ride_sort, sort_parks
 from themepark_tracker.engine.scores import Totals
+from themepark_tracker.storage import maxima
+from themepark_tracker.storage.maxima import LONGEST_LEVELS, PEAK_LEVELS
 from themepark_tracker.storage.tables import (
     PARK_SUMS,
     SUMS,
@@ -161,22 +158,30 @@ class _Bounds:
     """A park's days that a period's sums read: its last day with statistics in the
     period (`end`, None when it has none there), and its last day before the period,
     before the period before it, and before the 7 days ending with the period's last
-    day (None: it has none)."""
+    day (None: it has none). `days` is how many days with statistics the period has,
+    and `mid` the day that ends the other block of `span` days covering them (`maxima`)."""
 
     end: date | None
     before: date | None
     previous_before: date | None
     week_before: date | None
+    days: int
+    span: int
+    mid: date | None
+
+
+_NO_BOUNDS = _Bounds(None, None, None, None, 0, 1, None)
 
 
 def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bounds]:
-    """Each is one backward step in the (park, day) key: `ORDER BY ... LIMIT 1` is what
-    both SQLite and MariaDB turn into a seek, where MAX() with a range reads the range."""
+    """Two statements. Each bound is one backward step in the (park, day) key: `ORDER BY
+    ... LIMIT 1` is what both SQLite and MariaDB turn into a seek, where MAX() with a
+    range reads the range. Then the `mid` days, by their numbers."""
     s = park_daily_stats.c
 
-    def last_day(before: ColumnElement[bool]) -> Any:
+    def last(column: Any, before: ColumnElement[bool]) -> Any:
         return (
-            select(s.stat_date)
+            select(column)
             .where(s.park_id == parks.c.id, before)
             .order_by(s.stat_date.desc())
             .limit(1)
@@ -184,29 +189,55 @@ def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bou
         )
 
     parts = []
-    for (first, last), ids in _by_range(ranges).items():
-        previous_first, _ = previous_period(first, last)
+    for (first, final), ids in _by_range(ranges).items():
+        previous_first, _ = previous_period(first, final)
         parts.append(
             select(
                 parks.c.id,
-                last_day(s.stat_date <= last),
-                last_day(s.stat_date < first),
-                last_day(s.stat_date < previous_first),
-                last_day(s.stat_date <= last - timedelta(days=WEEK)),
+                last(s.stat_date, s.stat_date <= final),
+                last(s.stat_date, s.stat_date < first),
+                last(s.stat_date, s.stat_date < previous_first),
+                last(s.stat_date, s.stat_date <= final - timedelta(days=WEEK)),
+                last(s.day_number, s.stat_date <= final),
+                last(s.day_number, s.stat_date < first),
             ).where(parks.c.id.in_(ids))
         )
     if not parts:
         return {}
     found = {}
-    for park_id, end, before, previous_before, week_before in conn.execute(union_all(*parts)):
-        first = ranges[park_id][0]
+    mids: dict[int, tuple[int, int, int]] = {}
+    for park_id, end, before, previous, week, end_number, start in conn.execute(union_all(*parts)):
+        if end is None or end < ranges[park_id][0]:
+            found[park_id] = _Bounds(None, before, previous, week, 0, 1, None)
+            continue
+        days = int(end_number) - int(start or 0)
+        span = maxima.widest_span(days)
+        mids[park_id] = (int(start or 0) + span, days, span)
+        found[park_id] = _Bounds(end, before, previous, week, days, span, None)
+    numbered = _numbered_days(conn, {p: number for p, (number, _, _) in mids.items()})
+    for park_id, (_, days, span) in mids.items():
+        b = found[park_id]
         found[park_id] = _Bounds(
-            end if end is not None and end >= first else None,
-            before,
-            previous_before,
-            week_before,
+            b.end, b.before, b.previous_before, b.week_before, days, span, numbered.get(park_id)
         )
     return found
+
+
+def _numbered_days(conn: Connection, numbers: Mapping[int, int]) -> dict[int, date]:
+    """The day each park's number names."""
+    if not numbers:
+        return {}
+    s = park_daily_stats.c
+    query = select(s.park_id, s.stat_date).where(
+        or_(
+            false(),
+            *(
+                and_(s.day_number == number, s.park_id.in_(ids))
+                for number, ids in _by_range(numbers).items()
+            ),
+        )
+    )
+    return {park_id: day for park_id, day in conn.execute(query)}
 
 
 def _by_range(ranges: Mapping[int, Any]) -> dict[Any, list[int]]:
@@ -251,22 +282,31 @@ def park_sums(
     ranges = asked.ranges
     bounds = _bounds(conn, ranges)
     rows = _park_rows(conn, bounds)
-    counts = _ride_counts(conn, bounds)
-    peaks = _park_peaks(conn, {p: ranges[p] for p, b in bounds.items() if b.end is not None})
+    counts = _ride_counts(conn, bounds, ranges)
+    long = {p: ranges[p] for p, b in bounds.items() if b.end is not None and _scanned(b)}
+    peaks = _park_peaks(conn, long)
     down = _rides_down(conn, list(ranges))
     result = []
     for park_id, park in asked.parks.items():
-        found = bounds.get(park_id, _Bounds(None, None, None, None))
+        found = bounds.get(park_id, _NO_BOUNDS)
 
         def at(day: date | None, park: int = park_id) -> Any:
             return None if day is None else rows.get((park, day))
 
-        current = _difference(at(found.end), at(found.before), len(PARK_SUMS))
-        earlier = _difference(at(found.before), at(found.previous_before), len(PARK_SUMS))
+        end = at(found.end)
+        current = _difference(_sums(end), _sums(at(found.before)), len(PARK_SUMS))
+        earlier = _difference(
+            _sums(at(found.before)), _sums(at(found.previous_before)), len(PARK_SUMS)
+        )
+        if park_id in long:
+            peak = peaks.get(park_id)
+        else:
+            most = maxima.over_range(_levels(end), _levels(at(found.mid)), found.span)
+            peak = None if most is None else most[0]
         result.append(
             ParkSums(
                 park,
-                _totals(current, peaks.get(park_id)),
+                _totals(current, peak),
                 _totals(earlier),
                 *counts.get(park_id, (0, 0)),
                 down.get(park_id, 0),
@@ -275,23 +315,45 @@ def park_sums(
     return sort_parks(result, sort, descending=descending)
 
 
+def _scanned(found: _Bounds) -> bool:
+    """A period longer than two blocks of the widest span: its maxima are read from its
+    days."""
+    return bool(found.days > maxima.MAX_DAYS)
+
+
+def _sums(row: Any) -> Any:
+    return None if row is None else row[0]
+
+
+def _levels(row: Any) -> maxima.Levels | None:
+    return None if row is None else row[1]
+
+
 def _park_rows(
     conn: Connection, bounds: Mapping[int, _Bounds]
-) -> dict[tuple[int, date], list[Any]]:
-    """The park's running totals on each day its bounds name."""
+) -> dict[tuple[int, date], tuple[list[Any], maxima.Levels]]:
+    """The park's running totals and maxima on each day its bounds name."""
     keys = {
         (park_id, day)
         for park_id, found in bounds.items()
-        for day in (found.end, found.before, found.previous_before)
+        for day in (found.end, found.before, found.previous_before, found.mid)
         if day is not None
     }
     if not keys:
         return {}
     s = park_daily_stats.c
-    query = select(s.park_id, s.stat_date, *(s[f"cum_{name}"] for name in PARK_SUMS)).where(
-        _on_days(s.park_id, s.stat_date, keys)
-    )
-    return {(row[0], row[1]): list(row[2:]) for row in conn.execute(query)}
+    query = select(
+        s.park_id,
+        s.stat_date,
+        *(s[f"cum_{name}"] for name in PARK_SUMS),
+        s.peak_wait,
+        *(s[name] for name in PEAK_LEVELS),
+    ).where(_on_days(s.park_id, s.stat_date, keys))
+    width = len(PARK_SUMS)
+    return {
+        (row[0], row[1]): (list(row[2 : 2 + width]), [(v,) for v in row[2 + width :]])
+        for row in conn.execute(query)
+    }
 
 
 def _on_days(
@@ -312,7 +374,7 @@ def _on_days(
 
 
 def _park_peaks(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, int]:
-    """Each park's highest posted wait over its range: a maximum, no running total."""
+    """Each park's highest posted wait over its days in a range too long for the blocks."""
     if not ranges:
         return {}
     s = park_daily_stats.c
@@ -429,17 +491,27 @@ def _period(
     return _period_statement(shape, rides_of is not None), params
 
 
-def _ride_counts(conn: Connection, bounds: Mapping[int, _Bounds]) -> dict[int, tuple[int, int]]:
-    """Per park: rides tracked on a day of the period, and those with downtime in it."""
-    found = _period(bounds)
-    if found is None:
+def _ride_counts(
+    conn: Connection, bounds: Mapping[int, _Bounds], ranges: Mapping[int, DateRange]
+) -> dict[int, tuple[int, int]]:
+    """Per park: rides tracked on a day of the period, and those with downtime on a day
+    of it, from one row per ride: each carries its latest such days."""
+    s = ride_daily_stats.c
+    groups = _by_range({p: (b.end, ranges[p][0]) for p, b in bounds.items() if b.end})
+    parts = [
+        select(
+            s.park_id,
+            func.sum(case((s.last_tracked_on >= first, 1), else_=0)),
+            func.sum(case((s.last_down_on >= first, 1), else_=0)),
+        )
+        .where(s.stat_date == end, s.park_id.in_(ids))
+        .group_by(s.park_id)
+        for (end, first), ids in groups.items()
+    ]
+    if not parts:
         return {}
-    period, params = found
-    down = func.round(period.c.downtime_minutes, PLACES)
-    query = select(period.c.park_id, func.count(), func.sum(case((down > 0, 1), else_=0))).group_by(
-        period.c.park_id
-    )
-    return {row[0]: (int(row[1]), int(row[2] or 0)) for row in conn.execute(query, params)}
+    found = conn.execute(union_all(*parts) if len(parts) > 1 else parts[0])
+    return {park_id: (int(tracked or 0), int(down or 0)) for park_id, tracked, down in found}
 
 
 class _by_code_point(FunctionElement[str]):  # noqa: N801 - reads as a function in SQL
@@ -510,30 +582,20 @@ def _chosen_statement(shape: tuple[bool, ...]) -> Select[Any]:
 #: Per ride: its highest posted wait and longest closure over its range.
 Maxima = dict[int, tuple[int | None, float]]
 
-#: Above this many rides, `_maxima` reads their parks' days instead: MariaDB turns an
-#: `IN` list of a thousand values or more into a join that scans the whole table.
-MAXIMA_BY_RIDE = 500
 
-
-def _maxima(
+def _scanned_maxima(
     conn: Connection, ranges: Mapping[int, DateRange], rides_of: Mapping[int, Sequence[int]]
 ) -> Maxima:
     """Per ride of `rides_of`: its highest posted wait and longest closure over the
-    tracked days of its park's range, which no difference of running totals gives; a
-    range of the (ride, day) index per ride, or of the (park, day) key per park when
-    the rides are many."""
+    tracked days of a range too long for the blocks, read from its days."""
     m = ride_daily_stats.c
-    count = sum(len(ids) for ids in rides_of.values())
-    if count == 0:
+    if not rides_of:
         return {}
-    if count <= MAXIMA_BY_RIDE:
-        which = _in_ranges(
-            m.ride_id,
-            m.stat_date,
-            {ride: ranges[park] for park, ids in rides_of.items() for ride in ids},
-        )
-    else:
-        which = _in_ranges(m.park_id, m.stat_date, {p: ranges[p] for p in rides_of})
+    which = _in_ranges(
+        m.ride_id,
+        m.stat_date,
+        {ride: ranges[park] for park, ids in rides_of.items() for ride in ids},
+    )
     query = (
         select(m.ride_id, func.max(m.peak_wait), func.max(m.longest_downtime_minutes))
         .where(which, m.tracked)
@@ -545,28 +607,102 @@ def _maxima(
     }
 
 
-def _by_peak_wait(
+def _scanned_peak_order(
     conn: Connection, ranges: Mapping[int, DateRange], descending: bool, limit: int | None
-) -> tuple[list[tuple[int, int]], Maxima]:
-    """The rides of the period with the highest (or lowest) peak wait, and their maxima:
-    a maximum is no difference of running totals, so this reads every ride day of the
-    period. A ride that never posted a wait has no peak and is not listed."""
+) -> list[tuple[int, int]]:
+    """(park, ride) by the highest posted wait over a range too long for the blocks,
+    read from every ride day of it."""
     s = ride_daily_stats.c
     peak = func.max(s.peak_wait)
     query = (
-        select(s.park_id, s.ride_id, peak, func.max(s.longest_downtime_minutes))
+        select(s.park_id, s.ride_id)
         .where(_in_ranges(s.park_id, s.stat_date, ranges), s.tracked)
         .group_by(s.park_id, s.ride_id)
         .having(peak.is_not(None))
         .order_by(peak.desc() if descending else peak.asc(), s.ride_id)
         .limit(limit)
     )
-    order = []
-    maxima: Maxima = {}
-    for park_id, ride_id, most, longest in conn.execute(query):
-        order.append((park_id, ride_id))
-        maxima[ride_id] = (int(most), float(longest or 0))
-    return order, maxima
+    return [(park_id, ride_id) for park_id, ride_id in conn.execute(query)]
+
+
+#: The columns of `ride_daily_stats` the peak order reads.
+PEAKS = table(
+    ride_daily_stats.name,
+    column("park_id"),
+    column("stat_date", Date),
+    column("ride_id"),
+    column("peak_wait"),
+    *(column(name) for name in PEAK_LEVELS),
+)
+
+
+def _peak_column(span: int) -> str:
+    return "peak_wait" if span == 1 else PEAK_LEVELS[maxima.level(span) - 1]
+
+
+def _larger_in_sql(a: Any, b: Any) -> Any:
+    """`maxima.larger` in SQL: GREATEST and MAX() of two values are null if either is."""
+    return case((a.is_(None), b), (or_(b.is_(None), a >= b), a), else_=b)
+
+
+@lru_cache(maxsize=256)
+def _peak_statement(spans: tuple[int, ...], descending: bool, limited: bool) -> Select[Any]:
+    """(park, ride) by the highest posted wait over the period: per group of parks, the
+    larger of the blocks of the group's span that end on its last day and on its `mid`
+    day (`maxima`). Rides without a posted wait are not listed."""
+    parts = []
+    for index, span in enumerate(spans):
+        end, mid = PEAKS.alias("e"), PEAKS.alias("m")
+        name = _peak_column(span)
+        parts.append(
+            select(
+                end.c.park_id,
+                end.c.ride_id,
+                _larger_in_sql(end.c[name], mid.c[name]).label("peak"),
+            )
+            .select_from(
+                end.outerjoin(
+                    mid,
+                    and_(
+                        mid.c.park_id == end.c.park_id,
+                        mid.c.ride_id == end.c.ride_id,
+                        mid.c.stat_date
+                        == bindparam(f"mid_{index}", type_=Date, literal_execute=True),
+                    ),
+                )
+            )
+            .where(
+                end.c.stat_date == bindparam(f"end_{index}", type_=Date, literal_execute=True),
+                end.c.park_id.in_(bindparam(f"parks_{index}", expanding=True)),
+            )
+        )
+    found = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("peaks")
+    query = (
+        select(found.c.park_id, found.c.ride_id)
+        .where(found.c.peak.is_not(None))
+        .order_by(found.c.peak.desc() if descending else found.c.peak.asc(), found.c.ride_id)
+    )
+    return query.limit(bindparam("limit", type_=Integer)) if limited else query
+
+
+def _peak_order(
+    conn: Connection,
+    bounds: Mapping[int, _Bounds],
+    ranges: Mapping[int, DateRange],
+    descending: bool,
+    limit: int | None,
+) -> list[tuple[int, int]]:
+    with_days = {p: b for p, b in bounds.items() if b.end is not None}
+    if any(_scanned(b) for b in with_days.values()):
+        return _scanned_peak_order(conn, {p: ranges[p] for p in with_days}, descending, limit)
+    groups = _by_range({p: (b.end, b.mid, b.span) for p, b in with_days.items()})
+    if not groups:
+        return []
+    params: dict[str, Any] = {"limit": limit}
+    for index, ((end, mid, _), park_ids) in enumerate(groups.items()):
+        params.update({f"end_{index}": end, f"mid_{index}": mid, f"parks_{index}": park_ids})
+    statement = _peak_statement(tuple(span for _, _, span in groups), descending, limit is not None)
+    return [(park_id, ride_id) for park_id, ride_id in conn.execute(statement, params)]
 
 
 def period_sums(
@@ -582,8 +718,9 @@ def period_sums(
     at most `limit`; or the one `ride_id`. Each with its sums, maxima, the period
     before's sums and its last 7 days' downtime.
 
-    Sorting and the limit happen in SQL over two rows of running totals per ride; the
-    rest is read for the rides returned only, in two more statements."""
+    Sorting and the limit happen in SQL over two rows per ride (running totals, or
+    maxima of spans); the rest is read for the rides returned only, in one more
+    statement."""
     check_ride_sort(sort)
     ranges = asked.ranges
     if ride_id is not None:
@@ -591,13 +728,12 @@ def period_sums(
         ranges = {owner: ranges[owner]} if owner in ranges else {}
     bounds = _bounds(conn, ranges)
     shape = tuple(before is not None for _, before in _groups(bounds))
-    maxima: Maxima | None = None
     rows: list[Any]
     if ride_id is not None or sort == "peak_wait":
         if ride_id is not None:
             order = [(park, ride_id) for park in ranges]
         else:
-            order, maxima = _by_peak_wait(conn, ranges, descending, limit)
+            order = _peak_order(conn, bounds, ranges, descending, limit)
         chosen: dict[int, list[int]] = {}
         for park, ride in order:
             chosen.setdefault(park, []).append(ride)
@@ -614,9 +750,9 @@ def period_sums(
     rides_of: dict[int, list[int]] = {}
     for row in rows:
         rides_of.setdefault(row.park_id, []).append(row.ride_id)
-    if maxima is None:
-        maxima = _maxima(conn, ranges, rides_of)
     days = _ride_rows(conn, bounds, rides_of)
+    long = {p: ids for p, ids in rides_of.items() if _scanned(bounds[p])}
+    scanned = _scanned_maxima(conn, ranges, long)
     result = []
     for row in rows:
         found_bounds = bounds[row.park_id]
@@ -624,9 +760,17 @@ def period_sums(
         def at(day: date | None, ride: int = row.ride_id, park: int = row.park_id) -> Any:
             return None if day is None else days.get((park, day, ride))
 
-        previous = _difference(at(found_bounds.before), at(found_bounds.previous_before))
-        week = _difference(at(found_bounds.end), at(found_bounds.week_before))
-        peak, longest = maxima.get(row.ride_id, (None, 0.0))
+        previous = _difference(
+            _sums(at(found_bounds.before)), _sums(at(found_bounds.previous_before))
+        )
+        week = _difference(_sums(at(found_bounds.end)), _sums(at(found_bounds.week_before)))
+        if row.park_id in long:
+            peak, longest = scanned.get(row.ride_id, (None, 0.0))
+        else:
+            most = maxima.over_range(
+                _levels(at(found_bounds.end)), _levels(at(found_bounds.mid)), found_bounds.span
+            )
+            peak, longest = most if most is not None else (None, 0.0)
         result.append(
             RideSums(
                 row.ride_id,
@@ -636,7 +780,7 @@ def period_sums(
                 _totals([getattr(row, name) for name in SUMS], peak),
                 _totals(previous),
                 int(row.downtime_events),
-                longest,
+                float(longest or 0),
                 minutes(week[SUMS.index("downtime_minutes")]),
                 int(week[SUMS.index("tracked_days")]),
                 row.live_status,
@@ -647,26 +791,38 @@ def period_sums(
 
 def _ride_rows(
     conn: Connection, bounds: Mapping[int, _Bounds], rides_of: Mapping[int, Sequence[int]]
-) -> dict[tuple[int, date, int], list[Any]]:
-    """The rides' running totals on each day their park's bounds name, for the period
-    before and the last 7 days: a few rows per ride returned."""
-    keys = sorted(
-        {
-            (park_id, day)
-            for park_id in rides_of
-            for day in _days(bounds[park_id])
-            if day is not None
-        }
-    )
-    ride_ids = [ride for ids in rides_of.values() for ride in ids]
-    if not keys or not ride_ids:
-        return {}
+) -> dict[tuple[int, date, int], tuple[list[Any], maxima.Levels]]:
+    """The rides' running totals and maxima on each day their park's bounds name, for
+    the period before, the last 7 days and the maxima: a few rows per ride returned."""
     s = ride_daily_stats.c
-    query = select(s.park_id, s.stat_date, s.ride_id, *(s[f"cum_{name}"] for name in SUMS)).where(
-        _on_days(s.park_id, s.stat_date, keys), s.ride_id.in_(ride_ids)
-    )
-    return {(row[0], row[1], row[2]): list(row[3:]) for row in conn.execute(query)}
+    wanted = [
+        and_(s.park_id == park_id, s.stat_date == day, s.ride_id.in_(ids))
+        for park_id, ids in rides_of.items()
+        for day in sorted({day for day in _days(bounds[park_id]) if day is not None})
+    ]
+    if not wanted:
+        return {}
+    query = select(
+        s.park_id,
+        s.stat_date,
+        s.ride_id,
+        *(s[f"cum_{name}"] for name in SUMS),
+        s.peak_wait,
+        *(s[name] for name in PEAK_LEVELS),
+        s.longest_downtime_minutes,
+        *(s[name] for name in LONGEST_LEVELS),
+    ).where(or_(*wanted))
+    width, count = len(SUMS), len(PEAK_LEVELS) + 1
+    found = {}
+    for row in conn.execute(query):
+        peaks = row[3 + width : 3 + width + count]
+        longest = row[3 + width + count :]
+        found[(row[0], row[1], row[2])] = (
+            list(row[3 : 3 + width]),
+            list(zip(peaks, longest, strict=True)),
+        )
+    return found
 
 
 def _days(found: _Bounds) -> tuple[date | None, ...]:
-    return (found.end, found.before, found.previous_before, found.week_before)
+    return (found.end, found.before, found.previous_before, found.week_before, found.mid)

@@ -31,6 +31,7 @@ from sqlalchemy import (
     true,
 )
 
+from themepark_tracker.storage.maxima import LONGEST_LEVELS, PEAK_LEVELS
 from themepark_tracker.storage.types import BigId, UTCDateTime, UTCSeconds
 
 NAMING_CONVENTION = {
@@ -106,6 +107,8 @@ rides = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("tier IS NULL OR tier IN (1, 2, 3)", name="tier_range"),
     Index("ix_rides_park_id_is_active", "park_id", "is_active"),
+    # Rides down now are few: a park ranking counts them without reading every ride.
+    Index("ix_rides_live_status", "live_status"),
     **MYSQL_TABLE_OPTIONS,
 )
 
@@ -230,6 +233,11 @@ ride_daily_stats = Table(
     Column("window_end", UTCSeconds, nullable=True, comment="last open poll in session"),
     Column("is_final", Boolean, nullable=False),
     *(Column(f"cum_{name}", kind, nullable=False) for name, kind in RUNNING_TOTALS),
+    Column("last_tracked_on", Date, nullable=True, comment="latest day tracked, so far"),
+    Column("last_down_on", Date, nullable=True, comment="latest day with downtime, so far"),
+    # Maxima of the spans of park days ending with this one (storage/maxima.py).
+    *(Column(name, SmallInteger, nullable=True) for name in PEAK_LEVELS),
+    *(Column(name, Double, nullable=False, server_default="0") for name in LONGEST_LEVELS),
     # A ride's days, for its history and maxima. On SQLite only the tracked days: a query
     # that does not say `tracked` then cannot take this index where the key is better.
     Index(
@@ -264,6 +272,16 @@ park_daily_stats = Table(
         Column(f"cum_{name}", kind, nullable=False, server_default="0")
         for name, kind in PARK_RUNNING_TOTALS
     ),
+    Column(
+        "day_number",
+        Integer,
+        nullable=False,
+        server_default="0",
+        comment="the park's days with statistics up to this one",
+    ),
+    *(Column(name, SmallInteger, nullable=True) for name in PEAK_LEVELS),
+    # Not unique: a day written between two others renumbers the later ones one by one.
+    Index("ix_park_daily_stats_park_id_day_number", "park_id", "day_number"),
     sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
 )
