@@ -14,7 +14,7 @@ module's. docs/statistics.md tells the whole path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -173,10 +173,12 @@ class _Bounds:
 _NO_BOUNDS = _Bounds(None, None, None, None, 0, 1, None)
 
 
-def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bounds]:
-    """Two statements. Each bound is one backward step in the (park, day) key: `ORDER BY
-    ... LIMIT 1` is what both SQLite and MariaDB turn into a seek, where MAX() with a
-    range reads the range. Then the `mid` days, by their numbers."""
+@lru_cache(maxsize=32)
+def _bounds_statement(groups: int) -> Any:
+    """Per park of each group of parks with the same period: each bound is one backward
+    step in the (park, day) key. `ORDER BY ... LIMIT 1` is what both SQLite and MariaDB
+    turn into a seek, where MAX() with a range reads the range. Built once per number
+    of groups: building a statement costs more than running this one."""
     s = park_daily_stats.c
 
     def last(column: Any, before: ColumnElement[bool]) -> Any:
@@ -189,24 +191,43 @@ def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bou
         )
 
     parts = []
-    for (first, final), ids in _by_range(ranges).items():
-        previous_first, _ = previous_period(first, final)
+    for i in range(groups):
+        first, final = bindparam(f"first_{i}", type_=Date), bindparam(f"last_{i}", type_=Date)
         parts.append(
             select(
                 parks.c.id,
                 last(s.stat_date, s.stat_date <= final),
                 last(s.stat_date, s.stat_date < first),
-                last(s.stat_date, s.stat_date < previous_first),
-                last(s.stat_date, s.stat_date <= final - timedelta(days=WEEK)),
+                last(s.stat_date, s.stat_date < bindparam(f"previous_{i}", type_=Date)),
+                last(s.stat_date, s.stat_date <= bindparam(f"week_{i}", type_=Date)),
                 last(s.day_number, s.stat_date <= final),
                 last(s.day_number, s.stat_date < first),
-            ).where(parks.c.id.in_(ids))
+            ).where(parks.c.id.in_(bindparam(f"parks_{i}", expanding=True)))
         )
-    if not parts:
+    return union_all(*parts) if groups > 1 else parts[0]
+
+
+def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bounds]:
+    """Two statements: the bounds, then the `mid` days by their numbers."""
+    groups = _by_range(ranges)
+    if not groups:
         return {}
+    params: dict[str, Any] = {}
+    for i, ((first, final), ids) in enumerate(groups.items()):
+        params.update(
+            {
+                f"first_{i}": first,
+                f"last_{i}": final,
+                f"previous_{i}": previous_period(first, final)[0],
+                f"week_{i}": final - timedelta(days=WEEK),
+                f"parks_{i}": ids,
+            }
+        )
     found = {}
     mids: dict[int, tuple[int, int, int]] = {}
-    for park_id, end, before, previous, week, end_number, start in conn.execute(union_all(*parts)):
+    for park_id, end, before, previous, week, end_number, start in conn.execute(
+        _bounds_statement(len(groups)), params
+    ):
         if end is None or end < ranges[park_id][0]:
             found[park_id] = _Bounds(None, before, previous, week, 0, 1, None)
             continue
@@ -223,21 +244,32 @@ def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bou
     return found
 
 
-def _numbered_days(conn: Connection, numbers: Mapping[int, int]) -> dict[int, date]:
-    """The day each park's number names."""
-    if not numbers:
-        return {}
+@lru_cache(maxsize=64)
+def _numbered_statement(groups: int) -> Any:
     s = park_daily_stats.c
-    query = select(s.park_id, s.stat_date).where(
+    return select(s.park_id, s.stat_date).where(
         or_(
-            false(),
             *(
-                and_(s.day_number == number, s.park_id.in_(ids))
-                for number, ids in _by_range(numbers).items()
-            ),
+                and_(
+                    s.day_number == bindparam(f"number_{i}", type_=Integer),
+                    s.park_id.in_(bindparam(f"parks_{i}", expanding=True)),
+                )
+                for i in range(groups)
+            )
         )
     )
-    return {park_id: day for park_id, day in conn.execute(query)}
+
+
+def _numbered_days(conn: Connection, numbers: Mapping[int, int]) -> dict[int, date]:
+    """The day each park's number names."""
+    groups = _by_range(numbers)
+    if not groups:
+        return {}
+    params: dict[str, Any] = {}
+    for i, (number, ids) in enumerate(groups.items()):
+        params.update({f"number_{i}": number, f"parks_{i}": ids})
+    found = conn.execute(_numbered_statement(len(groups)), params)
+    return {park_id: day for park_id, day in found}
 
 
 def _by_range(ranges: Mapping[int, Any]) -> dict[Any, list[int]]:
@@ -329,48 +361,48 @@ def _levels(row: Any) -> maxima.Levels | None:
     return None if row is None else row[1]
 
 
-def _park_rows(
-    conn: Connection, bounds: Mapping[int, _Bounds]
-) -> dict[tuple[int, date], tuple[list[Any], maxima.Levels]]:
-    """The park's running totals and maxima on each day its bounds name."""
-    keys = {
-        (park_id, day)
-        for park_id, found in bounds.items()
-        for day in (found.end, found.before, found.previous_before, found.mid)
-        if day is not None
-    }
-    if not keys:
-        return {}
+@lru_cache(maxsize=64)
+def _park_rows_statement(days: int) -> Any:
     s = park_daily_stats.c
-    query = select(
+    return select(
         s.park_id,
         s.stat_date,
         *(s[f"cum_{name}"] for name in PARK_SUMS),
         s.peak_wait,
         *(s[name] for name in PEAK_LEVELS),
-    ).where(_on_days(s.park_id, s.stat_date, keys))
+    ).where(
+        or_(
+            *(
+                and_(
+                    s.stat_date == bindparam(f"day_{i}", type_=Date),
+                    s.park_id.in_(bindparam(f"parks_{i}", expanding=True)),
+                )
+                for i in range(days)
+            )
+        )
+    )
+
+
+def _park_rows(
+    conn: Connection, bounds: Mapping[int, _Bounds]
+) -> dict[tuple[int, date], tuple[list[Any], maxima.Levels]]:
+    """The park's running totals and maxima on each day its bounds name: one range of
+    the key per day (a row-value `IN` list is a scan of the whole table to SQLite)."""
+    parks_on: dict[date, set[int]] = {}
+    for park_id, found in bounds.items():
+        for day in (found.end, found.before, found.previous_before, found.mid):
+            if day is not None:
+                parks_on.setdefault(day, set()).add(park_id)
+    if not parks_on:
+        return {}
+    params: dict[str, Any] = {}
+    for i, (day, ids) in enumerate(sorted(parks_on.items())):
+        params.update({f"day_{i}": day, f"parks_{i}": sorted(ids)})
     width = len(PARK_SUMS)
     return {
         (row[0], row[1]): (list(row[2 : 2 + width]), [(v,) for v in row[2 + width :]])
-        for row in conn.execute(query)
+        for row in conn.execute(_park_rows_statement(len(parks_on)), params)
     }
-
-
-def _on_days(
-    park_column: Any, date_column: Any, keys: Iterable[tuple[int, date]]
-) -> ColumnElement[bool]:
-    """Rows of these (park, day) keys, as one range of the key per day: a row-value `IN`
-    list is a scan of the whole table to SQLite."""
-    parks_on: dict[date, list[int]] = {}
-    for park_id, day in keys:
-        parks_on.setdefault(day, []).append(park_id)
-    return or_(
-        false(),
-        *(
-            and_(date_column == day, park_column.in_(sorted(ids)))
-            for day, ids in sorted(parks_on.items())
-        ),
-    )
 
 
 def _park_peaks(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, int]:
@@ -491,26 +523,39 @@ def _period(
     return _period_statement(shape, rides_of is not None), params
 
 
+@lru_cache(maxsize=32)
+def _ride_counts_statement(groups: int) -> Any:
+    s = ride_daily_stats.c
+    parts = []
+    for i in range(groups):
+        first = bindparam(f"first_{i}", type_=Date)
+        parts.append(
+            select(
+                s.park_id,
+                func.sum(case((s.last_tracked_on >= first, 1), else_=0)),
+                func.sum(case((s.last_down_on >= first, 1), else_=0)),
+            )
+            .where(
+                s.stat_date == bindparam(f"end_{i}", type_=Date),
+                s.park_id.in_(bindparam(f"parks_{i}", expanding=True)),
+            )
+            .group_by(s.park_id)
+        )
+    return union_all(*parts) if groups > 1 else parts[0]
+
+
 def _ride_counts(
     conn: Connection, bounds: Mapping[int, _Bounds], ranges: Mapping[int, DateRange]
 ) -> dict[int, tuple[int, int]]:
     """Per park: rides tracked on a day of the period, and those with downtime on a day
     of it, from one row per ride: each carries its latest such days."""
-    s = ride_daily_stats.c
     groups = _by_range({p: (b.end, ranges[p][0]) for p, b in bounds.items() if b.end})
-    parts = [
-        select(
-            s.park_id,
-            func.sum(case((s.last_tracked_on >= first, 1), else_=0)),
-            func.sum(case((s.last_down_on >= first, 1), else_=0)),
-        )
-        .where(s.stat_date == end, s.park_id.in_(ids))
-        .group_by(s.park_id)
-        for (end, first), ids in groups.items()
-    ]
-    if not parts:
+    if not groups:
         return {}
-    found = conn.execute(union_all(*parts) if len(parts) > 1 else parts[0])
+    params: dict[str, Any] = {}
+    for i, ((end, first), ids) in enumerate(groups.items()):
+        params.update({f"end_{i}": end, f"first_{i}": first, f"parks_{i}": ids})
+    found = conn.execute(_ride_counts_statement(len(groups)), params)
     return {park_id: (int(tracked or 0), int(down or 0)) for park_id, tracked, down in found}
 
 
@@ -533,17 +578,38 @@ def _code_point_mysql(element: _by_code_point, compiler: Any, **kw: Any) -> str:
     return f"{compiler.process(text, **kw)} COLLATE utf8mb4_bin"
 
 
+class _rounded(FunctionElement[float]):  # noqa: N801 - reads as a function in SQL
+    """A sum to `PLACES` decimals, as `engine.days.minutes` rounds it, for ordering:
+    SQLite's ROUND() formats each value as text, which costs more than the rest of a
+    ranking's arithmetic, so there it is an integer count of millionths instead."""
+
+    inherit_cache = True
+
+
+@compiles(_rounded)
+def _rounded_default(element: _rounded, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    return f"CAST(({compiler.process(value, **kw)}) * {10**PLACES} + 0.5 AS INTEGER)"
+
+
+@compiles(_rounded, "mysql")
+def _rounded_mysql(element: _rounded, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    return f"ROUND({compiler.process(value, **kw)}, {PLACES})"
+
+
 def _in_sql(figure: Figure, period: FromClause) -> ColumnElement[Any]:
-    """The engine's figure over the period's sums, as SQL computes it."""
+    """The engine's figure over the period's sums, as SQL computes it (a ratio in a
+    scale of its own: SQL only orders by it)."""
     if figure.numerator == "name":
         return _by_code_point(rides.c.name)
     top = period.c[figure.numerator]
     if figure.column:
         return top
     if not figure.denominator:
-        return func.round(top, PLACES)
-    below: Any = sum((func.round(period.c[name], PLACES) for name in figure.denominator), start=0)
-    return case((below > 0, func.round(top, PLACES) / below), else_=None)
+        return _rounded(top)
+    below: Any = sum((_rounded(period.c[name]) for name in figure.denominator), start=0)
+    return case((below > 0, _rounded(top) * 1.0 / below), else_=None)
 
 
 @lru_cache(maxsize=256)
@@ -789,20 +855,10 @@ def period_sums(
     return result
 
 
-def _ride_rows(
-    conn: Connection, bounds: Mapping[int, _Bounds], rides_of: Mapping[int, Sequence[int]]
-) -> dict[tuple[int, date, int], tuple[list[Any], maxima.Levels]]:
-    """The rides' running totals and maxima on each day their park's bounds name, for
-    the period before, the last 7 days and the maxima: a few rows per ride returned."""
+@lru_cache(maxsize=512)
+def _ride_rows_statement(keys: int) -> Any:
     s = ride_daily_stats.c
-    wanted = [
-        and_(s.park_id == park_id, s.stat_date == day, s.ride_id.in_(ids))
-        for park_id, ids in rides_of.items()
-        for day in sorted({day for day in _days(bounds[park_id]) if day is not None})
-    ]
-    if not wanted:
-        return {}
-    query = select(
+    return select(
         s.park_id,
         s.stat_date,
         s.ride_id,
@@ -811,10 +867,39 @@ def _ride_rows(
         *(s[name] for name in PEAK_LEVELS),
         s.longest_downtime_minutes,
         *(s[name] for name in LONGEST_LEVELS),
-    ).where(or_(*wanted))
+    ).where(
+        or_(
+            *(
+                and_(
+                    s.park_id == bindparam(f"park_{i}", type_=Integer),
+                    s.stat_date == bindparam(f"day_{i}", type_=Date),
+                    s.ride_id.in_(bindparam(f"rides_{i}", expanding=True)),
+                )
+                for i in range(keys)
+            )
+        )
+    )
+
+
+def _ride_rows(
+    conn: Connection, bounds: Mapping[int, _Bounds], rides_of: Mapping[int, Sequence[int]]
+) -> dict[tuple[int, date, int], tuple[list[Any], maxima.Levels]]:
+    """The rides' running totals and maxima on each day their park's bounds name, for
+    the period before, the last 7 days and the maxima: a few rows per ride returned,
+    each one seek of the key."""
+    keys = [
+        (park_id, day, ids)
+        for park_id, ids in rides_of.items()
+        for day in sorted({day for day in _days(bounds[park_id]) if day is not None})
+    ]
+    if not keys:
+        return {}
+    params: dict[str, Any] = {}
+    for i, (park_id, day, ids) in enumerate(keys):
+        params.update({f"park_{i}": park_id, f"day_{i}": day, f"rides_{i}": list(ids)})
     width, count = len(SUMS), len(PEAK_LEVELS) + 1
     found = {}
-    for row in conn.execute(query):
+    for row in conn.execute(_ride_rows_statement(len(keys)), params):
         peaks = row[3 + width : 3 + width + count]
         longest = row[3 + width + count :]
         found[(row[0], row[1], row[2])] = (
