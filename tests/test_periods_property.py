@@ -165,10 +165,19 @@ def _close(actual: Totals, expected: Totals, *, peaks: bool = True) -> bool:
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(history=histories(), span=st.tuples(st.integers(0, 16), st.integers(0, 16)))
+@given(
+    history=histories(),
+    span=st.tuples(st.integers(0, 16), st.integers(0, 16)),
+    dropped=st.booleans(),
+)
 def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_saved(
-    engine: Engine, history: tuple[list[SavedDay], list[int]], span: tuple[int, int]
+    engine: Engine,
+    history: tuple[list[SavedDay], list[int]],
+    span: tuple[int, int],
+    dropped: bool,
 ) -> None:
+    """Also when a day saved before is recomputed without any poll (its rows go, and the
+    later days are numbered again)."""
     days, order = history
     first, last = (FIRST + timedelta(days=n) for n in sorted(span))
     _reset(engine)
@@ -176,6 +185,12 @@ def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_save
         _save(engine, days[index])
     # A day recomputed later (a late poll) must leave the other days' sums exact too.
     _save(engine, days[order[0]])
+    if dropped and len(days) > 1:
+        gone = days[order[-1]]
+        with engine.begin() as conn:
+            empty = ParkDay(gone.day, None, None, 0.0, 0, 0, False, {})
+            save_park_day(conn, PARK, empty, {}, final=True, computed_at=T)
+        days = [d for d in days if d is not gone]
     inside = [d for d in days if first <= d.day <= last]
     expected = _sums(days, first, last)
     before = _sums(days, *previous_period(first, last))
