@@ -32,6 +32,7 @@ from sqlalchemy import Engine, create_engine, func, insert, make_url, select, te
 
 from themepark_tracker.catalogue import Scope
 from themepark_tracker.config import load_settings
+from themepark_tracker.engine.days import had_downtime
 from themepark_tracker.engine.periods import period_dates
 from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.feed.model import FeedConfig, FeedModel
@@ -42,6 +43,7 @@ from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.storage import migrate
 from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.maxima import PEAK_LEVELS
 from themepark_tracker.storage.park_days import CUMULATIVE, PARK_CUMULATIVE, own_sums, park_own_sums
 from themepark_tracker.storage.statistics import park_sums, period_sums, scope
 from themepark_tracker.storage.tables import (
@@ -222,7 +224,7 @@ def a_year(engine: Engine, parks: int, rides: int, changes_per_ride_day: float) 
                         }
                         for k in range(round(changes_per_ride_day + rng.random() - 0.5))
                     )
-                park_rows.append(_park_day(pid, day, rides, computed, park_running))
+                park_rows.append(_park_day(pid, day, rides, computed, park_running, first))
             conn.execute(insert(ride_daily_stats), ride_rows)
             conn.execute(insert(park_daily_stats), park_rows)
             if changes:
@@ -251,12 +253,30 @@ def _ride_day(
     totals = [a + b for a, b in zip(running.get(ride_id, [0.0] * 8), own_sums(row), strict=True)]
     running[ride_id] = totals
     row.update(zip(CUMULATIVE, totals, strict=True))
+    return _carried(row, day, had_downtime(down))
+
+
+def _carried(row: dict[str, object], day: date, down: bool) -> dict[str, object]:
+    """What a write carries on the row (storage/park_days.py), for these rows: every ride
+    and park has a row on every day, each with the same peak wait, so a span's highest
+    wait is the day's own. The latest day with downtime is a day's when it had some;
+    rides here have downtime on every day, to a few in a million."""
+    row.update(dict.fromkeys(PEAK_LEVELS, row["peak_wait"]))
+    if "ride_id" in row:
+        row["last_tracked_on"] = day
+        row["last_down_on"] = day if down else None
     return row
 
 
 def _park_day(
-    pid: int, day: date, rides: int, computed: datetime, running: dict[int, list[float]]
+    pid: int,
+    day: date,
+    rides: int,
+    computed: datetime,
+    running: dict[int, list[float]],
+    number_one: date,
 ) -> dict[str, object]:
+    """`number_one`: the park's first day, its day number 1."""
     row: dict[str, object] = {
         "park_id": pid,
         "stat_date": day,
@@ -279,7 +299,8 @@ def _park_day(
     ]
     running[pid] = totals
     row.update(zip(PARK_CUMULATIVE, totals, strict=True))
-    return row
+    row["day_number"] = (day - number_one).days + 1
+    return _carried(row, day, True)
 
 
 def history(engine: Engine, park_id: int, days: int) -> None:
@@ -302,7 +323,7 @@ def history(engine: Engine, park_id: int, days: int) -> None:
             conn.execute(insert(ride_daily_stats), rows)
             conn.execute(
                 insert(park_daily_stats),
-                _park_day(park_id, day, len(ride_ids), DAY, park_running),
+                _park_day(park_id, day, len(ride_ids), DAY, park_running, TODAY - timedelta(days)),
             )
 
 

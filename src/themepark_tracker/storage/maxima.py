@@ -1,11 +1,12 @@
-"""Peak waits and longest closures over any range of days, from two rows per ride.
+"""Peak waits over any range of days, from two rows per ride.
 
 A maximum is no difference of running totals. So each park day's row, and each ride's
-row on it, also carries the maxima of the 2, 4, ..., 512 park days ending with it
-(`SPANS`, a sparse table). A range of n park days is then covered by two blocks of the
-widest span not above n: one ending on the range's last day, one ending `span` days
-after the day before the range. Park days are counted (`day_number`), not dated, so a
-day without statistics (the park closed, no polls) takes no room in a block.
+row on it, also carries the highest posted wait of the 2, 4, ..., 512 park days ending
+with it (`SPANS`, a sparse table), since a ranking sorts every ride by it. A range of
+n park days is then covered by two blocks of the widest span not above n: one ending
+on the range's last day, one ending `span` days after the day before the range. Park
+days are counted (`day_number`), not dated, so a day without statistics (the park
+closed, no polls) takes no room in a block.
 
 Writing a day computes its blocks from those of the days before it, a span back
 (`forward`); the days after it are computed again when it was written out of order.
@@ -21,10 +22,8 @@ SPANS = tuple(2**k for k in range(1, 10))
 #: The longest range two blocks cover.
 MAX_DAYS = 2 * SPANS[-1]
 PEAK_LEVELS = tuple(f"peak_wait_{span}d" for span in SPANS)
-LONGEST_LEVELS = tuple(f"longest_downtime_{span}d" for span in SPANS)
 
-#: A row's own values (peak wait, longest closure for a ride; peak wait for a park), then
-#: those of each span of `SPANS` ending with it.
+#: A row's own values, then those of each span of `SPANS` ending with it.
 Levels = list[tuple[Any, ...]]
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from themepark_tracker.engine.days import ParkDay, RideDay, had_downtime
 from themepark_tracker.engine.scores import Totals, ride_totals, tier_totals, total
 from themepark_tracker.storage import maxima, writes
-from themepark_tracker.storage.maxima import LONGEST_LEVELS, PEAK_LEVELS, Levels
+from themepark_tracker.storage.maxima import PEAK_LEVELS, Levels
 from themepark_tracker.storage.tables import (
     PARK_SUMS,
     SUMS,
@@ -252,7 +252,7 @@ class _Day:
 
 #: What a later day's rows get again from the days before them.
 _PARK_CARRIED = ("day_number", *PARK_CUMULATIVE, *PEAK_LEVELS)
-_RIDE_CARRIED = (*CUMULATIVE, "last_tracked_on", "last_down_on", *PEAK_LEVELS, *LONGEST_LEVELS)
+_RIDE_CARRIED = (*CUMULATIVE, "last_tracked_on", "last_down_on", *PEAK_LEVELS)
 _UPDATE_PARK = (
     update(park_daily_stats)
     .where(_p.park_id == bindparam("b_park_id"), _p.stat_date == bindparam("b_stat_date"))
@@ -294,8 +294,8 @@ def _later_days(conn: Connection, park_id: int, day: date) -> list[_Day]:
 
 
 def _with_maxima(conn: Connection, park_id: int, days: Sequence[_Day], first: int) -> None:
-    """Each day's maxima over the spans ending with it, from its own values and the
-    maxima stored on the days a span back (`maxima.forward`)."""
+    """Each day's highest posted wait over the spans ending with it, from its own and
+    those stored on the days a span back (`maxima.forward`)."""
     if not days:
         return
     numbers = list(range(first, first + len(days)))
@@ -307,24 +307,18 @@ def _with_maxima(conn: Connection, park_id: int, days: Sequence[_Day], first: in
         for number, ride_id, *values in conn.execute(
             _RIDE_LEVELS, {"park": park_id, "numbers": wanted}
         ):
-            half = len(values) // 2
-            stored[(number, ride_id)] = list(zip(values[:half], values[half:], strict=True))
+            stored[(number, ride_id)] = [(value,) for value in values]
     own = [
         {
             None: (found.park["peak_wait"],),
-            **{
-                row["ride_id"]: (row["peak_wait"], row["longest_downtime_minutes"])
-                for row in found.rides
-            },
+            **{row["ride_id"]: (row["peak_wait"],) for row in found.rides},
         }
         for found in days
     ]
     for found, levels in zip(days, maxima.forward(numbers, own, stored), strict=True):
-        found.park.update(zip(PEAK_LEVELS, (v[0] for v in levels[None][1:]), strict=True))
-        for row in found.rides:
-            mine = levels[row["ride_id"]][1:]
+        for row in (found.park, *found.rides):
+            mine = levels[row.get("ride_id")][1:]
             row.update(zip(PEAK_LEVELS, (v[0] for v in mine), strict=True))
-            row.update(zip(LONGEST_LEVELS, (v[1] for v in mine), strict=True))
 
 
 _numbers: Any = bindparam("numbers", expanding=True)
@@ -337,8 +331,6 @@ _RIDE_LEVELS = (
         _s.ride_id,
         _s.peak_wait,
         *(_s[name] for name in PEAK_LEVELS),
-        _s.longest_downtime_minutes,
-        *(_s[name] for name in LONGEST_LEVELS),
     )
     .select_from(
         park_daily_stats.join(

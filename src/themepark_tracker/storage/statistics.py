@@ -47,7 +47,7 @@ from themepark_tracker.engine.periods import previous_period
 from themepark_tracker.engine.rankings import Figure, check_ride_sort, sort_parks
 from themepark_tracker.engine.scores import Totals
 from themepark_tracker.storage import maxima
-from themepark_tracker.storage.maxima import LONGEST_LEVELS, PEAK_LEVELS
+from themepark_tracker.storage.maxima import PEAK_LEVELS
 from themepark_tracker.storage.tables import (
     PARK_SUMS,
     SUMS,
@@ -56,6 +56,7 @@ from themepark_tracker.storage.tables import (
     ride_daily_stats,
     rides,
 )
+from themepark_tracker.storage.types import DayNumber
 
 DateRange = tuple[date, date]
 
@@ -528,7 +529,7 @@ def _ride_counts_statement(groups: int) -> Any:
     s = ride_daily_stats.c
     parts = []
     for i in range(groups):
-        first = bindparam(f"first_{i}", type_=Date)
+        first = bindparam(f"first_{i}", type_=DayNumber())
         parts.append(
             select(
                 s.park_id,
@@ -649,11 +650,15 @@ def _chosen_statement(shape: tuple[bool, ...]) -> Select[Any]:
 Maxima = dict[int, tuple[int | None, float]]
 
 
-def _scanned_maxima(
+def _maxima_from_days(
     conn: Connection, ranges: Mapping[int, DateRange], rides_of: Mapping[int, Sequence[int]]
 ) -> Maxima:
-    """Per ride of `rides_of`: its highest posted wait and longest closure over the
-    tracked days of a range too long for the blocks, read from its days."""
+    """Per ride of `rides_of` (the few a ranking returns): its highest posted wait and
+    longest closure over the tracked days of its park's range, read from its days
+    through the (ride, day) index. The longest closure is only ever shown, never sorted
+    by, so it is read here rather than kept for spans of days like the peak wait (that
+    would take a quarter more room); the peak wait read here serves ranges too long for
+    the spans."""
     m = ride_daily_stats.c
     if not rides_of:
         return {}
@@ -817,8 +822,7 @@ def period_sums(
     for row in rows:
         rides_of.setdefault(row.park_id, []).append(row.ride_id)
     days = _ride_rows(conn, bounds, rides_of)
-    long = {p: ids for p, ids in rides_of.items() if _scanned(bounds[p])}
-    scanned = _scanned_maxima(conn, ranges, long)
+    read = _maxima_from_days(conn, ranges, rides_of)
     result = []
     for row in rows:
         found_bounds = bounds[row.park_id]
@@ -830,13 +834,12 @@ def period_sums(
             _sums(at(found_bounds.before)), _sums(at(found_bounds.previous_before))
         )
         week = _difference(_sums(at(found_bounds.end)), _sums(at(found_bounds.week_before)))
-        if row.park_id in long:
-            peak, longest = scanned.get(row.ride_id, (None, 0.0))
-        else:
+        peak, longest = read.get(row.ride_id, (None, 0.0))
+        if not _scanned(found_bounds):
             most = maxima.over_range(
                 _levels(at(found_bounds.end)), _levels(at(found_bounds.mid)), found_bounds.span
             )
-            peak, longest = most if most is not None else (None, 0.0)
+            peak = None if most is None else most[0]
         result.append(
             RideSums(
                 row.ride_id,
@@ -865,8 +868,6 @@ def _ride_rows_statement(keys: int) -> Any:
         *(s[f"cum_{name}"] for name in SUMS),
         s.peak_wait,
         *(s[name] for name in PEAK_LEVELS),
-        s.longest_downtime_minutes,
-        *(s[name] for name in LONGEST_LEVELS),
     ).where(
         or_(
             *(
@@ -884,9 +885,9 @@ def _ride_rows_statement(keys: int) -> Any:
 def _ride_rows(
     conn: Connection, bounds: Mapping[int, _Bounds], rides_of: Mapping[int, Sequence[int]]
 ) -> dict[tuple[int, date, int], tuple[list[Any], maxima.Levels]]:
-    """The rides' running totals and maxima on each day their park's bounds name, for
-    the period before, the last 7 days and the maxima: a few rows per ride returned,
-    each one seek of the key."""
+    """The rides' running totals and highest waits on each day their park's bounds
+    name, for the period before, the last 7 days and the peak wait: a few rows per ride
+    returned, each one seek of the key."""
     keys = [
         (park_id, day, ids)
         for park_id, ids in rides_of.items()
@@ -897,16 +898,11 @@ def _ride_rows(
     params: dict[str, Any] = {}
     for i, (park_id, day, ids) in enumerate(keys):
         params.update({f"park_{i}": park_id, f"day_{i}": day, f"rides_{i}": list(ids)})
-    width, count = len(SUMS), len(PEAK_LEVELS) + 1
-    found = {}
-    for row in conn.execute(_ride_rows_statement(len(keys)), params):
-        peaks = row[3 + width : 3 + width + count]
-        longest = row[3 + width + count :]
-        found[(row[0], row[1], row[2])] = (
-            list(row[3 : 3 + width]),
-            list(zip(peaks, longest, strict=True)),
-        )
-    return found
+    width = len(SUMS)
+    return {
+        (row[0], row[1], row[2]): (list(row[3 : 3 + width]), [(v,) for v in row[3 + width :]])
+        for row in conn.execute(_ride_rows_statement(len(keys)), params)
+    }
 
 
 def _days(found: _Bounds) -> tuple[date | None, ...]:

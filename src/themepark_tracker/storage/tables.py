@@ -31,8 +31,8 @@ from sqlalchemy import (
     true,
 )
 
-from themepark_tracker.storage.maxima import LONGEST_LEVELS, PEAK_LEVELS
-from themepark_tracker.storage.types import BigId, UTCDateTime, UTCSeconds
+from themepark_tracker.storage.maxima import PEAK_LEVELS
+from themepark_tracker.storage.types import BigId, DayNumber, UTCDateTime, UTCSeconds
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -233,11 +233,10 @@ ride_daily_stats = Table(
     Column("window_end", UTCSeconds, nullable=True, comment="last open poll in session"),
     Column("is_final", Boolean, nullable=False),
     *(Column(f"cum_{name}", kind, nullable=False) for name, kind in RUNNING_TOTALS),
-    Column("last_tracked_on", Date, nullable=True, comment="latest day tracked, so far"),
-    Column("last_down_on", Date, nullable=True, comment="latest day with downtime, so far"),
-    # Maxima of the spans of park days ending with this one (storage/maxima.py).
+    Column("last_tracked_on", DayNumber, nullable=True, comment="latest day tracked, so far"),
+    Column("last_down_on", DayNumber, nullable=True, comment="latest day with downtime, so far"),
+    # Highest posted waits of the spans of park days ending with this one (maxima.py).
     *(Column(name, SmallInteger, nullable=True) for name in PEAK_LEVELS),
-    *(Column(name, Double, nullable=False, server_default="0") for name in LONGEST_LEVELS),
     # A ride's days, for its history and maxima. On SQLite only the tracked days: a query
     # that does not say `tracked` then cannot take this index where the key is better.
     Index(

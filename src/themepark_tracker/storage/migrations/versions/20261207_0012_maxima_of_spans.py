@@ -1,11 +1,11 @@
-"""Maxima over spans of park days, so that any range's peak wait and longest closure
-cost two rows per ride or park; each ride's latest day tracked and with downtime, so
-that a park's rides tracked and with downtime in a range cost one row per ride.
+"""Peak waits over spans of park days, so that any range's peak wait costs two rows
+per ride or park; each ride's latest day tracked and with downtime, so that a park's
+rides tracked and with downtime in a range cost one row per ride.
 
 `park_daily_stats` gets `day_number` (the park's days with statistics up to this one)
 and the highest posted wait of the 2, 4, ..., 512 park days ending with each day;
-`ride_daily_stats` the same for each ride, with its longest closure, and
-`last_tracked_on` and `last_down_on`. All are computed here from the daily rows, park by
+`ride_daily_stats` the same for each ride, and `last_tracked_on` and `last_down_on`
+(days since 1970 on SQLite). All are computed here from the daily rows, park by
 park, and written through a work table in one statement per table. `rides` gets an
 index on `live_status`.
 
@@ -23,6 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from themepark_tracker.storage.types import DayNumber
+
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
@@ -31,7 +33,6 @@ depends_on = None
 #: The spans as this revision made them.
 SPANS = tuple(2**k for k in range(1, 10))
 PEAKS = tuple(f"peak_wait_{span}d" for span in SPANS)
-LONGEST = tuple(f"longest_downtime_{span}d" for span in SPANS)
 LATEST = (
     ("last_tracked_on", "latest day tracked, so far"),
     ("last_down_on", "latest day with downtime, so far"),
@@ -58,16 +59,13 @@ def upgrade() -> None:
         # One statement: the table is compressed, and each ALTER rebuilds it whole.
         added = [f"ADD COLUMN {name} DATE NULL COMMENT '{comment}'" for name, comment in LATEST]
         added += [f"ADD COLUMN {name} SMALLINT NULL" for name in PEAKS]
-        added += [f"ADD COLUMN {name} DOUBLE NOT NULL DEFAULT 0" for name in LONGEST]
         op.execute(f"ALTER TABLE ride_daily_stats {', '.join(added)}")
     else:
         with op.batch_alter_table("ride_daily_stats") as batch:
             for name, comment in LATEST:
-                batch.add_column(sa.Column(name, sa.Date(), nullable=True, comment=comment))
+                batch.add_column(sa.Column(name, DayNumber(), nullable=True, comment=comment))
             for name in PEAKS:
                 batch.add_column(sa.Column(name, sa.SmallInteger(), nullable=True))
-            for name in LONGEST:
-                batch.add_column(sa.Column(name, sa.Double(), nullable=False, server_default="0"))
     op.create_index("ix_rides_live_status", "rides", ["live_status"])
     _fill()
 
@@ -109,9 +107,8 @@ def _fill() -> None:
         sa.Column("park_id", sa.Integer, primary_key=True),
         sa.Column("stat_date", sa.Date, primary_key=True),
         sa.Column("ride_id", sa.Integer, primary_key=True),
-        *(sa.Column(name, sa.Date) for name, _ in LATEST),
+        *(sa.Column(name, DayNumber) for name, _ in LATEST),
         *(sa.Column(name, sa.SmallInteger) for name in PEAKS),
-        *(sa.Column(name, sa.Double) for name in LONGEST),
     )
     work.create_all(conn)
     parks = sa.table("park_daily_stats", sa.column("park_id"), sa.column("stat_date", sa.Date),
@@ -119,9 +116,9 @@ def _fill() -> None:
                      *(sa.column(name) for name in PEAKS))  # fmt: skip
     rides = sa.table("ride_daily_stats", sa.column("park_id"), sa.column("stat_date", sa.Date),
                      sa.column("ride_id"), sa.column("peak_wait"), sa.column("tracked"),
-                     sa.column("downtime_minutes"), sa.column("longest_downtime_minutes"),
+                     sa.column("downtime_minutes"),
                      *(sa.column(name) for name in ("last_tracked_on", "last_down_on")),
-                     *(sa.column(name) for name in PEAKS + LONGEST))  # fmt: skip
+                     *(sa.column(name) for name in PEAKS))  # fmt: skip
     days: dict[int, list[tuple[date, Any]]] = {}
     for park_id, day, peak in conn.execute(
         sa.select(parks.c.park_id, parks.c.stat_date, parks.c.peak_wait).order_by(
@@ -159,12 +156,7 @@ def _fill() -> None:
             rides.c.stat_date == ride_work.c.stat_date,
             rides.c.ride_id == ride_work.c.ride_id,
         )
-        .values(
-            {
-                name: ride_work.c[name]
-                for name in ("last_tracked_on", "last_down_on", *PEAKS, *LONGEST)
-            }
-        )
+        .values({name: ride_work.c[name] for name in ("last_tracked_on", "last_down_on", *PEAKS)})
     )
     work.drop_all(conn)
 
@@ -181,45 +173,42 @@ def _ride_levels(
     values: dict[int, list[list[Any]]] = {}
     orphans: list[dict[str, Any]] = []
     c = rides.c
-    for day, ride_id, peak, longest, tracked, down in conn.execute(
-        sa.select(
-            c.stat_date, c.ride_id, c.peak_wait, c.longest_downtime_minutes, c.tracked,
-            c.downtime_minutes,
-        ).where(c.park_id == park_id)
-    ):  # fmt: skip
+    for day, ride_id, peak, tracked, down in conn.execute(
+        sa.select(c.stat_date, c.ride_id, c.peak_wait, c.tracked, c.downtime_minutes).where(
+            c.park_id == park_id
+        )
+    ):
         if day not in numbers:  # a ride row without its park's row: its own day only
             orphans.append(
                 {"park_id": park_id, "stat_date": day, "ride_id": ride_id,
                  "last_tracked_on": day if tracked else None,
-                 "last_down_on": day if _down(down) else None,
-                 **dict.fromkeys(PEAKS, peak), **dict.fromkeys(LONGEST, longest or 0.0)}
+                 "last_down_on": day if _down(down) else None, **dict.fromkeys(PEAKS, peak)}
             )  # fmt: skip
             continue
         columns = values.setdefault(ride_id, [[None] * len(numbers) for _ in range(4)])
-        for column, value in zip(columns, (peak, longest, tracked, _down(down)), strict=True):
+        for column, value in zip(columns, (True, peak, tracked, _down(down)), strict=True):
             column[numbers[day]] = value
     dates = sorted(numbers, key=numbers.__getitem__)
     found = orphans
-    for ride_id, (peaks, longests, tracked_days, down_days) in values.items():
-        peak_levels, longest_levels = _levels(peaks), _levels(longests)
+    for ride_id, (rows, peaks, tracked_days, down_days) in values.items():
+        peak_levels = _levels(peaks)
         tracked_on = down_on = None
         for index, day in enumerate(dates):
-            if longests[index] is None:
-                continue  # no row: every ride row has a longest closure, 0 when none
+            if rows[index] is None:
+                continue  # the ride has no row on this day
             tracked_on = day if tracked_days[index] else tracked_on
             down_on = day if down_days[index] else down_on
             found.append(
                 {"park_id": park_id, "stat_date": day, "ride_id": ride_id,
                  "last_tracked_on": tracked_on, "last_down_on": down_on,
-                 **{name: peak_levels[k][index] for k, name in enumerate(PEAKS)},
-                 **{name: longest_levels[k][index] or 0.0 for k, name in enumerate(LONGEST)}}
+                 **{name: peak_levels[k][index] for k, name in enumerate(PEAKS)}}
             )  # fmt: skip
     return found
 
 
 def downgrade() -> None:
     op.drop_index("ix_rides_live_status", "rides")
-    dropped_names = (*(name for name, _ in LATEST), *PEAKS, *LONGEST)
+    dropped_names = (*(name for name, _ in LATEST), *PEAKS)
     if op.get_bind().dialect.name == "mysql":
         dropped = ", ".join(f"DROP COLUMN {name}" for name in dropped_names)
         op.execute(f"ALTER TABLE ride_daily_stats {dropped}")
