@@ -253,18 +253,23 @@ def _ride_day(
     totals = [a + b for a, b in zip(running.get(ride_id, [0.0] * 8), own_sums(row), strict=True)]
     running[ride_id] = totals
     row.update(zip(CUMULATIVE, totals, strict=True))
-    return _carried(row, day, had_downtime(down))
+    if had_downtime(down):
+        DOWN_ON[ride_id] = day
+    return _carried(row, day, DOWN_ON.get(ride_id))
 
 
-def _carried(row: dict[str, object], day: date, down: bool) -> dict[str, object]:
+#: Each ride's latest day with downtime so far, as the rows are written in order of days.
+DOWN_ON: dict[int, date] = {}
+
+
+def _carried(row: dict[str, object], day: date, down_on: date | None) -> dict[str, object]:
     """What a write carries on the row (storage/park_days.py), for these rows: every ride
     and park has a row on every day, each with the same peak wait, so a span's highest
-    wait is the day's own. The latest day with downtime is a day's when it had some;
-    rides here have downtime on every day, to a few in a million."""
+    wait is the day's own, and every ride is tracked every day."""
     row.update(dict.fromkeys(PEAK_LEVELS, row["peak_wait"]))
     if "ride_id" in row:
-        row["last_tracked_on"] = day
-        row["last_down_on"] = day if down else None
+        row["days_since_tracked"] = 0
+        row["days_since_down"] = None if down_on is None else (day - down_on).days
     return row
 
 
@@ -300,7 +305,7 @@ def _park_day(
     running[pid] = totals
     row.update(zip(PARK_CUMULATIVE, totals, strict=True))
     row["day_number"] = (day - number_one).days + 1
-    return _carried(row, day, True)
+    return _carried(row, day, day)
 
 
 def history(engine: Engine, park_id: int, days: int) -> None:

@@ -1,7 +1,7 @@
 """Peak waits over any range of days, from two rows per ride.
 
 A maximum is no difference of running totals. So each park day's row, and each ride's
-row on it, also carries the highest posted wait of the 2, 4, ..., 512 park days ending
+row on it, also carries the highest posted wait of the 2, 4, ..., 256 park days ending
 with it (`SPANS`, a sparse table), since a ranking sorts every ride by it. A range of
 n park days is then covered by two blocks of the widest span not above n: one ending
 on the range's last day, one ending `span` days after the day before the range. Park
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-SPANS = tuple(2**k for k in range(1, 10))
+SPANS = tuple(2**k for k in range(1, 9))
 #: The longest range two blocks cover.
 MAX_DAYS = 2 * SPANS[-1]
 PEAK_LEVELS = tuple(f"peak_wait_{span}d" for span in SPANS)

@@ -4,8 +4,9 @@ period two rows per ride or park.
 Every ride row and every park row carries, next to its own day, the running total of
 its days so far (`RUNNING_TOTALS` and `PARK_RUNNING_TOTALS` in tables.py): a period's
 sums are the running total on the period's last day minus the one on the day before it.
-It also carries the maxima of the 2 to 512 park days ending with it (`maxima.py`) and
-its park day's number. The ride table is kept dense, one row per counted ride on each
+It also carries the highest posted wait of the 2 to 256 park days ending with it
+(`maxima.py`), its park day's number, and for a ride how many days back its latest day
+tracked and with downtime are. The ride table is kept dense, one row per counted ride on each
 of its park's days, so that these rows can be found by date; once a ride has a row it
 has one on every later day of its park.
 """
@@ -13,7 +14,7 @@ has one on every later day of its park.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -116,7 +117,11 @@ _LAST_BEFORE = (
     select(func.max(_s.stat_date)).where(_s.park_id == _park, _s.stat_date < _day).scalar_subquery()
 )
 _RUNNING_BEFORE = select(
-    _s.ride_id, _s.last_tracked_on, _s.last_down_on, *(_s[name] for name in CUMULATIVE)
+    _s.ride_id,
+    _s.stat_date,
+    _s.days_since_tracked,
+    _s.days_since_down,
+    *(_s[name] for name in CUMULATIVE),
 ).where(_s.park_id == _park, _s.stat_date == _LAST_BEFORE)
 _PARK_BEFORE = (
     select(_p.day_number, *(_p[name] for name in PARK_CUMULATIVE))
@@ -139,7 +144,17 @@ def running_totals_before(
     """Each ride's running totals, and its latest days, on the park's last day with
     statistics before `day`."""
     found = conn.execute(_RUNNING_BEFORE, {"park": park_id, "day": day}).all()
-    return {row[0]: tuple(row[3:]) for row in found}, {row[0]: (row[1], row[2]) for row in found}
+    return {row[0]: tuple(row[4:]) for row in found}, {
+        row[0]: (_back(row[1], row[2]), _back(row[1], row[3])) for row in found
+    }
+
+
+def _back(day: date, days: int | None) -> date | None:
+    return None if days is None else day - timedelta(days=days)
+
+
+def _since(day: date, latest: date | None) -> int | None:
+    return None if latest is None else (day - latest).days
 
 
 def save_park_day(
@@ -226,11 +241,14 @@ class _Day:
                 day if row["tracked"] else tracked_on,
                 day if had_downtime(row["downtime_minutes"]) else down_on,
             )
-            row["last_tracked_on"], row["last_down_on"] = latest[ride_id]
+            row["days_since_tracked"] = _since(day, latest[ride_id][0])
+            row["days_since_down"] = _since(day, latest[ride_id][1])
         for ride_id in sorted(set(running) - present):
             zero = _ride_row(park_id, day, ride_id, None, None, bool(self.park["is_final"]))
             zero.update(zip(CUMULATIVE, running[ride_id], strict=True))
-            zero["last_tracked_on"], zero["last_down_on"] = latest.get(ride_id, (None, None))
+            tracked_on, down_on = latest.get(ride_id, (None, None))
+            zero["days_since_tracked"] = _since(day, tracked_on)
+            zero["days_since_down"] = _since(day, down_on)
             self.missing.append(zero)
         self.rides += self.missing
         return park_running
@@ -252,7 +270,7 @@ class _Day:
 
 #: What a later day's rows get again from the days before them.
 _PARK_CARRIED = ("day_number", *PARK_CUMULATIVE, *PEAK_LEVELS)
-_RIDE_CARRIED = (*CUMULATIVE, "last_tracked_on", "last_down_on", *PEAK_LEVELS)
+_RIDE_CARRIED = (*CUMULATIVE, "days_since_tracked", "days_since_down", *PEAK_LEVELS)
 _UPDATE_PARK = (
     update(park_daily_stats)
     .where(_p.park_id == bindparam("b_park_id"), _p.stat_date == bindparam("b_stat_date"))

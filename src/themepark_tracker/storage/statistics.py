@@ -56,7 +56,6 @@ from themepark_tracker.storage.tables import (
     ride_daily_stats,
     rides,
 )
-from themepark_tracker.storage.types import DayNumber
 
 DateRange = tuple[date, date]
 
@@ -529,12 +528,12 @@ def _ride_counts_statement(groups: int) -> Any:
     s = ride_daily_stats.c
     parts = []
     for i in range(groups):
-        first = bindparam(f"first_{i}", type_=DayNumber())
+        days = bindparam(f"days_{i}", type_=Integer)
         parts.append(
             select(
                 s.park_id,
-                func.sum(case((s.last_tracked_on >= first, 1), else_=0)),
-                func.sum(case((s.last_down_on >= first, 1), else_=0)),
+                func.sum(case((s.days_since_tracked <= days, 1), else_=0)),
+                func.sum(case((s.days_since_down <= days, 1), else_=0)),
             )
             .where(
                 s.stat_date == bindparam(f"end_{i}", type_=Date),
@@ -549,13 +548,14 @@ def _ride_counts(
     conn: Connection, bounds: Mapping[int, _Bounds], ranges: Mapping[int, DateRange]
 ) -> dict[int, tuple[int, int]]:
     """Per park: rides tracked on a day of the period, and those with downtime on a day
-    of it, from one row per ride: each carries its latest such days."""
+    of it, from one row per ride: each carries how many days back its latest such day
+    is."""
     groups = _by_range({p: (b.end, ranges[p][0]) for p, b in bounds.items() if b.end})
     if not groups:
         return {}
     params: dict[str, Any] = {}
     for i, ((end, first), ids) in enumerate(groups.items()):
-        params.update({f"end_{i}": end, f"first_{i}": first, f"parks_{i}": ids})
+        params.update({f"end_{i}": end, f"days_{i}": (end - first).days, f"parks_{i}": ids})
     found = conn.execute(_ride_counts_statement(len(groups)), params)
     return {park_id: (int(tracked or 0), int(down or 0)) for park_id, tracked, down in found}
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from themepark_tracker.storage.maxima import PEAK_LEVELS
-from themepark_tracker.storage.types import BigId, DayNumber, UTCDateTime, UTCSeconds
+from themepark_tracker.storage.types import BigId, UTCDateTime, UTCSeconds
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -233,8 +233,10 @@ ride_daily_stats = Table(
     Column("window_end", UTCSeconds, nullable=True, comment="last open poll in session"),
     Column("is_final", Boolean, nullable=False),
     *(Column(f"cum_{name}", kind, nullable=False) for name, kind in RUNNING_TOTALS),
-    Column("last_tracked_on", DayNumber, nullable=True, comment="latest day tracked, so far"),
-    Column("last_down_on", DayNumber, nullable=True, comment="latest day with downtime, so far"),
+    # Days back to the ride's latest day tracked, and with downtime, up to this one: 0
+    # on such a day (SQLite stores 0 and 1 in no room at all), null before the first.
+    Column("days_since_tracked", SmallInteger, nullable=True),
+    Column("days_since_down", SmallInteger, nullable=True),
     # Highest posted waits of the spans of park days ending with this one (maxima.py).
     *(Column(name, SmallInteger, nullable=True) for name in PEAK_LEVELS),
     # A ride's days, for its history and maxima. On SQLite only the tracked days: a query

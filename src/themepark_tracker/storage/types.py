@@ -5,10 +5,10 @@ Migrations import these, so their behaviour must stay stable once released.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Integer
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -82,30 +82,3 @@ class UTCSeconds(TypeDecorator[datetime]):
         if isinstance(value, datetime):
             return value.replace(tzinfo=UTC)
         return datetime.fromtimestamp(int(value), UTC)
-
-
-_EPOCH = date(1970, 1, 1)
-
-
-class DayNumber(TypeDecorator[date]):
-    """A date, kept on SQLite as its number of days since 1970 (2 or 3 bytes, where a
-    DATE is 10 characters of text), for columns on every row of the tables that grow
-    for ever; MySQL's DATE is 3 bytes already."""
-
-    impl = Integer
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "mysql":
-            return dialect.type_descriptor(Date())
-        return dialect.type_descriptor(Integer())
-
-    def process_bind_param(self, value: date | None, dialect: Dialect) -> int | date | None:
-        if value is None or dialect.name == "mysql":
-            return value
-        return (value - _EPOCH).days
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> date | None:
-        if value is None or isinstance(value, date):
-            return value
-        return _EPOCH + timedelta(days=int(value))

@@ -3,11 +3,11 @@ per ride or park; each ride's latest day tracked and with downtime, so that a pa
 rides tracked and with downtime in a range cost one row per ride.
 
 `park_daily_stats` gets `day_number` (the park's days with statistics up to this one)
-and the highest posted wait of the 2, 4, ..., 512 park days ending with each day;
-`ride_daily_stats` the same for each ride, and `last_tracked_on` and `last_down_on`
-(days since 1970 on SQLite). All are computed here from the daily rows, park by
-park, and written through a work table in one statement per table. `rides` gets an
-index on `live_status`.
+and the highest posted wait of the 2, 4, ..., 256 park days ending with each day;
+`ride_daily_stats` the same for each ride, and `days_since_tracked` and
+`days_since_down` (days back to its latest such day). All are computed here from the
+daily rows, park by park, and written through a work table in one statement per table.
+`rides` gets an index on `live_status`.
 
 Revision ID: 0012
 Revises: 0011
@@ -23,20 +23,15 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from themepark_tracker.storage.types import DayNumber
-
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
 
 #: The spans as this revision made them.
-SPANS = tuple(2**k for k in range(1, 10))
+SPANS = tuple(2**k for k in range(1, 9))
 PEAKS = tuple(f"peak_wait_{span}d" for span in SPANS)
-LATEST = (
-    ("last_tracked_on", "latest day tracked, so far"),
-    ("last_down_on", "latest day with downtime, so far"),
-)
+LATEST = ("days_since_tracked", "days_since_down")
 #: Rows written per statement into the work tables.
 BATCH = 10000
 
@@ -57,13 +52,13 @@ def upgrade() -> None:
         batch.create_index("ix_park_daily_stats_park_id_day_number", ["park_id", "day_number"])
     if op.get_bind().dialect.name == "mysql":
         # One statement: the table is compressed, and each ALTER rebuilds it whole.
-        added = [f"ADD COLUMN {name} DATE NULL COMMENT '{comment}'" for name, comment in LATEST]
+        added = [f"ADD COLUMN {name} SMALLINT NULL" for name in LATEST]
         added += [f"ADD COLUMN {name} SMALLINT NULL" for name in PEAKS]
         op.execute(f"ALTER TABLE ride_daily_stats {', '.join(added)}")
     else:
         with op.batch_alter_table("ride_daily_stats") as batch:
-            for name, comment in LATEST:
-                batch.add_column(sa.Column(name, DayNumber(), nullable=True, comment=comment))
+            for name in LATEST:
+                batch.add_column(sa.Column(name, sa.SmallInteger(), nullable=True))
             for name in PEAKS:
                 batch.add_column(sa.Column(name, sa.SmallInteger(), nullable=True))
     op.create_index("ix_rides_live_status", "rides", ["live_status"])
@@ -107,7 +102,7 @@ def _fill() -> None:
         sa.Column("park_id", sa.Integer, primary_key=True),
         sa.Column("stat_date", sa.Date, primary_key=True),
         sa.Column("ride_id", sa.Integer, primary_key=True),
-        *(sa.Column(name, DayNumber) for name, _ in LATEST),
+        *(sa.Column(name, sa.SmallInteger) for name in LATEST),
         *(sa.Column(name, sa.SmallInteger) for name in PEAKS),
     )
     work.create_all(conn)
@@ -117,7 +112,7 @@ def _fill() -> None:
     rides = sa.table("ride_daily_stats", sa.column("park_id"), sa.column("stat_date", sa.Date),
                      sa.column("ride_id"), sa.column("peak_wait"), sa.column("tracked"),
                      sa.column("downtime_minutes"),
-                     *(sa.column(name) for name in ("last_tracked_on", "last_down_on")),
+                     *(sa.column(name) for name in LATEST),
                      *(sa.column(name) for name in PEAKS))  # fmt: skip
     days: dict[int, list[tuple[date, Any]]] = {}
     for park_id, day, peak in conn.execute(
@@ -156,7 +151,7 @@ def _fill() -> None:
             rides.c.stat_date == ride_work.c.stat_date,
             rides.c.ride_id == ride_work.c.ride_id,
         )
-        .values({name: ride_work.c[name] for name in ("last_tracked_on", "last_down_on", *PEAKS)})
+        .values({name: ride_work.c[name] for name in (*LATEST, *PEAKS)})
     )
     work.drop_all(conn)
 
@@ -181,8 +176,8 @@ def _ride_levels(
         if day not in numbers:  # a ride row without its park's row: its own day only
             orphans.append(
                 {"park_id": park_id, "stat_date": day, "ride_id": ride_id,
-                 "last_tracked_on": day if tracked else None,
-                 "last_down_on": day if _down(down) else None, **dict.fromkeys(PEAKS, peak)}
+                 "days_since_tracked": 0 if tracked else None,
+                 "days_since_down": 0 if _down(down) else None, **dict.fromkeys(PEAKS, peak)}
             )  # fmt: skip
             continue
         columns = values.setdefault(ride_id, [[None] * len(numbers) for _ in range(4)])
@@ -200,7 +195,8 @@ def _ride_levels(
             down_on = day if down_days[index] else down_on
             found.append(
                 {"park_id": park_id, "stat_date": day, "ride_id": ride_id,
-                 "last_tracked_on": tracked_on, "last_down_on": down_on,
+                 "days_since_tracked": None if tracked_on is None else (day - tracked_on).days,
+                 "days_since_down": None if down_on is None else (day - down_on).days,
                  **{name: peak_levels[k][index] for k, name in enumerate(PEAKS)}}
             )  # fmt: skip
     return found
@@ -208,7 +204,7 @@ def _ride_levels(
 
 def downgrade() -> None:
     op.drop_index("ix_rides_live_status", "rides")
-    dropped_names = (*(name for name, _ in LATEST), *PEAKS)
+    dropped_names = (*LATEST, *PEAKS)
     if op.get_bind().dialect.name == "mysql":
         dropped = ", ".join(f"DROP COLUMN {name}" for name in dropped_names)
         op.execute(f"ALTER TABLE ride_daily_stats {dropped}")
