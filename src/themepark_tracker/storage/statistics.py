@@ -178,7 +178,11 @@ def _bounds_statement(groups: int) -> Any:
     """Per park of each group of parks with the same period: each bound is one backward
     step in the (park, day) key. `ORDER BY ... LIMIT 1` is what both SQLite and MariaDB
     turn into a seek, where MAX() with a range reads the range. Built once per number
-    of groups: building a statement costs more than running this one."""
+    of groups: building a statement costs more than running this one.
+
+    MariaDB is told to take the key: once its statistics are fresh it prefers the
+    (park, day number) index, which holds the key too, and sorts each park's days
+    (36 ms against 4 for 100 parks)."""
     s = park_daily_stats.c
 
     def last(column: Any, before: ColumnElement[bool]) -> Any:
@@ -187,6 +191,7 @@ def _bounds_statement(groups: int) -> Any:
             .where(s.park_id == parks.c.id, before)
             .order_by(s.stat_date.desc())
             .limit(1)
+            .with_hint(park_daily_stats, "FORCE INDEX (PRIMARY)", "mysql")
             .scalar_subquery()
         )
 
