@@ -22,7 +22,6 @@ from sqlalchemy import (
     Date,
     Integer,
     Table,
-    and_,
     bindparam,
     delete,
     func,
@@ -320,12 +319,18 @@ def _with_maxima(conn: Connection, park_id: int, days: Sequence[_Day], first: in
     wanted = sorted(maxima.references(numbers, first))
     stored: dict[tuple[int, Any], Levels] = {}
     if wanted:
-        for number, *values in conn.execute(_PARK_LEVELS, {"park": park_id, "numbers": wanted}):
-            stored[(number, None)] = [(value,) for value in values]
-        for number, ride_id, *values in conn.execute(
-            _RIDE_LEVELS, {"park": park_id, "numbers": wanted}
+        # The park's rows first, then its rides' by date: joined, SQLite reads every day
+        # of the park's rides to find the few wanted.
+        numbered = {}
+        for number, day, *values in conn.execute(
+            _PARK_LEVELS, {"park": park_id, "numbers": wanted}
         ):
-            stored[(number, ride_id)] = [(value,) for value in values]
+            numbered[day] = number
+            stored[(number, None)] = [(value,) for value in values]
+        if numbered:
+            rows = conn.execute(_RIDE_LEVELS, {"park": park_id, "days": list(numbered)})
+            for day, ride_id, *values in rows:
+                stored[(numbered[day], ride_id)] = [(value,) for value in values]
     own = [
         {
             None: (found.park["peak_wait"],),
@@ -340,24 +345,12 @@ def _with_maxima(conn: Connection, park_id: int, days: Sequence[_Day], first: in
 
 
 _numbers: Any = bindparam("numbers", expanding=True)
-_PARK_LEVELS = select(_p.day_number, _p.peak_wait, *(_p[name] for name in PEAK_LEVELS)).where(
-    _p.park_id == _park, _p.day_number.in_(_numbers)
-)
-_RIDE_LEVELS = (
-    select(
-        _p.day_number,
-        _s.ride_id,
-        _s.peak_wait,
-        *(_s[name] for name in PEAK_LEVELS),
-    )
-    .select_from(
-        park_daily_stats.join(
-            ride_daily_stats,
-            and_(_s.park_id == _p.park_id, _s.stat_date == _p.stat_date),
-        )
-    )
-    .where(_p.park_id == _park, _p.day_number.in_(_numbers))
-)
+_PARK_LEVELS = select(
+    _p.day_number, _p.stat_date, _p.peak_wait, *(_p[name] for name in PEAK_LEVELS)
+).where(_p.park_id == _park, _p.day_number.in_(_numbers))
+_RIDE_LEVELS = select(
+    _s.stat_date, _s.ride_id, _s.peak_wait, *(_s[name] for name in PEAK_LEVELS)
+).where(_s.park_id == _park, _s.stat_date.in_(bindparam("days", expanding=True)))
 
 
 def _park_row(
