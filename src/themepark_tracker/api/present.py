@@ -9,7 +9,7 @@ from typing import TypeVar
 from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import Ask
 from themepark_tracker.api.params import PeriodQuery
-from themepark_tracker.engine.live import is_fresh
+from themepark_tracker.engine.live import is_open_now, rides_down_now, status_now
 from themepark_tracker.engine.scores import Totals, per_day, trend_pct
 from themepark_tracker.storage import statistics
 from themepark_tracker.storage.details import ParkInfo, SessionRow
@@ -46,17 +46,18 @@ def scope(
 
 
 def open_now(ask: Ask, park: ScopedPark) -> bool:
-    """Open by a poll fresh enough to say anything of now."""
-    return bool(park.open_now) and is_fresh(park.live_at, ask.now, ask.day_rules.max_gap)
+    return is_open_now(park.open_now, park.live_at, ask.now, ask.day_rules.max_gap)
 
 
 def rides_down(ask: Ask, park: ParkSums) -> int:
-    return park.rides_down if open_now(ask, park.park) else 0
+    live = park.park
+    return rides_down_now(
+        park.rides_down, live.open_now, live.live_at, ask.now, ask.day_rules.max_gap
+    )
 
 
 def live_status(ask: Ask, status: str | None, live_at: datetime | None) -> str:
-    fresh = is_fresh(live_at, ask.now, ask.day_rules.max_gap)
-    return status if status and fresh else "unknown"
+    return status_now(status, live_at, ask.now, ask.day_rules.max_gap)
 
 
 R = TypeVar("R", ParkSums, RideSums)

@@ -30,6 +30,25 @@ def is_fresh(at: datetime | None, now: datetime, max_gap: timedelta) -> bool:
     return at is not None and now - at <= max_gap
 
 
+def is_open_now(
+    open_now: bool | None, at: datetime | None, now: datetime, max_gap: timedelta
+) -> bool:
+    """A park is open now by a fresh poll that found it operating."""
+    return bool(open_now) and is_fresh(at, now, max_gap)
+
+
+def rides_down_now(
+    rides_down: int, open_now: bool | None, at: datetime | None, now: datetime, max_gap: timedelta
+) -> int:
+    """Rides stored down count only while their park is open now."""
+    return rides_down if is_open_now(open_now, at, now, max_gap) else 0
+
+
+def status_now(status: str | None, at: datetime | None, now: datetime, max_gap: timedelta) -> str:
+    """A stored ride status, or unknown when its park's poll says nothing of now."""
+    return status if status and is_fresh(at, now, max_gap) else "unknown"
+
+
 def live_status(
     today: ParkDay, latest: Poll | None, ride_ids: Iterable[int], now: datetime, rules: DayRules
 ) -> Live:

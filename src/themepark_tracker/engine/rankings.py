@@ -1,8 +1,8 @@
-"""What rankings order by, when a ride had downtime, and the trend rule (docs/methodology.md).
+"""What rankings order by, and the trend rule (docs/methodology.md).
 
 Pure rules on sums. The storage layer sorts rides in SQL (thousands of them, to return
-the top few) with the figures declared here (`RIDE_FIGURES`), and Python sorts parks and
-checks results with the same declarations, so that both orders are one definition.
+the top few) by the figures declared here (`RIDE_FIGURES`), rendering each declaration
+rather than a rule of its own; parks (a hundred) are sorted here (`PARK_SORTS`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from themepark_tracker.engine.days import minutes
 from themepark_tracker.engine.scores import Totals, trend_pct, uptime_change
 
 #: Improving at +5 uptime points or more on the period before, declining at -5 or less.
@@ -27,15 +26,6 @@ class Figure:
     numerator: str
     denominator: tuple[str, ...] = ()
     column: bool = False
-
-    def of(self, values: Any) -> Any:
-        top = getattr(values, self.numerator)
-        if self.column or top is None:
-            return top
-        if not self.denominator:
-            return minutes(top)
-        below = sum(minutes(getattr(values, name)) for name in self.denominator)
-        return None if below == 0 else minutes(top) / below
 
 
 #: What rides sort by: each a figure of the ride's period sums (`RideSums`).
@@ -85,8 +75,6 @@ PARK_SORTS: dict[str, Callable[[Any], Any]] = {
     "peak_wait": lambda park: park.totals.peak_wait,
     "name": lambda park: park.name,
 }
-
-RIDE_SORTS = tuple(RIDE_FIGURES)
 
 T = TypeVar("T")
 

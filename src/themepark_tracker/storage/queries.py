@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, case, func, select
 
 from themepark_tracker.catalogue import StoredPark
-from themepark_tracker.engine.live import is_fresh
+from themepark_tracker.engine.live import is_open_now, status_now
 from themepark_tracker.engine.sessions import Poll
 from themepark_tracker.engine.states import State, StateRules, is_counted
 from themepark_tracker.ingest import StoredRide
@@ -365,11 +365,11 @@ def live_summary(
     all_parks: set[int] = set()
     for park_id, open_now, live_at, ride_id, name, category, status in _live_rows(conn, park_ids):
         all_parks.add(park_id)
-        fresh = is_fresh(live_at, now, max_age)
-        if fresh and open_now:
+        if is_open_now(open_now, live_at, now, max_age):
             open_parks.add(park_id)
         if ride_id is not None and is_counted(name, category, rules):
-            counts[status if fresh and status in counts else "unknown"] += 1
+            shown = status_now(status, live_at, now, max_age)
+            counts[shown if shown in counts else "unknown"] += 1
     return LiveSummary(
         counts["running"],
         counts["down"],

@@ -15,7 +15,7 @@ module's. docs/statistics.md tells the whole path.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -229,7 +229,7 @@ def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bou
             }
         )
     found = {}
-    mids: dict[int, tuple[int, int, int]] = {}
+    mids: dict[int, int] = {}
     for park_id, end, before, previous, week, end_number, start in conn.execute(
         _bounds_statement(len(groups)), params
     ):
@@ -238,15 +238,12 @@ def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bou
             continue
         days = int(end_number) - int(start or 0)
         span = maxima.widest_span(days)
-        mids[park_id] = (int(start or 0) + span, days, span)
+        mids[park_id] = int(start or 0) + span
         found[park_id] = _Bounds(end, before, previous, week, days, span, None)
-    numbered = _numbered_days(conn, {p: number for p, (number, _, _) in mids.items()})
-    for park_id, (_, days, span) in mids.items():
-        b = found[park_id]
-        found[park_id] = _Bounds(
-            b.end, b.before, b.previous_before, b.week_before, days, span, numbered.get(park_id)
-        )
-    return found
+    numbered = _numbered_days(conn, mids)
+    return {
+        park_id: replace(bounds, mid=numbered.get(park_id)) for park_id, bounds in found.items()
+    }
 
 
 @lru_cache(maxsize=64)
