@@ -34,13 +34,6 @@ from sqlalchemy import (
 from themepark_tracker.storage.maxima import PEAK_LEVELS
 from themepark_tracker.storage.types import BigId, UTCDateTime, UTCSeconds
 
-
-def belongs_to(item: object, dialect: str) -> bool:
-    """Whether a table item (an index made for one dialect) exists on `dialect`."""
-    condition = getattr(item, "_ddl_if", None)
-    return condition is None or condition.dialect in (None, dialect)
-
-
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -246,16 +239,10 @@ ride_daily_stats = Table(
     Column("days_since_down", SmallInteger, nullable=True),
     # Highest posted waits of the spans of park days ending with this one (maxima.py).
     *(Column(name, SmallInteger, nullable=True) for name in PEAK_LEVELS),
-    # A ride's days, for its history and the longest closure of the rides a ranking
-    # returns. On SQLite only the tracked days: a query that does not say `tracked` then
-    # cannot take this index where the key is better. On MySQL the index holds what
-    # those reads want, so that they never fetch a compressed row page per day.
-    Index(
-        "ix_ride_daily_stats_ride_id_stat_date",
-        "ride_id",
-        "stat_date",
-        sqlite_where=text("tracked = 1"),
-    ).ddl_if(dialect="sqlite"),
+    # A ride's days, for its history and the maxima of the rides a ranking returns: the
+    # index holds what those reads want, so that they never fetch a row (on MySQL a
+    # compressed page) per day. On SQLite only the tracked days: a query that does not
+    # say `tracked` then cannot take this index where the key is better.
     Index(
         "ix_ride_daily_stats_ride_id_stat_date_maxima",
         "ride_id",
@@ -263,7 +250,8 @@ ride_daily_stats = Table(
         "tracked",
         "peak_wait",
         "longest_downtime_minutes",
-    ).ddl_if(dialect="mysql"),
+        sqlite_where=text("tracked = 1"),
+    ),
     sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
     **MYSQL_COMPRESSED,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from themepark_tracker.storage.tables import belongs_to, metadata
+from themepark_tracker.storage.tables import metadata
 
 
 def run(connection: Connection) -> None:
@@ -19,8 +19,6 @@ def run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
-        # An index made for one dialect only is not missing from the other.
-        include_object=lambda item, *_: belongs_to(item, connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
