@@ -229,7 +229,8 @@ def test_stored_states_and_active_polls_follow_the_metrics_rules(engine: Engine)
                 seen["not a ride"] += 1
             else:
                 counted += 1
-                running += state == "open" and wait is not None and wait > 0
+                fresh = epoch(reading.last_updated) >= at - timedelta(minutes=20)
+                running += state == "open" and wait is not None and wait > 0 and fresh
             if reading.lie == "overnight_open":
                 assert (snapshot["state"], snapshot["wait_time"]) == ("open", 0)
                 seen["overnight open"] += 1

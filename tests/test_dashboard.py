@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from waitress.server import create_server
 
 from themepark_tracker.api import create_app
+from themepark_tracker.config import METRIC_SETTINGS
 from themepark_tracker.demo import HistoryBuild
 from themepark_tracker.web import STATIC, UPLOT
 
@@ -259,7 +260,7 @@ def test_how_we_count_opens_the_methodology_from_the_footer_and_the_about_text(
     page.wait_for_url("**/methodology.html")
     assert page.locator("h1").last.inner_text() == "How the tracker counts downtime"
     settings = page.locator("#settings + p + table tbody tr")
-    assert settings.count() == 7
+    assert settings.count() == len(METRIC_SETTINGS)
     assert page.locator("a[href='#settings']").count() >= 1, "links between sections"
     tab.shot("methodology")
     page.get_by_role("link", name="Back to the rankings").click()

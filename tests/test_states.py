@@ -87,7 +87,7 @@ def test_open_means_a_wait_above_zero_or_the_open_flag(
 
 
 def _readings(*pairs: tuple[State, int | None]) -> list[CountedReading]:
-    return [CountedReading(state, wait) for state, wait in pairs]
+    return [CountedReading(state, wait, T - timedelta(minutes=3)) for state, wait in pairs]
 
 
 @pytest.mark.parametrize(
@@ -104,12 +104,12 @@ def _readings(*pairs: tuple[State, int | None]) -> list[CountedReading]:
 def test_a_poll_is_active_with_enough_rides_open_with_a_wait(
     readings: list[CountedReading], active: bool
 ) -> None:
-    assert poll_is_active(readings, RULES) is active
+    assert poll_is_active(readings, T, RULES) is active
 
 
 def test_a_park_left_open_with_zero_waits_all_night_is_not_active() -> None:
     night = _readings(*[("open", 0)] * 12, *[("closed", 0)] * 40)
-    assert not poll_is_active(night, RULES)
+    assert not poll_is_active(night, T, RULES)
 
 
 @pytest.mark.parametrize(
@@ -125,3 +125,19 @@ def test_a_park_left_open_with_zero_waits_all_night_is_not_active() -> None:
 )
 def test_counted_rides(name: str, category: str | None, counted: bool) -> None:
     assert is_counted(name, category, RULES) is counted
+
+
+@pytest.mark.parametrize(("lag", "active"), [(5, True), (20, True), (21, False), (59, False)])
+def test_waits_left_frozen_stop_making_a_park_active_after_20_minutes(
+    lag: int, active: bool
+) -> None:
+    """Such readings are still open (fresher than `stale_after`), but not active."""
+    updated = T - timedelta(minutes=lag)
+    readings = [CountedReading("open", 25, updated), CountedReading("open", 40, updated)]
+    assert ride_state(None, 25, updated, T, RULES) == "open"
+    assert poll_is_active(readings, T, RULES) is active
+
+
+def test_an_open_wait_without_a_timestamp_never_makes_a_park_active() -> None:
+    readings = [CountedReading("open", 25, None), CountedReading("open", 40, T)]
+    assert not poll_is_active(readings, T, RULES)

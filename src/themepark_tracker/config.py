@@ -89,6 +89,9 @@ class Settings(BaseModel):
     min_active_rides: PositiveInt = Field(
         2, description="rides open with a wait that make a poll active"
     )
+    active_fresh_after_minutes: PositiveInt = Field(
+        20, description="an open wait older than this does not make a poll active"
+    )
     exclude_ride_patterns: str = Field(
         "single rider", description="comma-separated patterns of queue variants, not rides"
     )
@@ -245,6 +248,7 @@ class Settings(BaseModel):
             max_valid_wait=self.max_valid_wait,
             stale_after=timedelta(minutes=self.stale_after_minutes),
             min_active_rides=self.min_active_rides,
+            active_fresh_after=timedelta(minutes=self.active_fresh_after_minutes),
             exclude_ride_patterns=tuple(
                 pattern.strip()
                 for pattern in self.exclude_ride_patterns.split(",")
@@ -329,6 +333,7 @@ METRIC_SETTINGS = (
     "MAX_VALID_WAIT",
     "STALE_AFTER_MINUTES",
     "MIN_ACTIVE_RIDES",
+    "ACTIVE_FRESH_AFTER_MINUTES",
     "EXCLUDE_RIDE_PATTERNS",
     "DAY_START",
     "BRIDGE_MINUTES",

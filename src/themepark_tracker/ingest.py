@@ -148,7 +148,7 @@ def plan_poll(
         if decision is not None:
             category = decision.category
         if is_counted(ride.name, category, rules):
-            counted.append(CountedReading(state, wait.minutes))
+            counted.append(CountedReading(state, wait.minutes, ride.last_updated))
         plan.snapshots.append(
             {
                 "ride_id": ride.id,
@@ -208,7 +208,7 @@ def plan_poll(
         rides_open=counts["open"],
         rides_closed=counts["closed"],
         rides_unknown=counts["unknown"],
-        is_active=poll_is_active(counted, rules),
+        is_active=poll_is_active(counted, t, rules),
     )
     seen = set(plan.seen_ride_ids)
     plan.vanished_ride_ids = sorted(

@@ -24,6 +24,7 @@ class StateRules:
     max_valid_wait: int = 360
     stale_after: timedelta = timedelta(minutes=60)
     min_active_rides: int = 2
+    active_fresh_after: timedelta = timedelta(minutes=20)
     exclude_ride_patterns: tuple[str, ...] = ("single rider",)
 
     def excludes(self, name: str) -> bool:
@@ -86,18 +87,33 @@ class CountedReading:
 
     state: State
     wait: int | None
+    last_updated: datetime | None
 
 
-def poll_is_active(readings: Sequence[CountedReading], rules: StateRules) -> bool:
-    """At least `min_active_rides` counted rides open with a fresh, valid wait above zero.
+def poll_is_active(
+    readings: Sequence[CountedReading], polled_at: datetime, rules: StateRules
+) -> bool:
+    """At least `min_active_rides` counted rides open with a valid wait above zero updated
+    at most `active_fresh_after` before the poll.
 
     A park with fewer counted rides than that needs all of them. An open flag alone never
-    makes a park active: real feeds leave rides open with zero wait all night.
+    makes a park active: real feeds leave rides open with zero wait all night. The
+    freshness is tighter than `stale_after` so that waits left frozen after closing stop
+    making a park active within two polls.
     """
     if not readings:
         return False
     needed = min(rules.min_active_rides, len(readings))
-    running = sum(1 for r in readings if r.state == "open" and r.wait is not None and r.wait > 0)
+    fresh_since = polled_at - rules.active_fresh_after
+    running = sum(
+        1
+        for r in readings
+        if r.state == "open"
+        and r.wait is not None
+        and r.wait > 0
+        and r.last_updated is not None
+        and r.last_updated >= fresh_since
+    )
     return running >= needed
 
 
