@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from themepark_tracker.engine.outages import Outage, closed_runs, first_open_polls, park_wide_at
 from themepark_tracker.engine.sessions import DayRules, Poll, coverage, find_session
 from themepark_tracker.engine.states import State
 
@@ -34,10 +35,12 @@ class RideDay:
     uptime_minutes: float
     downtime_minutes: float
     downtime_events: int
+    """Its outages, the ongoing one included."""
     longest_downtime_minutes: float
     avg_wait: float | None
     peak_wait: int | None
     wait_samples: int
+    outages: tuple[Outage, ...] = ()
 
     @property
     def uptime_pct(self) -> float | None:
@@ -91,13 +94,19 @@ def compute_park_day(
     # Whole microseconds, as timedelta keeps them: integer sums are exact and cheaper.
     micros = [span // _MICROSECOND for span in spans[session.first : session.last + 1]]
     times = [poll.at for poll in inside]
+    readings = [poll.states for poll in polls]
+    opened = first_open_polls(readings, candidates)
+
+    def park_wide(index: int) -> bool:
+        return park_wide_at(readings, session.first + index, rules.park_wide_share, opened)
+
     rides: dict[int, RideDay] = {}
     for ride_id in candidates:
         # A ride's readings over the session as one column: a day is read ride by ride.
         states = [poll.states.get(ride_id, "unknown") for poll in inside]
         if "open" in states:
             waits = [poll.waits.get(ride_id) for poll in inside]
-            rides[ride_id] = _ride_day(ride_id, states, waits, times, micros, running)
+            rides[ride_id] = _ride_day(ride_id, states, waits, times, micros, running, park_wide)
     operating = sum(spans[session.first : session.last + 1], timedelta(0))
     return ParkDay(
         day,
@@ -127,6 +136,7 @@ def _ride_day(
     times: Sequence[datetime],
     micros: Sequence[int],
     running: bool,
+    park_wide: Callable[[int], bool],
 ) -> RideDay:
     first = states.index("open")
     last = len(states) - 1 - states[::-1].index("open")
@@ -134,8 +144,6 @@ def _ride_day(
         # An ongoing closure counts provisionally; it drops out if the ride never reopens.
         last = len(states) - 1
     up = down = longest = run = 0
-    events = 0
-    previous = None
     posted: list[int] = []
     for index in range(first, last + 1):
         state = states[index]
@@ -148,25 +156,38 @@ def _ride_day(
             run = 0
         elif state == "closed":
             down += span
-            if previous == "open":
-                events += 1
             run += span
             longest = max(longest, run)
         else:
             run = 0
-        if state != "unknown":
-            previous = state
+    outages = tuple(
+        Outage(
+            ride_id,
+            times[start],
+            None if end is None else times[end],
+            _micros_to_minutes(
+                sum(
+                    micros[i]
+                    for i in range(start, last + 1 if end is None else end)
+                    if states[i] == "closed"
+                )
+            ),
+            park_wide(start),
+        )
+        for start, end in closed_runs(states, first, last)
+    )
     return RideDay(
         ride_id,
         times[first],
         times[last],
         _micros_to_minutes(up),
         _micros_to_minutes(down),
-        events,
+        len(outages),
         _micros_to_minutes(longest),
         sum(posted) / len(posted) if posted else None,
         max(posted) if posted else None,
         len(posted),
+        outages,
     )
 
 

@@ -23,6 +23,9 @@ class DayRules:
     day_start: time = DAY_START
     interval: timedelta = timedelta(minutes=10)
     bridge: timedelta = timedelta(minutes=120)
+    park_wide_share: float = 0.5
+    """An outage is park-wide when at least this share of the rides open earlier that
+    day are closed at its start."""
 
     @property
     def max_gap(self) -> timedelta:
