@@ -30,6 +30,7 @@ from themepark_tracker.storage.tables import (
     park_daily_stats,
     polls,
     ride_daily_stats,
+    ride_outages,
     ride_snapshots,
     status_changes,
 )
@@ -334,3 +335,32 @@ def test_statistics_do_not_depend_on_the_order_archives_arrive_in(
             conn.execute(table.delete())
     import_archives(engine, [early, late], settings)
     assert rows(engine, ride_daily_stats, *columns) == reversed_order
+
+
+def test_a_ride_day_s_outages_are_its_downtime_and_survive_cleanup(
+    engine: Engine, settings: Settings, archive: Path
+) -> None:
+    import_archives(engine, [archive], settings)
+    aggregate(engine, settings, datetime(2026, 7, 4, 12, tzinfo=UTC))
+    o, s = ride_outages.c, ride_daily_stats.c
+    stored = rows(engine, ride_outages)
+    with engine.connect() as conn:
+        days = conn.execute(
+            select(s.ride_id, s.stat_date, s.downtime_minutes, s.downtime_events).where(s.tracked)
+        ).all()
+        events = {
+            (ride, day): (float(total), int(n))
+            for ride, day, total, n in conn.execute(
+                select(o.ride_id, o.park_date, func.sum(o.minutes), func.count()).group_by(
+                    o.ride_id, o.park_date
+                )
+            )
+        }
+    assert stored and days
+    for ride, day, down, n in days:
+        total, found = events.get((ride, day), (0.0, 0))
+        assert (round(total, 6), found) == (round(down, 6), n), (ride, day)
+    assert set(events) <= {(ride, day) for ride, day, *_ in days}
+    report = cleanup(engine, settings, datetime(2026, 7, 5, 12, 1, tzinfo=UTC))
+    assert report.days == 3
+    assert rows(engine, ride_outages) == stored

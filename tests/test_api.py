@@ -359,3 +359,53 @@ def test_a_park_no_longer_tracked_keeps_its_pages(api_engine: Engine, engine: En
     assert after["park"]["is_active"] is False
     assert ride["figures"] is not None and ride["history"]
     assert [p["park_id"] for p in ranked] == [TORONTO], "not in the rankings any more"
+
+
+def test_a_ride_s_outages_are_its_downtime_event_by_event(client: Any) -> None:
+    ranked = _ok(
+        client, f"/api/rides/downtime?{SPAN}&park={TORONTO}&limit=1", schemas.RideRankingsResponse
+    )
+    ride_id = ranked["data"][0]["ride_id"]
+    page = _ok(client, f"/api/rides/{ride_id}?{SPAN}", schemas.RideDetailResponse)["data"]
+    body = _ok(client, f"/api/rides/{ride_id}/outages?{SPAN}", schemas.OutagesResponse)
+    outages = body["data"]
+    assert body["meta"]["limit"] == 100
+    assert (
+        len(outages)
+        == page["downtime_events"]
+        == sum(day["downtime_events"] for day in page["history"])
+    )
+    assert sum(o["duration_minutes"] for o in outages) / 60 == pytest.approx(
+        page["figures"]["downtime_hours"], abs=0.01
+    )
+    starts = [o["start"] for o in outages]
+    assert starts == sorted(starts, reverse=True)
+    assert all(not o["ongoing"] and o["end"] > o["start"] for o in outages)
+    assert {o["day"] for o in outages} <= {str(DAYS[0] + timedelta(days=n)) for n in range(3)}
+    gated = page["reliability"]["all"]
+    assert gated["outages"] is None and gated["insufficient_data"] == "less than 20 hours observed"
+    # Over the whole of its days the ride has been observed long enough.
+    whole = _ok(client, f"/api/rides/{ride_id}?period=last_7_days", schemas.RideDetailResponse)
+    figures = whole["data"]["reliability"]["all"]
+    ended = [
+        o
+        for o in _ok(
+            client, f"/api/rides/{ride_id}/outages?period=last_7_days", schemas.OutagesResponse
+        )["data"]
+        if not o["ongoing"]
+    ]
+    assert figures["outages"] == len(ended) >= len(outages)
+    assert figures["mttr_minutes"] == pytest.approx(
+        sum(o["duration_minutes"] for o in ended) / len(ended), abs=0.1
+    )
+    assert figures["longest_outage_minutes"] == max(o["duration_minutes"] for o in ended)
+    ride_only = whole["data"]["reliability"]["ride_outages"]
+    assert ride_only["outages"] == sum(1 for o in ended if not o["park_wide"])
+    two = _ok(client, f"/api/rides/{ride_id}/outages?{SPAN}&limit=2", schemas.OutagesResponse)
+    assert two["data"] == outages[:2]
+
+
+def test_outages_of_an_unknown_ride_or_with_a_bad_limit_are_refused(client: Any) -> None:
+    assert client.get("/api/rides/999999/outages").status_code == 404
+    response = client.get(f"/api/rides/1/outages?{SPAN}&limit=0")
+    assert response.status_code == 400 and response.get_json()["error"]

@@ -28,6 +28,7 @@ PATHS = [
     "/api/rides/downtime",
     "/api/rides/waittimes",
     "/api/rides/{ride_id}",
+    "/api/rides/{ride_id}/outages",
     "/api/trends",
     "/api/live/summary",
     "/api/health",

@@ -82,6 +82,7 @@ def test_the_openapi_document_lists_every_endpoint_and_its_parameters(api_engine
         "/api/rides/downtime",
         "/api/rides/waittimes",
         "/api/rides/{ride_id}",
+        "/api/rides/{ride_id}/outages",
         "/api/trends",
         "/api/live/summary",
         "/api/health",

@@ -15,6 +15,7 @@ from themepark_tracker.storage import migrate
 from themepark_tracker.storage.db import make_engine
 from themepark_tracker.storage.park_days import save_park_day
 from themepark_tracker.storage.tables import (
+    closed_park_days,
     metadata,
     park_daily_stats,
     parks,
@@ -22,6 +23,7 @@ from themepark_tracker.storage.tables import (
     ride_daily_stats,
     ride_snapshots,
     rides,
+    stale_park_days,
     status_changes,
 )
 
@@ -332,4 +334,38 @@ def test_revision_0012_fills_what_writing_the_days_would_have(empty_db_url: URL)
     migrate.downgrade(engine, "0011")
     migrate.upgrade(engine)
     assert carried() == written
+    engine.dispose()
+
+
+def test_revision_0014_marks_the_days_whose_polls_remain_for_their_outages(
+    empty_db_url: URL,
+) -> None:
+    """Days whose polls cleanup deleted (closed) cannot be recomputed: they stay as they
+    are, without outages; the others are marked stale, once."""
+    engine = make_engine(empty_db_url)
+    migrate.upgrade(engine, "0013")
+    t = datetime(2026, 7, 9, 14, tzinfo=UTC)
+    days = [date(2026, 7, 1), date(2026, 7, 2), date(2026, 7, 3)]
+    row = {"park_id": 6, "operating_minutes": 600.0, "rides_tracked": 0,
+           "rides_with_downtime": 0, "uptime_minutes": 0.0, "downtime_minutes": 0.0,
+           "weighted_downtime_minutes": 0.0, "weighted_total_minutes": 0.0,
+           "is_final": True, "computed_at": t}  # fmt: skip
+    old_days = Table("park_daily_stats", MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(parks), [{**_park_row(), "first_seen_at": t, "last_seen_at": t, "updated_at": t}]
+        )
+        conn.execute(insert(old_days), [{**row, "stat_date": day} for day in days])
+        conn.execute(
+            insert(closed_park_days), [{"park_id": 6, "park_date": days[0], "closed_at": t}]
+        )
+        conn.execute(
+            insert(stale_park_days), [{"park_id": 6, "park_date": days[2], "marked_at": t}]
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        stale = conn.execute(select(stale_park_days.c.park_date, stale_park_days.c.marked_at))
+        marked = {day: at for day, at in stale}
+        assert "ride_outages" in inspect(conn).get_table_names()
+    assert sorted(marked) == days[1:] and marked[days[2]] == t
     engine.dispose()

@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError
 
 from themepark_tracker import __version__
 from themepark_tracker.catalogue import Scope
+from themepark_tracker.engine.outages import Gates
 from themepark_tracker.engine.sessions import DayRules
 from themepark_tracker.engine.states import StateRules
 
@@ -103,6 +104,18 @@ class Settings(BaseModel):
     )
     collection_interval_minutes: PositiveInt = Field(
         10, description="how often cron runs collect; a poll covers at most twice this"
+    )
+    park_wide_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="an outage is park-wide when this share of the rides open earlier is closed",
+    )
+    min_exposure_hours: float = Field(
+        20.0, ge=0, description="up + down hours a period needs for its outage figures"
+    )
+    min_outages: PositiveInt = Field(
+        5, description="ended outages a period needs for its median and P90 outage"
     )
     collect_concurrency: PositiveInt = Field(8, description="parks fetched at the same time")
     collect_deadline_seconds: PositiveFloat = Field(
@@ -261,7 +274,11 @@ class Settings(BaseModel):
             day_start=self.day_start,
             interval=timedelta(minutes=self.collection_interval_minutes),
             bridge=timedelta(minutes=self.bridge_minutes),
+            park_wide_share=self.park_wide_share,
         )
+
+    def gates(self) -> Gates:
+        return Gates(min_exposure_hours=self.min_exposure_hours, min_outages=self.min_outages)
 
     def scope(self) -> Scope:
         """The parks `collect` keeps in its catalogue; `sync-parks` options override it."""
@@ -338,6 +355,9 @@ METRIC_SETTINGS = (
     "DAY_START",
     "BRIDGE_MINUTES",
     "COLLECTION_INTERVAL_MINUTES",
+    "PARK_WIDE_SHARE",
+    "MIN_EXPOSURE_HOURS",
+    "MIN_OUTAGES",
 )
 
 SsmReader = Callable[[str, str], dict[str, str]]

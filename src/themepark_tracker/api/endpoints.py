@@ -24,6 +24,7 @@ from themepark_tracker.api import schemas
 from themepark_tracker.api.errors import ApiError, invalid_query
 from themepark_tracker.api.params import Query
 from themepark_tracker.config import Settings
+from themepark_tracker.engine.outages import Gates
 from themepark_tracker.engine.sessions import DayRules
 from themepark_tracker.engine.states import StateRules
 from themepark_tracker.storage.health import data_version
@@ -99,6 +100,10 @@ class Ask:
     @property
     def state_rules(self) -> StateRules:
         return self.settings.state_rules()
+
+    @property
+    def gates(self) -> Gates:
+        return self.settings.gates()
 
 
 def tracker() -> Tracker:

@@ -137,6 +137,10 @@ class TrendQuery(PeriodQuery):
     limit: Count = Field(20, ge=1, le=1000)
 
 
+class OutagesQuery(PeriodQuery):
+    limit: Count = Field(100, ge=1, le=1000)
+
+
 class FilterQuery(Query):
     filter: Literal["all", "disney-universal"] = Field("all", description="operators")
 

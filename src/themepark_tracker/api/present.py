@@ -10,9 +10,11 @@ from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import Ask
 from themepark_tracker.api.params import PeriodQuery
 from themepark_tracker.engine.live import is_open_now, rides_down_now, status_now
+from themepark_tracker.engine.outages import Gates
+from themepark_tracker.engine.outages import reliability as engine_reliability
 from themepark_tracker.engine.scores import Totals, per_day, trend_pct
 from themepark_tracker.storage import statistics
-from themepark_tracker.storage.details import ParkInfo, SessionRow
+from themepark_tracker.storage.details import OutageRow, ParkInfo, SessionRow
 from themepark_tracker.storage.statistics import ParkSums, RideSums, Scope, ScopedPark
 
 
@@ -98,6 +100,45 @@ def figures(first: date, last: date, totals: Totals, previous: Totals) -> schema
         trend_pct=rounded(trend_pct(totals.downtime_minutes, previous.downtime_minutes), 1),
         avg_wait=rounded(totals.avg_wait, 1),
         peak_wait=totals.peak_wait,
+    )
+
+
+def reliability(
+    outages: Sequence[OutageRow], totals: Totals | None, gates: Gates
+) -> schemas.Reliability:
+    """Every outage's figures and the ride outages' (not park-wide), over the sums of
+    up and down time of the same period; ongoing outages are not counted yet."""
+    up = 0.0 if totals is None else totals.uptime_minutes
+    down = 0.0 if totals is None else totals.downtime_minutes
+    ended = [outage for outage in outages if outage.ended_at is not None]
+
+    def of(durations: list[float]) -> schemas.OutageFigures:
+        found = engine_reliability(durations, up, down, gates)
+        return schemas.OutageFigures(
+            outages=found.outages,
+            outages_per_100h=rounded(found.outages_per_100h),
+            mtbf_hours=rounded(found.mtbf_hours, 1),
+            mttr_minutes=rounded(found.mttr_minutes, 1),
+            median_outage_minutes=rounded(found.median_outage_minutes, 1),
+            p90_outage_minutes=rounded(found.p90_outage_minutes, 1),
+            longest_outage_minutes=rounded(found.longest_outage_minutes, 1),
+            insufficient_data=found.insufficient_data,
+        )
+
+    return schemas.Reliability(
+        all=of([outage.minutes for outage in ended]),
+        ride_outages=of([outage.minutes for outage in ended if not outage.park_wide]),
+    )
+
+
+def outage(row: OutageRow) -> schemas.Outage:
+    return schemas.Outage(
+        start=row.started_at,
+        end=row.ended_at,
+        duration_minutes=round(row.minutes, 1),
+        park_wide=row.park_wide,
+        ongoing=row.ended_at is None,
+        day=row.park_date,
     )
 
 

@@ -9,7 +9,13 @@ from flask import Blueprint
 from themepark_tracker.api import present, schemas
 from themepark_tracker.api.endpoints import Ask, endpoint
 from themepark_tracker.api.errors import ApiError
-from themepark_tracker.api.params import MAX_ID, RideDetailQuery, RideRankingQuery, RideWaitQuery
+from themepark_tracker.api.params import (
+    MAX_ID,
+    OutagesQuery,
+    RideDetailQuery,
+    RideRankingQuery,
+    RideWaitQuery,
+)
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.sessions import day_bounds
 from themepark_tracker.storage import details, queries
@@ -149,6 +155,11 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
                 else None
             ),
             downtime_events=ranked[0].downtime_events if ranked else 0,
+            reliability=present.reliability(
+                details.outages_of(ask.conn, ride_id, first, last),
+                ranked[0].totals if ranked else None,
+                ask.gates,
+            ),
             longest_downtime_minutes=round(ranked[0].longest_downtime_minutes, 1)
             if ranked
             else 0.0,
@@ -186,4 +197,28 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
                 ],
             ),
         ),
+    )
+
+
+@endpoint(
+    bp,
+    "/<int:ride_id>/outages",
+    query=OutagesQuery,
+    response=schemas.OutagesResponse,
+    tag="rides",
+    summary="A ride's outages",
+    not_found=True,
+)
+def outages(ask: Ask, params: OutagesQuery, ride_id: int) -> schemas.OutagesResponse:
+    """The ride's outages in the period, newest first: each run of closed polls inside
+    its window, from the first closed poll to the poll that found it open again."""
+    ride = details.ride_info(ask.conn, ride_id) if ride_id <= MAX_ID else None
+    if ride is None:
+        raise ApiError(404, "not_found", f"no ride {ride_id}")
+    asked = present.scope(ask, params, ride.park_id, filtered=False)
+    first, last = asked.ranges[ride.park_id]
+    found = details.outages_of(ask.conn, ride_id, first, last, params.limit)
+    return schemas.OutagesResponse(
+        meta=present.meta(ask, params, limit=params.limit),
+        data=[present.outage(row) for row in found],
     )

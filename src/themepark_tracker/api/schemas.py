@@ -95,6 +95,37 @@ class Figures(Model):
     peak_wait: int | None
 
 
+class OutageFigures(Model):
+    """Outages over the period (docs/methodology.md, "Outages"): null below the gates."""
+
+    outages: int | None = Field(description="ended outages")
+    outages_per_100h: float | None = Field(description="per 100 hours open")
+    mtbf_hours: float | None = Field(description="hours open per outage")
+    mttr_minutes: float | None = Field(description="mean outage")
+    median_outage_minutes: float | None
+    p90_outage_minutes: float | None
+    longest_outage_minutes: float | None
+    insufficient_data: str | None = Field(description="why gated figures are null")
+
+
+class Reliability(Model):
+    all: OutageFigures = Field(description="every outage")
+    ride_outages: OutageFigures = Field(description="outages that were not park-wide")
+
+
+class Outage(Model):
+    start: datetime = Field(description="its first closed poll")
+    end: datetime | None = Field(description="the poll that found the ride open again")
+    duration_minutes: float = Field(description="the time its closed polls cover")
+    park_wide: bool
+    ongoing: bool = Field(description="still going on: provisional, as its downtime")
+    day: date = Field(description="the park's local day")
+
+
+class OutagesResponse(Envelope):
+    data: list[Outage]
+
+
 class ParkRanking(Model):
     rank: int | None = Field(description="null for parks without the sorted figure (no data)")
     park_id: int
@@ -304,6 +335,7 @@ class RideDetail(Model):
     figures: Figures | None = Field(description="null when the ride never ran in the period")
     downtime_events: int
     longest_downtime_minutes: float
+    reliability: Reliability
     history: list[RideDay]
     timeline: Timeline
 

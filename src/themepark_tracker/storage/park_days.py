@@ -14,7 +14,7 @@ has one on every later day of its park.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -40,6 +40,8 @@ from themepark_tracker.storage.tables import (
     operating_sessions,
     park_daily_stats,
     ride_daily_stats,
+    ride_outages,
+    rides,
 )
 
 CUMULATIVE = tuple(f"cum_{name}" for name in SUMS)
@@ -175,6 +177,7 @@ def save_park_day(
     # (`writes.lock_parks(..., changing=True)`, before reading anything), so the running
     # totals read below are the latest.
     _delete_day(conn, park_id, day.day, (ride_daily_stats,))
+    _save_outages(conn, park_id, day)
     running, latest = running_totals_before(conn, park_id, day.day)
     before = conn.execute(_PARK_BEFORE, {"park": park_id, "day": day.day}).first()
     number = 0 if before is None else int(before[0])
@@ -351,6 +354,44 @@ _PARK_LEVELS = select(
 _RIDE_LEVELS = select(
     _s.stat_date, _s.ride_id, _s.peak_wait, *(_s[name] for name in PEAK_LEVELS)
 ).where(_s.park_id == _park, _s.stat_date.in_(bindparam("days", expanding=True)))
+
+
+#: Every outage of a park day starts within the day, which begins on its date in the
+#: park's timezone: in UTC, from the day before the date to two days after it.
+_OUTAGES_OF_DAY = delete(ride_outages).where(
+    ride_outages.c.ride_id.in_(select(rides.c.id).where(rides.c.park_id == bindparam("park"))),
+    ride_outages.c.started_at >= bindparam("after"),
+    ride_outages.c.started_at < bindparam("before"),
+    ride_outages.c.park_date == bindparam("day", type_=Date),
+)
+
+
+def _save_outages(conn: Connection, park_id: int, day: ParkDay) -> None:
+    """The day's outages replace those stored for it."""
+    midnight = datetime(day.day.year, day.day.month, day.day.day, tzinfo=UTC)
+    conn.execute(
+        _OUTAGES_OF_DAY,
+        {
+            "park": park_id,
+            "day": day.day,
+            "after": midnight - timedelta(days=1),
+            "before": midnight + timedelta(days=2),
+        },
+    )
+    found = [
+        {
+            "ride_id": outage.ride_id,
+            "started_at": outage.start,
+            "park_date": day.day,
+            "ended_at": outage.end,
+            "minutes": outage.minutes,
+            "park_wide": outage.park_wide,
+        }
+        for ride in day.rides.values()
+        for outage in ride.outages
+    ]
+    if found:
+        conn.execute(insert(ride_outages), found)
 
 
 def _park_row(

@@ -176,6 +176,23 @@ status_changes = Table(
     **MYSQL_COMPRESSED,
 )
 
+#: A ride's outages (docs/methodology.md), kept for good like its status changes:
+#: written with its park day's statistics and replaced whole when the day is
+#: recomputed. Found by ride and time; a day's by its date within a few days of it.
+ride_outages = Table(
+    "ride_outages",
+    metadata,
+    Column("ride_id", Integer, ForeignKey("rides.id"), primary_key=True),
+    Column("started_at", UTCSeconds, primary_key=True, comment="its first closed poll"),
+    Column("park_date", Date, nullable=False, comment="the park's local day"),
+    Column("ended_at", UTCSeconds, nullable=True, comment="the next open poll; null: ongoing"),
+    Column("minutes", Double, nullable=False, comment="the time its closed polls cover"),
+    Column("park_wide", Boolean, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_TABLE_OPTIONS,
+    **MYSQL_COMPRESSED,
+)
+
 operating_sessions = Table(
     "operating_sessions",
     metadata,
