@@ -1,0 +1,92 @@
+"""Back soon? The chance that a ride down for `m` minutes is open again within the next
+few, from the outages of a pool like it (docs/methodology.md, "Back soon?").
+
+S(t), the share of outages lasting longer than t, is the Kaplan–Meier estimate: ended
+outages are events, closures known to have gone on past their observed length are
+censored there. Then P(open within x | down for m) = 1 − S(m + x) / S(m).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+#: The horizons (minutes) a recovery estimate answers for.
+HORIZONS = (15, 30, 60)
+#: A pool must hold at least this many outages longer than the current one.
+MIN_LONGER = 3
+#: Products of fractions carry float noise: a level within this (relative) of half is half.
+_NOISE = 1e-9
+
+
+@dataclass(frozen=True)
+class Survival:
+    """A right-continuous step function: `levels[i]` from `times[i]` (inclusive) on."""
+
+    times: tuple[float, ...]
+    levels: tuple[float, ...]
+
+    def at(self, t: float) -> float:
+        index = bisect.bisect_right(self.times, t)
+        return 1.0 if index == 0 else self.levels[index - 1]
+
+
+def kaplan_meier(ended: Iterable[float], censored: Iterable[float] = ()) -> Survival:
+    """The product-limit estimate of P(duration > t). A closure censored at the same
+    length as an event is still at risk at that event, as is usual."""
+    events = Counter(ended)
+    losses = Counter(censored)
+    at_risk = sum(events.values()) + sum(losses.values())
+    times, levels, level = [], [], 1.0
+    for t in sorted(set(events) | set(losses)):
+        if events[t]:
+            level *= 1 - events[t] / at_risk
+            times.append(t)
+            levels.append(level)
+        at_risk -= events[t] + losses[t]
+    return Survival(tuple(times), tuple(levels))
+
+
+@dataclass(frozen=True)
+class Recovery:
+    p_open_within: dict[int, float]
+    median_remaining_minutes: float | None
+    """The smallest r with S(m + r) ≤ S(m) / 2; None when the curve never gets there."""
+
+
+def recovery(curve: Survival, down_for: float) -> Recovery | None:
+    """The estimate for a ride down for `down_for` minutes; None when no outage of the
+    pool lasted that long (S(m) = 0)."""
+    now = curve.at(down_for)
+    if now <= 0:
+        return None
+    chances = {x: 1 - curve.at(down_for + x) / now for x in HORIZONS}
+    median = next(
+        (
+            t - down_for
+            for t, s in zip(curve.times, curve.levels, strict=True)
+            if t >= down_for and s <= now / 2 * (1 + _NOISE)
+        ),
+        None,
+    )
+    return Recovery(chances, median)
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    """`park_wide`, `ride`, `park_tier` or `tier`."""
+    ended: tuple[float, ...]
+    censored: tuple[float, ...] = ()
+
+
+def choose_pool(candidates: Sequence[Pool], down_for: float, minimum: int) -> Pool | None:
+    """The first pool with at least `minimum` ended outages, `MIN_LONGER` of them longer
+    than the current outage."""
+    for pool in candidates:
+        longer = sum(1 for duration in pool.ended if duration > down_for)
+        if len(pool.ended) >= minimum and longer >= MIN_LONGER:
+            return pool
+    return None
