@@ -409,3 +409,45 @@ def test_outages_of_an_unknown_ride_or_with_a_bad_limit_are_refused(client: Any)
     assert client.get("/api/rides/999999/outages").status_code == 404
     response = client.get(f"/api/rides/1/outages?{SPAN}&limit=0")
     assert response.status_code == 400 and response.get_json()["error"]
+
+
+def test_rides_down_now_each_with_the_estimate_of_its_own_page(client: Any) -> None:
+    body = _ok(client, "/api/live/down", schemas.DownRidesResponse)
+    down = body["data"]
+    summary = _ok(client, "/api/live/summary", schemas.LiveSummaryResponse)["data"]
+    assert len(down) == summary["down"] > 0
+    lengths = [row["down_for_minutes"] for row in down]
+    assert lengths == sorted(lengths, reverse=True)
+    for row in down:
+        page = _ok(client, f"/api/rides/{row['ride_id']}", schemas.RideDetailResponse)["data"]
+        assert page["ride"]["live_status"] == "down"
+        own = _ok(client, f"/api/rides/{row['ride_id']}/recovery", schemas.RecoveryResponse)
+        assert own["data"] == row["recovery"]
+        assert row["down_since"] < NOW.isoformat().replace("+00:00", "Z")
+
+
+def test_back_soon_learns_from_the_first_pool_with_enough_outages(client: Any) -> None:
+    ranked = _ok(
+        client, f"/api/rides/downtime?{SPAN}&park={TORONTO}&limit=1", schemas.RideRankingsResponse
+    )
+    ride_id = ranked["data"][0]["ride_id"]
+    found = _ok(client, f"/api/rides/{ride_id}/recovery?down_for=5", schemas.RecoveryResponse)
+    data = found["data"]
+    assert data["down_for_minutes"] == 5.0
+    assert data["pool"] in ("ride", "park_tier", "tier")
+    assert data["outages"] >= 10 and data["censored"] == 0
+    chances = data["p_open_within"]
+    assert set(chances) == {"15", "30", "60"}
+    assert 0 <= chances["15"] <= chances["30"] <= chances["60"] <= 1
+    longer = _ok(client, f"/api/rides/{ride_id}/recovery?down_for=1400", schemas.RecoveryResponse)
+    assert longer["data"]["pool"] is None and longer["data"]["p_open_within"] is None
+
+
+def test_back_soon_for_a_ride_that_is_not_down_needs_down_for(client: Any) -> None:
+    down = {row["ride_id"] for row in client.get("/api/live/down").get_json()["data"]}
+    ranked = client.get(f"/api/rides/downtime?{SPAN}&limit=50").get_json()["data"]
+    up = next(row["ride_id"] for row in ranked if row["ride_id"] not in down)
+    response = client.get(f"/api/rides/{up}/recovery")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "not_down"
+    assert client.get(f"/api/rides/{up}/recovery?down_for=-1").status_code == 400

@@ -29,6 +29,8 @@ PATHS = [
     "/api/rides/waittimes",
     "/api/rides/{ride_id}",
     "/api/rides/{ride_id}/outages",
+    "/api/rides/{ride_id}/recovery",
+    "/api/live/down",
     "/api/trends",
     "/api/live/summary",
     "/api/health",

@@ -83,6 +83,8 @@ def test_the_openapi_document_lists_every_endpoint_and_its_parameters(api_engine
         "/api/rides/waittimes",
         "/api/rides/{ride_id}",
         "/api/rides/{ride_id}/outages",
+        "/api/rides/{ride_id}/recovery",
+        "/api/live/down",
         "/api/trends",
         "/api/live/summary",
         "/api/health",

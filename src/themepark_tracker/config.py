@@ -117,6 +117,12 @@ class Settings(BaseModel):
     min_outages: PositiveInt = Field(
         5, description="ended outages a period needs for its median and P90 outage"
     )
+    recovery_window_days: PositiveInt = Field(
+        90, description="park days before today whose outages recovery estimates learn from"
+    )
+    min_recovery_outages: PositiveInt = Field(
+        10, description="ended outages a pool needs to estimate a recovery"
+    )
     collect_concurrency: PositiveInt = Field(8, description="parks fetched at the same time")
     collect_deadline_seconds: PositiveFloat = Field(
         300.0, description="a collection cycle stops waiting after this"
@@ -358,6 +364,8 @@ METRIC_SETTINGS = (
     "PARK_WIDE_SHARE",
     "MIN_EXPOSURE_HOURS",
     "MIN_OUTAGES",
+    "RECOVERY_WINDOW_DAYS",
+    "MIN_RECOVERY_OUTAGES",
 )
 
 SsmReader = Callable[[str, str], dict[str, str]]

@@ -1,6 +1,9 @@
-"""`/api/live/summary`: how many rides are running, down, closed or unknown right now."""
+"""`/api/live`: how many rides are running, down, closed or unknown right now, and which
+are down, with when they may be back."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Blueprint
 
@@ -9,6 +12,7 @@ from themepark_tracker.api.endpoints import Ask, endpoint
 from themepark_tracker.api.params import FilterQuery
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.storage import details, queries
+from themepark_tracker.storage.outages import RideInPool, rides_down
 
 bp = Blueprint("live", __name__, url_prefix="/api/live")
 
@@ -45,3 +49,51 @@ def summary(ask: Ask, params: FilterQuery) -> schemas.LiveSummaryResponse:
             parks=found.parks,
         ),
     )
+
+
+@endpoint(
+    bp,
+    "/down",
+    query=FilterQuery,
+    response=schemas.DownRidesResponse,
+    tag="live",
+    summary="Rides down now, with when they may be back",
+)
+def down(ask: Ask, params: FilterQuery) -> schemas.DownRidesResponse:
+    """Every ride down now (closed after opening in today's session, as of its park's
+    latest fresh poll), longest first, with its recovery estimate."""
+    only = params.filter == "disney-universal"
+    operators = {info.id: info.operator for info in details.park_infos(ask.conn)}
+    found = []
+    for ride in rides_down(ask.conn, ask.now - timedelta(days=1)):
+        if present.live_status(ask, "down", ride.live_at) != "down":
+            continue
+        if only and not is_disney_or_universal(operators.get(ride.park_id, "")):
+            continue
+        minutes = (
+            None if ride.started_at is None else (ask.now - ride.started_at).total_seconds() / 60
+        )
+        found.append(
+            schemas.DownRide(
+                ride_id=ride.ride_id,
+                name=ride.name,
+                park_id=ride.park_id,
+                park_name=ride.park_name,
+                tier=ride.tier,
+                down_since=ride.started_at,
+                down_for_minutes=present.rounded(minutes, 1),
+                park_wide=ride.park_wide,
+                recovery=None
+                if minutes is None
+                else present.back_soon(
+                    ask,
+                    RideInPool(ride.ride_id, ride.park_id, ride.tier),
+                    ride.timezone,
+                    minutes,
+                    ride.park_wide,
+                ),
+                queue_times_url=present.ride_url(ride.park_id, ride.ride_id),
+            )
+        )
+    found.sort(key=lambda row: (row.down_for_minutes is None, -(row.down_for_minutes or 0)))
+    return schemas.DownRidesResponse(meta=present.meta(ask, params), data=found)

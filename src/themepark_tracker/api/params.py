@@ -141,6 +141,15 @@ class OutagesQuery(PeriodQuery):
     limit: Count = Field(100, ge=1, le=1000)
 
 
+class RecoveryQuery(Query):
+    down_for: float | None = Field(
+        None,
+        ge=0,
+        le=1440,
+        description="minutes the ride has been down; default its current outage",
+    )
+
+
 class FilterQuery(Query):
     filter: Literal["all", "disney-universal"] = Field("all", description="operators")
 

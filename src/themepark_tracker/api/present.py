@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import Ask
@@ -12,9 +13,12 @@ from themepark_tracker.api.params import PeriodQuery
 from themepark_tracker.engine.live import is_open_now, rides_down_now, status_now
 from themepark_tracker.engine.outages import Gates
 from themepark_tracker.engine.outages import reliability as engine_reliability
+from themepark_tracker.engine.recovery import choose_pool, kaplan_meier, recovery
 from themepark_tracker.engine.scores import Totals, per_day, trend_pct
+from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.storage import statistics
-from themepark_tracker.storage.details import OutageRow, ParkInfo, SessionRow
+from themepark_tracker.storage.details import ParkInfo, SessionRow
+from themepark_tracker.storage.outages import OutageRow, RideInPool, pool_of
 from themepark_tracker.storage.statistics import ParkSums, RideSums, Scope, ScopedPark
 
 
@@ -128,6 +132,40 @@ def reliability(
     return schemas.Reliability(
         all=of([outage.minutes for outage in ended]),
         ride_outages=of([outage.minutes for outage in ended if not outage.park_wide]),
+    )
+
+
+def back_soon(
+    ask: Ask, ride: RideInPool, timezone: str, down_for: float, park_wide: bool
+) -> schemas.Recovery:
+    """The recovery estimate of a ride down for `down_for` minutes, from the first pool
+    that has enough outages (read one pool at a time: the ride's own usually does)."""
+    today = park_day_of(ask.now, ZoneInfo(timezone), ask.day_rules)
+    first = today - timedelta(days=ask.settings.recovery_window_days)
+    last = today - timedelta(days=1)
+    names = ("park_wide",) if park_wide else ("ride", "park_tier", "tier")
+    minimum = ask.settings.min_recovery_outages
+    for name in names:
+        pool = choose_pool([pool_of(ask.conn, name, ride, first, last)], down_for, minimum)
+        if pool is None:
+            continue
+        found = recovery(kaplan_meier(pool.ended, pool.censored), down_for)
+        assert found is not None  # the pool has outages longer than down_for
+        return schemas.Recovery(
+            down_for_minutes=round(down_for, 1),
+            p_open_within={str(x): round(p, 3) for x, p in found.p_open_within.items()},
+            median_remaining_minutes=rounded(found.median_remaining_minutes, 1),
+            pool=pool.name,  # type: ignore[arg-type]
+            outages=len(pool.ended) + len(pool.censored),
+            censored=len(pool.censored),
+        )
+    return schemas.Recovery(
+        down_for_minutes=round(down_for, 1),
+        p_open_within=None,
+        median_remaining_minutes=None,
+        pool=None,
+        outages=0,
+        censored=0,
     )
 
 

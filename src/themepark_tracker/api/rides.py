@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint
@@ -12,6 +13,7 @@ from themepark_tracker.api.errors import ApiError
 from themepark_tracker.api.params import (
     MAX_ID,
     OutagesQuery,
+    RecoveryQuery,
     RideDetailQuery,
     RideRankingQuery,
     RideWaitQuery,
@@ -19,6 +21,7 @@ from themepark_tracker.api.params import (
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.sessions import day_bounds
 from themepark_tracker.storage import details, queries
+from themepark_tracker.storage.outages import RideInPool, ongoing_outage, outages_of
 from themepark_tracker.storage.statistics import period_sums
 
 bp = Blueprint("rides", __name__, url_prefix="/api/rides")
@@ -156,7 +159,7 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
             ),
             downtime_events=ranked[0].downtime_events if ranked else 0,
             reliability=present.reliability(
-                details.outages_of(ask.conn, ride_id, first, last),
+                outages_of(ask.conn, ride_id, first, last),
                 ranked[0].totals if ranked else None,
                 ask.gates,
             ),
@@ -217,8 +220,45 @@ def outages(ask: Ask, params: OutagesQuery, ride_id: int) -> schemas.OutagesResp
         raise ApiError(404, "not_found", f"no ride {ride_id}")
     asked = present.scope(ask, params, ride.park_id, filtered=False)
     first, last = asked.ranges[ride.park_id]
-    found = details.outages_of(ask.conn, ride_id, first, last, params.limit)
+    found = outages_of(ask.conn, ride_id, first, last, params.limit)
     return schemas.OutagesResponse(
         meta=present.meta(ask, params, limit=params.limit),
         data=[present.outage(row) for row in found],
+    )
+
+
+@endpoint(
+    bp,
+    "/<int:ride_id>/recovery",
+    query=RecoveryQuery,
+    response=schemas.RecoveryResponse,
+    tag="rides",
+    summary="Back soon? A ride's chance of being open again",
+    not_found=True,
+)
+def recovery(ask: Ask, params: RecoveryQuery, ride_id: int) -> schemas.RecoveryResponse:
+    """For a ride down for `down_for` minutes (default: its current outage), the chance
+    that it is open again within 15, 30 and 60 minutes, and the median time left."""
+    ride = details.ride_info(ask.conn, ride_id) if ride_id <= MAX_ID else None
+    if ride is None:
+        raise ApiError(404, "not_found", f"no ride {ride_id}")
+    park = details.park_infos(ask.conn, ride.park_id)[0]
+    down = present.live_status(ask, ride.live_status, park.live_at) == "down"
+    current = ongoing_outage(ask.conn, ride_id, ask.now - timedelta(days=1)) if down else None
+    if params.down_for is None and current is None:
+        raise ApiError(400, "not_down", f"ride {ride_id} is not down now: give down_for (minutes)")
+    down_for = (
+        params.down_for
+        if params.down_for is not None
+        else (ask.now - current.started_at).total_seconds() / 60  # type: ignore[union-attr]
+    )
+    return schemas.RecoveryResponse(
+        meta=present.meta(ask, params),
+        data=present.back_soon(
+            ask,
+            RideInPool(ride.id, ride.park_id, ride.tier),
+            park.timezone,
+            down_for,
+            current is not None and current.park_wide,
+        ),
     )

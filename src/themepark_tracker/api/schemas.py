@@ -126,6 +126,46 @@ class OutagesResponse(Envelope):
     data: list[Outage]
 
 
+class Recovery(Model):
+    """Back soon? (docs/methodology.md): from the Kaplan–Meier curve of a pool's outages."""
+
+    down_for_minutes: float
+    p_open_within: dict[str, float] | None = Field(
+        description='chance of being open again within "15", "30" and "60" minutes; null '
+        "without a pool"
+    )
+    median_remaining_minutes: float | None = Field(
+        description="null without a pool, or when fewer than half of its outages went on longer"
+    )
+    pool: Literal["park_wide", "ride", "park_tier", "tier"] | None = Field(
+        description="whose outages: the park's park-wide ones, the ride's, its park's rides of "
+        "its tier, every park's of its tier; null when none has enough"
+    )
+    outages: int = Field(description="the pool's outages")
+    censored: int = Field(description="of which closures still going on when last seen")
+
+
+class RecoveryResponse(Envelope):
+    data: Recovery
+
+
+class DownRide(Model):
+    ride_id: int
+    name: str
+    park_id: int
+    park_name: str
+    tier: int | None
+    down_since: datetime | None = Field(description="its outage's first closed poll")
+    down_for_minutes: float | None
+    park_wide: bool
+    recovery: Recovery | None = Field(description="null when its outage is not known yet")
+    queue_times_url: str
+
+
+class DownRidesResponse(Envelope):
+    data: list[DownRide]
+
+
 class ParkRanking(Model):
     rank: int | None = Field(description="null for parks without the sorted figure (no data)")
     park_id: int

@@ -4,7 +4,7 @@ operating sessions, daily series, a ride's history, flips and posted waits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Connection, func, or_, select
 
@@ -14,7 +14,6 @@ from themepark_tracker.storage.tables import (
     park_daily_stats,
     parks,
     ride_daily_stats,
-    ride_outages,
     rides,
     status_changes,
 )
@@ -264,37 +263,3 @@ def ride_downtime_by_day(
     for ride_id, day, down in conn.execute(query):
         found.setdefault(ride_id, {})[day] = float(down)
     return found
-
-
-@dataclass(frozen=True)
-class OutageRow:
-    started_at: datetime
-    ended_at: datetime | None
-    minutes: float
-    park_wide: bool
-    park_date: date
-
-
-def outages_of(
-    conn: Connection, ride_id: int, first: date, last: date, limit: int | None = None
-) -> list[OutageRow]:
-    """The ride's outages on its park's days `first` to `last`, newest first. They
-    started between the day before `first` and two days after `last` in UTC, whatever
-    the park's timezone: that bounds the read of the key."""
-    o = ride_outages.c
-    query = (
-        select(o.started_at, o.ended_at, o.minutes, o.park_wide, o.park_date)
-        .where(
-            o.ride_id == ride_id,
-            o.started_at >= _midnight(first) - timedelta(days=1),
-            o.started_at < _midnight(last) + timedelta(days=2),
-            o.park_date.between(first, last),
-        )
-        .order_by(o.started_at.desc())
-        .limit(limit)
-    )
-    return [OutageRow(*row) for row in conn.execute(query)]
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)

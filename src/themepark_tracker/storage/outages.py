@@ -1,0 +1,150 @@
+"""Reading a ride's outages: its list, and the pools a recovery estimate learns from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, Connection, func, select
+
+from themepark_tracker.engine.recovery import Pool
+from themepark_tracker.storage.tables import parks, ride_outages, rides
+
+
+@dataclass(frozen=True)
+class OutageRow:
+    started_at: datetime
+    ended_at: datetime | None
+    minutes: float
+    park_wide: bool
+    park_date: date
+
+
+def outages_of(
+    conn: Connection, ride_id: int, first: date, last: date, limit: int | None = None
+) -> list[OutageRow]:
+    """The ride's outages on its park's days `first` to `last`, newest first. They
+    started between the day before `first` and two days after `last` in UTC, whatever
+    the park's timezone: that bounds the read of the key."""
+    o = ride_outages.c
+    query = (
+        select(o.started_at, o.ended_at, o.minutes, o.park_wide, o.park_date)
+        .where(
+            o.ride_id == ride_id,
+            _between(first, last),
+        )
+        .order_by(o.started_at.desc())
+        .limit(limit)
+    )
+    return [OutageRow(*row) for row in conn.execute(query)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _between(first: date, last: date) -> ColumnElement[bool]:
+    """Outages of the park days `first` to `last`, found through their start in the key."""
+    o = ride_outages.c
+    return (
+        (o.started_at >= _midnight(first) - timedelta(days=1))
+        & (o.started_at < _midnight(last) + timedelta(days=2))
+        & o.park_date.between(first, last)
+    )
+
+
+#: How a pool's rides are chosen: unclassified rides count as tier 2.
+UNCLASSIFIED_TIER = 2
+POOLS = ("park_wide", "ride", "park_tier", "tier")
+
+
+def pool_of(
+    conn: Connection,
+    name: str,
+    ride: RideInPool,
+    first: date,
+    last: date,
+) -> Pool:
+    """The ended outages (minutes) of one pool over the park days `first` to `last`
+    (`POOLS`): the park's park-wide outages, or the ride outages of the ride, of its
+    park's rides of its tier, or of every park's rides of its tier. Counted per length:
+    lengths are sums of poll intervals, so few."""
+    o, r = ride_outages.c, rides.c
+    tier = ride.tier or UNCLASSIFIED_TIER
+    which: list[ColumnElement[bool]] = [_between(first, last), o.ended_at.is_not(None)]
+    if name == "ride":
+        which += [o.ride_id == ride.ride_id, ~o.park_wide]
+    else:
+        chosen = select(r.id)
+        if name in ("park_wide", "park_tier"):
+            chosen = chosen.where(r.park_id == ride.park_id)
+        if name != "park_wide":
+            chosen = chosen.where(func.coalesce(r.tier, UNCLASSIFIED_TIER) == tier)
+        which += [o.ride_id.in_(chosen), o.park_wide if name == "park_wide" else ~o.park_wide]
+    query = select(o.minutes, func.count()).where(*which).group_by(o.minutes)
+    durations = [float(m) for m, count in conn.execute(query) for _ in range(int(count))]
+    return Pool(name, tuple(sorted(durations)))
+
+
+@dataclass(frozen=True)
+class RideInPool:
+    ride_id: int
+    park_id: int
+    tier: int | None
+
+
+def ongoing_outage(conn: Connection, ride_id: int, since: datetime) -> OutageRow | None:
+    """The ride's outage going on now, if one started after `since`."""
+    o = ride_outages.c
+    row = conn.execute(
+        select(o.started_at, o.ended_at, o.minutes, o.park_wide, o.park_date)
+        .where(o.ride_id == ride_id, o.started_at >= since, o.ended_at.is_(None))
+        .order_by(o.started_at.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else OutageRow(*row)
+
+
+@dataclass(frozen=True)
+class DownRide:
+    ride_id: int
+    name: str
+    park_id: int
+    park_name: str
+    timezone: str
+    tier: int | None
+    live_at: datetime | None
+    """The park's latest poll: the stored status is from it."""
+    started_at: datetime | None
+    """Its ongoing outage's first closed poll (None: not recomputed yet)."""
+    park_wide: bool
+
+
+def rides_down(conn: Connection, since: datetime) -> list[DownRide]:
+    """Active rides whose stored live status is down, with their ongoing outage (one
+    that started after `since`)."""
+    o, r = ride_outages.c, rides.c
+    ongoing = (
+        select(o.ride_id, func.max(o.started_at).label("started_at"))
+        .where(o.ended_at.is_(None), o.started_at >= since)
+        .group_by(o.ride_id)
+        .subquery()
+    )
+    query = (
+        select(
+            r.id,
+            r.name,
+            r.park_id,
+            parks.c.name,
+            parks.c.timezone,
+            r.tier,
+            parks.c.live_at,
+            ongoing.c.started_at,
+            o.park_wide,
+        )  # fmt: skip
+        .join_from(rides, parks, parks.c.id == r.park_id)
+        .outerjoin(ongoing, ongoing.c.ride_id == r.id)
+        .outerjoin(ride_outages, (o.ride_id == r.id) & (o.started_at == ongoing.c.started_at))
+        .where(r.live_status == "down", r.is_active, parks.c.is_active)
+    )
+    return [DownRide(*row[:8], bool(row.park_wide)) for row in conn.execute(query)]
