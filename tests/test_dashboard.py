@@ -217,6 +217,13 @@ def test_the_ride_page_with_its_timeline_and_waits(tab: Page, api: Any) -> None:
     assert page.locator("#wait-chart canvas").count() == 1
     history = page.locator("main table").last.locator("tbody tr")
     assert history.count() == len(detail["history"])
+    outages = api(f"/api/rides/{ride['ride_id']}/outages?{PERIOD}&limit=1000")["data"]
+    reliability = page.locator("main table", has=page.locator("caption", has_text="Reliability"))
+    assert reliability.locator("tbody tr").count() == 7
+    listed = page.locator("main table", has=page.locator("caption", has_text="Outages, newest"))
+    assert listed.locator("tbody tr").count() == min(50, len(outages)) > 0
+    bars = page.locator(".histogram li .count").all_inner_texts()
+    assert sum(int(n) for n in bars) == sum(1 for o in outages if not o["ongoing"])
     tab.shot("ride")
 
 

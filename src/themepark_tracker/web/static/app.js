@@ -448,9 +448,13 @@
     if (!/^\d+$/.test(state.ride || "")) throw new Error("no ride chosen");
     const params = periodParams(state);
     if (state.date) params.date = state.date;
-    const body = await api(`/api/rides/${state.ride}`, params);
+    const [body, outages] = await Promise.all([
+      api(`/api/rides/${state.ride}`, params),
+      api(`/api/rides/${state.ride}/outages`, { ...periodParams(state), limit: 1000 }),
+    ]);
     const d = body.data;
     const zone = d.ride.park_timezone;
+    const recovery = d.ride.live_status === "down" ? await api(`/api/rides/${state.ride}/recovery`, {}).catch(() => null) : null;
     document.title = `${d.ride.name} — Theme Park Hall of Shame`;
     const dayPicker = h("form", { class: "day-picker", onsubmit: (event) => { event.preventDefault(); go({ date: event.target.elements.day.value || null }); } },
       h("label", {}, "Day ", h("input", { type: "date", name: "day", value: d.timeline.date })), h("button", { type: "submit" }, "Show"));
@@ -473,6 +477,7 @@
           h("span", {}, `uptime ${d.figures.uptime_pct === null ? "–" : fixed(d.figures.uptime_pct, 1) + " %"}`),
           h("span", {}, `${d.downtime_events} closures, longest ${fixed(d.longest_downtime_minutes, 0)} min`),
           h("span", {}, "Trend ", trend(d.figures.trend_pct))) : h("p", {}, "The ride did not run in this period.")),
+      reliabilityPanel(d.reliability, outages.data, recovery && recovery.data, zone),
       section(`Status on ${d.timeline.date}`, dayPicker, timeline(d.timeline, zone)),
       section(`Posted waits on ${d.timeline.date}`, d.timeline.waits.length ? waitBox : empty("No posted waits kept for this day (raw polls are kept for a day after it is final).")),
       section("Daily history", history),
@@ -483,6 +488,48 @@
         [d.timeline.waits.map((w) => Date.parse(w.at) / 1000), d.timeline.waits.map((w) => w.wait_minutes)], 200, false, zone);
     };
     return { nodes: view, after: draw };
+  }
+
+  /* Outages as events: the period's figures (gated ones say why), "back soon?" when the
+     ride is down, a histogram of outage lengths, and the list, newest first. */
+  function reliabilityPanel(reliability, outages, recovery, zone) {
+    const value = (figures, key, unit, digits) => {
+      const x = figures[key];
+      if (x === null) return h("span", { class: "gated", title: figures.insufficient_data || "" }, "not enough data");
+      return `${fixed(x, digits)}${unit}`;
+    };
+    const rows = [
+      ["Outages", "outages", "", 0], ["Per 100 h open", "outages_per_100h", "", 2], ["MTBF", "mtbf_hours", " h", 1],
+      ["MTTR", "mttr_minutes", " min", 1], ["Median outage", "median_outage_minutes", " min", 1],
+      ["P90 outage", "p90_outage_minutes", " min", 1], ["Longest outage", "longest_outage_minutes", " min", 0],
+    ];
+    const figures = table("Reliability", [
+      { label: "Figure", cell: (r) => r[0] },
+      { label: "All outages", num: true, cell: (r) => value(reliability.all, r[1], r[2], r[3]) },
+      { label: "Ride outages", num: true, cell: (r) => value(reliability.ride_outages, r[1], r[2], r[3]) },
+    ], rows);
+    const reasons = [reliability.all.insufficient_data, reliability.ride_outages.insufficient_data].filter(Boolean);
+    const soon = recovery ? h("p", { class: "back-soon" }, recovery.pool === null
+      ? `Down for ${fixed(recovery.down_for_minutes, 0)} min: not enough outages to say when it is back.`
+      : `Back within 30 min: ${fixed(100 * recovery.p_open_within["30"], 0)} % (${recovery.outages} outages of ${{ park_wide: "this park, park-wide", ride: "this ride", park_tier: "this park's rides of its tier", tier: "rides of its tier" }[recovery.pool]}, last 90 days)`) : null;
+    const ended = outages.filter((o) => !o.ongoing);
+    const bins = [[0, 10], [10, 20], [20, 30], [30, 60], [60, 120], [120, Infinity]];
+    const most = Math.max(1, ...bins.map(([lo, hi]) => ended.filter((o) => o.duration_minutes >= lo && o.duration_minutes < hi).length));
+    const histogram = h("ol", { class: "histogram", "aria-label": "Outages by length" }, bins.map(([lo, hi]) => {
+      const n = ended.filter((o) => o.duration_minutes >= lo && o.duration_minutes < hi).length;
+      const bar = h("span", { class: "bar" });
+      bar.style.width = `${(100 * n) / most}%`;
+      return h("li", {}, h("span", { class: "bin" }, hi === Infinity ? `${lo}+ min` : `${lo}–${hi} min`), bar, h("span", { class: "count" }, String(n)));
+    }));
+    const list = outages.length ? table("Outages, newest first", [
+      { label: "Day", cell: (o) => o.day },
+      { label: "Start", cell: (o) => localTime(o.start, zone) },
+      { label: "End", cell: (o) => o.ongoing ? "ongoing" : localTime(o.end, zone) },
+      { label: "Length", num: true, cell: (o) => `${fixed(o.duration_minutes, 0)} min` },
+      { label: "Park-wide", cell: (o) => o.park_wide ? "yes" : "" },
+    ], outages.slice(0, 50)) : empty("No outage in this period.");
+    return section("Reliability", soon, figures, reasons.length ? h("p", { class: "note" }, `Not enough data: ${[...new Set(reasons)].join("; ")}.`) : null,
+      ended.length ? histogram : null, list);
   }
 
   /* Open and closed bands over the park's operating session of that day. */
