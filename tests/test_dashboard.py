@@ -125,6 +125,18 @@ def test_the_downtime_tab_shows_the_apis_rankings(tab: Page, api: Any) -> None:
     tab.shot("downtime")
 
 
+def test_the_live_period_lists_the_rides_down_now_with_their_estimate(tab: Page, api: Any) -> None:
+    page = tab.open()
+    down = api("/api/live/down")["data"]
+    listed = page.locator("main table", has=page.locator("caption", has_text="down now"))
+    assert listed.locator("tbody tr").count() == len(down) > 0
+    names = listed.locator("tbody tr td:first-child").all_inner_texts()
+    assert [n.strip(" ↗") for n in names] == [r["name"] for r in down]
+    page.click("[data-period=yesterday]")
+    tab.ready()
+    assert page.locator("main table caption", has_text="down now").count() == 0
+
+
 def test_period_buttons_and_the_filter_update_the_table_and_the_url(tab: Page, api: Any) -> None:
     page = tab.open()
     assert page.locator("[data-period=today]").get_attribute("aria-pressed") == "true"

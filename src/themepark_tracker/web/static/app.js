@@ -268,9 +268,11 @@
 
   async function downtimeView(state) {
     const period = periodParams(state);
-    const [parks, rides] = await Promise.all([
+    const live = !state.from && state.period === "today";
+    const [parks, rides, down] = await Promise.all([
       api("/api/parks/downtime", Object.assign({ filter: state.filter, sort: state.psort, order: state.porder }, period)),
       api("/api/rides/downtime", Object.assign({ filter: state.filter, sort: state.rsort, order: state.rorder, limit: 50 }, period)),
+      live ? api("/api/live/down", { filter: state.filter }) : null,
     ]);
     const ranked = parks.data.filter((p) => p.rank !== null);
     const worst = Math.max(0, ...ranked.map((p) => p.figures.downtime_hours));
@@ -298,6 +300,21 @@
       { label: "7-day avg", num: true, cell: (r) => r.avg_downtime_7d_hours === null ? "–" : `${fixed(r.avg_downtime_7d_hours, 1)} h/day` },
     ];
     const anyDowntime = ranked.some((p) => p.figures.downtime_hours > 0);
+    const chance = (r) => {
+      if (!r.recovery) return "–";
+      if (r.recovery.pool === null) return h("span", { class: "gated", title: "no pool of past outages has enough" }, "not enough data");
+      return h("span", { title: `${r.recovery.outages} outages (${r.recovery.pool.replace("_", " ")}), last 90 days` }, `${fixed(100 * r.recovery.p_open_within["30"], 0)} %`);
+    };
+    const downColumns = [
+      { label: "Ride", cell: (r) => h("span", {}, rideLink(r.ride_id, r.name), " ", external(r.queue_times_url, "↗")) },
+      { label: "Tier", cell: (r) => tierBadge(r.tier) },
+      { label: "Park", cell: (r) => parkLink(r.park_id, r.park_name) },
+      { label: "Down for", num: true, cell: (r) => r.down_for_minutes === null ? "–" : `${fixed(r.down_for_minutes, 0)} min` },
+      { label: "Park-wide", cell: (r) => r.park_wide ? "yes" : "" },
+      { label: "Back within 30 min", num: true, cell: chance },
+      { label: "Median left", num: true, cell: (r) => r.recovery && r.recovery.median_remaining_minutes !== null ? `${fixed(r.recovery.median_remaining_minutes, 0)} min` : "–" },
+    ];
+    const downNow = down && section("Down now", down.data.length ? table("Rides down now, longest first", downColumns, down.data) : empty("No ride is down right now."));
     return [
       section(`Parks — ${periodLabel(state)}`,
         ranked.length && anyDowntime
@@ -307,7 +324,8 @@
         rides.data.length
           ? table("Rides ranked by downtime", rideColumns, rides.data, { key: state.rsort, order: state.rorder, change: (key, order) => go({ rsort: key, rorder: order }) })
           : empty("No downtime recorded for this period.")),
-    ];
+      downNow,
+    ].filter(Boolean);
   }
 
   async function waitsView(state) {
