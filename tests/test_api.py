@@ -451,3 +451,12 @@ def test_back_soon_for_a_ride_that_is_not_down_needs_down_for(client: Any) -> No
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "not_down"
     assert client.get(f"/api/rides/{up}/recovery?down_for=-1").status_code == 400
+
+
+def test_rides_down_and_back_soon_answer_at_any_instant(api_engine: Engine) -> None:
+    """The clock has a fraction of a second; stored outage starts have none."""
+    later = create_app(settings(), api_engine, clock=lambda: NOW + timedelta(microseconds=250))
+    client = later.test_client()
+    down = _ok(client, "/api/live/down", schemas.DownRidesResponse)["data"]
+    assert down
+    _ok(client, f"/api/rides/{down[0]['ride_id']}/recovery", schemas.RecoveryResponse)

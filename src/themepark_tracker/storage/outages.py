@@ -43,6 +43,11 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def _whole_second(moment: datetime) -> datetime:
+    """Starts are whole seconds (`UTCSeconds` refuses a fraction): a bound on them is too."""
+    return moment.replace(microsecond=0)
+
+
 def _between(first: date, last: date) -> ColumnElement[bool]:
     """Outages of the park days `first` to `last`, found through their start in the key."""
     o = ride_outages.c
@@ -96,6 +101,7 @@ class RideInPool:
 def ongoing_outage(conn: Connection, ride_id: int, since: datetime) -> OutageRow | None:
     """The ride's outage going on now, if one started after `since`."""
     o = ride_outages.c
+    since = _whole_second(since)
     row = conn.execute(
         select(o.started_at, o.ended_at, o.minutes, o.park_wide, o.park_date)
         .where(o.ride_id == ride_id, o.started_at >= since, o.ended_at.is_(None))
@@ -124,6 +130,7 @@ def rides_down(conn: Connection, since: datetime) -> list[DownRide]:
     """Active rides whose stored live status is down, with their ongoing outage (one
     that started after `since`)."""
     o, r = ride_outages.c, rides.c
+    since = _whole_second(since)
     ongoing = (
         select(o.ride_id, func.max(o.started_at).label("started_at"))
         .where(o.ended_at.is_(None), o.started_at >= since)
