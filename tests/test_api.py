@@ -460,3 +460,35 @@ def test_rides_down_and_back_soon_answer_at_any_instant(api_engine: Engine) -> N
     down = _ok(client, "/api/live/down", schemas.DownRidesResponse)["data"]
     assert down
     _ok(client, f"/api/rides/{down[0]['ride_id']}/recovery", schemas.RecoveryResponse)
+
+
+@pytest.mark.parametrize(
+    ("sort", "figure", "order"),
+    [
+        ("outages_per_100h", "outages_per_100h", "desc"),
+        ("mtbf", "mtbf_hours", "asc"),
+        ("mttr", "mttr_minutes", "desc"),
+    ],
+)
+def test_rides_rank_by_outage_figures_only_past_the_gates(
+    client: Any, sort: str, figure: str, order: str
+) -> None:
+    every = _ok(
+        client, "/api/rides/downtime?period=last_7_days&limit=1000", schemas.RideRankingsResponse
+    )["data"]
+    ranked = _ok(
+        client,
+        f"/api/rides/downtime?period=last_7_days&limit=1000&sort={sort}&order={order}",
+        schemas.RideRankingsResponse,
+    )["data"]
+    values = [row["reliability"]["all"][figure] for row in ranked]
+    assert ranked and None not in values
+    assert values == sorted(values, reverse=order == "desc")
+    passing = {
+        row["ride_id"]
+        for row in every
+        if row["reliability"]["all"]["outages"] is not None
+        and (sort == "outages_per_100h" or row["reliability"]["all"]["outages"] > 0)
+    }
+    assert {row["ride_id"] for row in ranked} == passing
+    assert len(passing) < len(every), "some rides are below the gates"

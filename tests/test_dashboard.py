@@ -216,6 +216,17 @@ def test_the_park_page(tab: Page, api: Any) -> None:
     rides_table = page.locator("main table").last
     assert rides_table.locator("tbody tr").count() == len(detail["rides"])
     tab.shot("park")
+    rides_table.get_by_role("button", name="MTBF").click()
+    tab.ready()
+    assert "rsort=mtbf" in tab.query()
+    figures = [r["reliability"]["all"] for r in detail["rides"]]
+    known = sorted((f["mtbf_hours"] for f in figures if f["mtbf_hours"] is not None), reverse=True)
+    column = page.locator("main table").last.locator("tbody tr td:nth-child(9)").all_inner_texts()
+    assert known and column[: len(known)] == [f"{x:.1f} h" for x in known]
+    unknown = [f for f in figures if f["mtbf_hours"] is None]
+    assert sorted(column[len(known) :]) == sorted(
+        "not enough data" if f["insufficient_data"] else "–" for f in unknown
+    )
 
 
 def test_the_ride_page_with_its_timeline_and_waits(tab: Page, api: Any) -> None:

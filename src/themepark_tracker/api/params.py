@@ -30,7 +30,16 @@ ParkSort = Literal[
     "name",
 ]
 RideSort = Literal[
-    "downtime", "weighted_downtime", "uptime", "events", "avg_wait", "peak_wait", "name"
+    "downtime",
+    "weighted_downtime",
+    "uptime",
+    "events",
+    "avg_wait",
+    "peak_wait",
+    "name",
+    "outages_per_100h",
+    "mtbf",
+    "mttr",
 ]
 #: Dates far outside what any park has keep the period before them representable; the
 #: pattern says so in the document, where a date has no minimum.

@@ -18,7 +18,7 @@ from themepark_tracker.engine.scores import Totals, per_day, trend_pct
 from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.storage import statistics
 from themepark_tracker.storage.details import ParkInfo, SessionRow
-from themepark_tracker.storage.outages import OutageRow, RideInPool, pool_of
+from themepark_tracker.storage.outages import OutageRow, RideInPool, outages_of_rides, pool_of
 from themepark_tracker.storage.statistics import ParkSums, RideSums, Scope, ScopedPark
 
 
@@ -208,8 +208,11 @@ def park(info: ParkInfo, counts: Mapping[int | None, int]) -> schemas.Park:
 def ride_rankings(
     ask: Ask, ranked: Sequence[RideSums], first_rank: int = 1
 ) -> list[schemas.RideRanking]:
-    """With each ride's live status and its downtime per day over the 7 days ending with
-    the period's last day."""
+    """With each ride's live status, its downtime per day over the 7 days ending with
+    the period's last day, and its outages' figures."""
+    outages = outages_of_rides(
+        ask.conn, {ride.ride_id: (ride.park.first, ride.park.last) for ride in ranked}
+    )
     return [
         schemas.RideRanking(
             rank=rank,
@@ -225,6 +228,7 @@ def ride_rankings(
             avg_downtime_7d_hours=rounded(
                 hours(per_day(ride.week_downtime_minutes, ride.week_days))
             ),
+            reliability=reliability(outages[ride.ride_id], ride.totals, ask.gates),
             queue_times_url=ride_url(ride.park_id, ride.ride_id),
         )
         for rank, ride in enumerate(ranked, first_rank)

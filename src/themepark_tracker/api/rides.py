@@ -43,6 +43,7 @@ def downtime(ask: Ask, params: RideRankingQuery) -> schemas.RideRankingsResponse
         sort=params.sort,
         descending=params.order == "desc",
         limit=params.limit,
+        min_exposure_minutes=ask.gates.min_exposure_hours * 60,
     )
     return schemas.RideRankingsResponse(
         meta=present.meta(ask, params, sort=params.sort, order=params.order, limit=params.limit),

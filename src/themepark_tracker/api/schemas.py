@@ -207,6 +207,7 @@ class RideRanking(Model):
     avg_downtime_7d_hours: float | None = Field(
         description="downtime per day the ride ran, over the 7 days ending with the period"
     )
+    reliability: Reliability
     queue_times_url: str
 
 

@@ -26,6 +26,9 @@ class Figure:
     numerator: str
     denominator: tuple[str, ...] = ()
     column: bool = False
+    gated: bool = False
+    """Only rides whose period passes the exposure gate, and that have the figure, are
+    ranked by it (docs/methodology.md, "Outages")."""
 
 
 #: What rides sort by: each a figure of the ride's period sums (`RideSums`).
@@ -37,6 +40,9 @@ RIDE_FIGURES: dict[str, Figure] = {
     "avg_wait": Figure("wait_sum", ("wait_samples",)),
     "peak_wait": Figure("peak_wait", column=True),
     "name": Figure("name", column=True),
+    "outages_per_100h": Figure("outages", ("uptime_minutes",), gated=True),
+    "mtbf": Figure("uptime_minutes", ("outages",), gated=True),
+    "mttr": Figure("outage_minutes", ("outages",), gated=True),
 }
 
 

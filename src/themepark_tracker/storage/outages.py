@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from themepark_tracker.engine.recovery import Pool
 from themepark_tracker.storage.tables import parks, ride_outages, rides
@@ -41,6 +42,27 @@ def outages_of(
 
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def outages_of_rides(
+    conn: Connection, ranges: Mapping[int, tuple[date, date]]
+) -> dict[int, list[OutageRow]]:
+    """The ended outages of each ride of `ranges` on its park days `first` to `last`:
+    the few rides a ranking returns, in one statement."""
+    o = ride_outages.c
+    groups: dict[tuple[date, date], list[int]] = {}
+    for ride_id, span in ranges.items():
+        groups.setdefault(span, []).append(ride_id)
+    if not groups:
+        return {}
+    query = select(o.ride_id, o.started_at, o.ended_at, o.minutes, o.park_wide, o.park_date).where(
+        o.ended_at.is_not(None),
+        or_(*(o.ride_id.in_(ids) & _between(*span) for span, ids in groups.items())),
+    )
+    found: dict[int, list[OutageRow]] = {ride_id: [] for ride_id in ranges}
+    for ride_id, *row in conn.execute(query):
+        found[ride_id].append(OutageRow(*row))
+    return found
 
 
 def _whole_second(moment: datetime) -> datetime:

@@ -107,6 +107,9 @@ def _ride_row(
         "window_start": ride.window_start if ride else None,
         "window_end": ride.window_end if ride else None,
         "is_final": final,
+        "ongoing_outage_minutes": next(
+            (outage.minutes for outage in (ride.outages if ride else ()) if outage.ongoing), None
+        ),
     }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    Double,
     FromClause,
     Integer,
     Select,
@@ -141,6 +142,9 @@ class RideSums:
     totals: Totals
     previous: Totals
     downtime_events: int
+    outages: int
+    """Ended outages: `downtime_events` less the one going on, if any."""
+    outage_minutes: float
     longest_downtime_minutes: float
     week_downtime_minutes: float
     week_days: int
@@ -454,6 +458,7 @@ RUNNING = table(
     column("stat_date", Date),
     column("ride_id"),
     *(column(f"cum_{name}") for name in SUMS),
+    column("ongoing_outage_minutes"),
 )
 
 
@@ -482,6 +487,17 @@ def _period_statement(shape: tuple[bool, ...], by_ride: bool) -> FromClause:
                 else end.c[f"cum_{name}"]
             ).label(name)
             for name in SUMS
+        ]
+        # A period's ended outages: its outages less the one going on at its end, if any.
+        ongoing = end.c.ongoing_outage_minutes
+        by_name = dict(zip(SUMS, columns, strict=True))
+        columns += [
+            (by_name["downtime_events"].element - case((ongoing.is_(None), 0), else_=1)).label(
+                "outages"
+            ),
+            (by_name["downtime_minutes"].element - func.coalesce(ongoing, 0)).label(
+                "outage_minutes"
+            ),
         ]
         part = select(end.c.park_id, end.c.ride_id, *columns).where(
             end.c.stat_date == last,
@@ -620,12 +636,17 @@ def _ranked_statement(
     shape: tuple[bool, ...], sort: str, descending: bool, limited: bool
 ) -> Select[Any]:
     """The period's rides by the engine's figure for `sort` (the ride id breaks ties),
-    with their names, tiers and live statuses."""
+    with their names, tiers and live statuses. A gated figure ranks only the rides
+    observed at least `exposure` minutes (up + down) that have it."""
     period = _period_statement(shape, False)
-    figure = _in_sql(check_ride_sort(sort), period)
+    declared = check_ride_sort(sort)
+    figure = _in_sql(declared, period)
     top = select(period)
     if sort == "name":
         top = top.join_from(period, rides, rides.c.id == period.c.ride_id)
+    if declared.gated:
+        observed = period.c.uptime_minutes + period.c.downtime_minutes
+        top = top.where(figure.is_not(None), observed >= bindparam("exposure", type_=Double))
     top = top.order_by(
         figure.is_(None), figure.desc() if descending else figure.asc(), period.c.ride_id
     )
@@ -786,6 +807,7 @@ def period_sums(
     descending: bool = True,
     limit: int | None = None,
     ride_id: int | None = None,
+    min_exposure_minutes: float = 0.0,
 ) -> list[RideSums]:
     """Rides tracked in the period (eligible on at least one day) by `sort`, worst first,
     at most `limit`; or the one `ride_id`. Each with its sums, maxima, the period
@@ -793,7 +815,8 @@ def period_sums(
 
     Sorting and the limit happen in SQL over two rows per ride (running totals, or
     maxima of spans); the rest is read for the rides returned only, in one more
-    statement."""
+    statement. A gated sort (`RIDE_FIGURES`) lists only the rides observed for at least
+    `min_exposure_minutes`."""
     check_ride_sort(sort)
     ranges = asked.ranges
     if ride_id is not None:
@@ -819,7 +842,8 @@ def period_sums(
         if found is None:
             return []
         statement = _ranked_statement(shape, sort, descending, limit is not None)
-        rows = list(conn.execute(statement, {**found[1], "limit": limit}))
+        asked_for = {**found[1], "limit": limit, "exposure": min_exposure_minutes}
+        rows = list(conn.execute(statement, asked_for))
     rides_of: dict[int, list[int]] = {}
     for row in rows:
         rides_of.setdefault(row.park_id, []).append(row.ride_id)
@@ -851,6 +875,8 @@ def period_sums(
                 _totals([getattr(row, name) for name in SUMS], peak),
                 _totals(previous),
                 int(row.downtime_events),
+                int(row.outages),
+                minutes(row.outage_minutes),
                 float(longest or 0),
                 minutes(week[SUMS.index("downtime_minutes")]),
                 int(week[SUMS.index("tracked_days")]),

@@ -256,6 +256,9 @@ ride_daily_stats = Table(
     Column("days_since_down", SmallInteger, nullable=True),
     # Highest posted waits of the spans of park days ending with this one (maxima.py).
     *(Column(name, SmallInteger, nullable=True) for name in PEAK_LEVELS),
+    # Only on a day whose session runs: the length so far of the ride's ongoing outage,
+    # counted in its downtime and events but not among the outages a period has ended.
+    Column("ongoing_outage_minutes", Double, nullable=True),
     # A ride's days, for its history and the maxima of the rides a ranking returns: the
     # index holds what those reads want, so that they never fetch a row (on MySQL a
     # compressed page) per day. On SQLite only the tracked days: a query that does not

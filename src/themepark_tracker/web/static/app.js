@@ -42,10 +42,8 @@
     if (state.view === "park" && state.park) q.set("park", state.park);
     if (state.view === "ride" && state.ride) q.set("ride", state.ride);
     if (state.view === "ride" && state.date) q.set("date", state.date);
-    if (state.view === "downtime") {
-      if (state.psort !== "shame" || state.porder !== "desc") { q.set("psort", state.psort); q.set("porder", state.porder); }
-      if (state.rsort !== "downtime" || state.rorder !== "desc") { q.set("rsort", state.rsort); q.set("rorder", state.rorder); }
-    }
+    if (state.view === "downtime" && (state.psort !== "shame" || state.porder !== "desc")) { q.set("psort", state.psort); q.set("porder", state.porder); }
+    if ((state.view === "downtime" || state.view === "park") && (state.rsort !== "downtime" || state.rorder !== "desc")) { q.set("rsort", state.rsort); q.set("rorder", state.rorder); }
     if (state.view === "waits") q.set("mode", state.mode);
     return "?" + q.toString();
   }
@@ -298,6 +296,7 @@
       { label: "Status", cell: (r) => statusBadge(r.live_status) },
       { label: "Trend", num: true, cell: (r) => trend(r.figures.trend_pct) },
       { label: "7-day avg", num: true, cell: (r) => r.avg_downtime_7d_hours === null ? "–" : `${fixed(r.avg_downtime_7d_hours, 1)} h/day` },
+      { label: "Outages /100 h", sort: "outages_per_100h", num: true, cell: (r) => outageFigure(r.reliability.all, "outages_per_100h", "", 1) },
     ];
     const anyDowntime = ranked.some((p) => p.figures.downtime_hours > 0);
     const chance = (r) => {
@@ -408,11 +407,25 @@
       { label: "#", num: true, cell: (r) => r.rank },
       { label: "Ride", cell: (r) => h("span", {}, rideLink(r.ride_id, r.name), " ", external(r.queue_times_url, "↗")) },
       { label: "Tier", cell: (r) => tierBadge(r.tier) },
-      { label: "Downtime", num: true, cell: (r) => `${fixed(r.figures.downtime_hours, 1)} h` },
-      { label: "Uptime", num: true, cell: (r) => r.figures.uptime_pct === null ? "–" : `${fixed(r.figures.uptime_pct, 1)} %` },
-      { label: "Closures", num: true, cell: (r) => r.downtime_events },
+      { label: "Downtime", sort: "downtime", num: true, cell: (r) => `${fixed(r.figures.downtime_hours, 1)} h` },
+      { label: "Uptime", sort: "uptime", num: true, cell: (r) => r.figures.uptime_pct === null ? "–" : `${fixed(r.figures.uptime_pct, 1)} %` },
+      { label: "Closures", sort: "events", num: true, cell: (r) => r.downtime_events },
       { label: "Status", cell: (r) => statusBadge(r.live_status) },
+      { label: "Outages /100 h", sort: "outages_per_100h", num: true, cell: (r) => outageFigure(r.reliability.all, "outages_per_100h", "", 1) },
+      { label: "MTBF", sort: "mtbf", num: true, cell: (r) => outageFigure(r.reliability.all, "mtbf_hours", " h", 1) },
+      { label: "MTTR", sort: "mttr", num: true, cell: (r) => outageFigure(r.reliability.all, "mttr_minutes", " min", 0) },
     ];
+    /* The park's rides are all here: they sort in the page, by the figure the API sorts by. */
+    const key = {
+      downtime: (r) => r.figures.downtime_hours, uptime: (r) => r.figures.uptime_pct, events: (r) => r.downtime_events,
+      outages_per_100h: (r) => r.reliability.all.outages_per_100h, mtbf: (r) => r.reliability.all.mtbf_hours, mttr: (r) => r.reliability.all.mttr_minutes,
+    }[state.rsort] || ((r) => r.figures.downtime_hours);
+    const sign = state.rorder === "asc" ? 1 : -1;
+    const parkRides = [...d.rides].sort((a, b) => {
+      const x = key(a), y = key(b);
+      if (x === null || y === null) return (x === null) - (y === null);
+      return sign * (x - y) || a.rank - b.rank;
+    });
     const view = [
       h("div", { class: "page-head" },
         h("h2", {}, d.park.name, " ", external(d.park.queue_times_url)),
@@ -427,7 +440,7 @@
       h("div", { class: "grid" }, section("Rides by tier", tierList), section("Operating hours", hours)),
       section("Daily downtime and shame", d.days.length ? chartBox : empty("No statistics for this period.")),
       section("Downtime by ride and day", heat),
-      section("Rides", d.rides.length ? table("The park's rides ranked by downtime", rideColumns, d.rides) : empty("No downtime recorded for this period.")),
+      section("Rides", d.rides.length ? table("The park's rides ranked by downtime", rideColumns, parkRides, { key: state.rsort, order: state.rorder, change: (k, order) => go({ rsort: k, rorder: order }) }) : empty("No downtime recorded for this period.")),
     ];
     const draw = () => {
       if (!d.days.length) return;
@@ -508,14 +521,18 @@
     return { nodes: view, after: draw };
   }
 
+  /* An outage figure, or why it is not given: below its gate, or no outage to measure. */
+  function outageFigure(figures, key, unit, digits) {
+    const x = figures[key];
+    if (x === null && !figures.insufficient_data) return "–";
+    if (x === null) return h("span", { class: "gated", title: figures.insufficient_data }, "not enough data");
+    return `${fixed(x, digits)}${unit}`;
+  }
+
   /* Outages as events: the period's figures (gated ones say why), "back soon?" when the
      ride is down, a histogram of outage lengths, and the list, newest first. */
   function reliabilityPanel(reliability, outages, recovery, zone) {
-    const value = (figures, key, unit, digits) => {
-      const x = figures[key];
-      if (x === null) return h("span", { class: "gated", title: figures.insufficient_data || "" }, "not enough data");
-      return `${fixed(x, digits)}${unit}`;
-    };
+    const value = outageFigure;
     const rows = [
       ["Outages", "outages", "", 0], ["Per 100 h open", "outages_per_100h", "", 2], ["MTBF", "mtbf_hours", " h", 1],
       ["MTTR", "mttr_minutes", " min", 1], ["Median outage", "median_outage_minutes", " min", 1],

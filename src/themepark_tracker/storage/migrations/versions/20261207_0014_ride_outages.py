@@ -1,4 +1,6 @@
-"""A ride's outages (`ride_outages`), kept for good like its status changes.
+"""A ride's outages (`ride_outages`), kept for good like its status changes; on a ride's
+day whose session runs, the length of its ongoing outage (`ongoing_outage_minutes`), so
+that a period's ended outages are a difference of running totals too.
 
 Outages are derived from a day's raw polls, so the park days whose polls still exist
 (not in `closed_park_days`) are marked stale: the next `collect`, `import` or `aggregate`
@@ -52,6 +54,8 @@ def upgrade() -> None:
         mysql_engine="InnoDB",
         **compressed,
     )
+    with op.batch_alter_table("ride_daily_stats") as batch:
+        batch.add_column(sa.Column("ongoing_outage_minutes", sa.Double(), nullable=True))
     days = sa.table("park_daily_stats", sa.column("park_id"), sa.column("stat_date", sa.Date()))
     stale = sa.table(
         "stale_park_days",
@@ -75,4 +79,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("ride_daily_stats") as batch:
+        batch.drop_column("ongoing_outage_minutes")
     op.drop_table("ride_outages")
