@@ -211,7 +211,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 #: The databases `shared_database` may build.
-SHARED_LABELS = ("api", "filled")
+SHARED_LABELS = ("api", "filled", "outages")
 
 
 @contextmanager

@@ -154,6 +154,8 @@ class DayPlan:
     frozen: dict[int, Freeze]
     """Rides that keep lying "open" after closing time, or for days."""
     burst: tuple[Interval, tuple[int, ...]] | None
+    breakdowns: dict[int, tuple[Interval, ...]] = field(default_factory=dict)
+    """True breakdowns per ride id: each from the failure to the repair."""
 
 
 @dataclass(frozen=True)
@@ -563,9 +565,11 @@ class FeedModel:
             storm = (storm_start, storm_start + 60 * rng.randint(30, 120))
 
         windows: dict[int, tuple[Interval, ...]] = {}
+        breakdowns: dict[int, tuple[Interval, ...]] = {}
         for ride in park.rides:
             if ride.parent_id is None:
-                windows[ride.id] = tuple(self._ride_windows(park, ride, day, opens, closes, storm))
+                open_spans, failures = self._ride_windows(park, ride, day, opens, closes, storm)
+                windows[ride.id], breakdowns[ride.id] = tuple(open_spans), tuple(failures)
         for ride in park.rides:
             if ride.parent_id is not None:
                 windows[ride.id] = windows.get(ride.parent_id, ())
@@ -588,7 +592,7 @@ class FeedModel:
         if rng.random() < quirks.midnight_burst and closes < burst_start:
             chosen = rng.sample([r.id for r in park.rides], min(len(park.rides), rng.randint(2, 3)))
             burst = ((burst_start, burst_start + 3600), tuple(chosen))
-        return DayPlan(day, start, end, opens, closes, storm, windows, frozen, burst)
+        return DayPlan(day, start, end, opens, closes, storm, windows, frozen, burst, breakdowns)
 
     def _closed_on(self, park: SimPark, day: date, rng: random.Random) -> bool:
         if not park.seasonal:
@@ -604,20 +608,22 @@ class FeedModel:
         opens: int,
         closes: int,
         storm: Interval | None,
-    ) -> list[Interval]:
+    ) -> tuple[list[Interval], list[Interval]]:
+        """The ride's true open intervals of the day, and its breakdowns."""
         config = self.config
         rng = _rng(config.seed, "ride-day", ride.id, day.toordinal())
         if rng.random() < config.refurbishment:
-            return []
+            return [], []
         first = opens
         if rng.random() < config.late_opening:
             first = opens + 60 * rng.choice((60, 90, 120, 180))
         if first >= closes:
-            return []
+            return [], []
         if ride.kind == "show":
-            return self._performances(rng, first, closes, every=rng.choice((60, 90)), length=25)
+            every = rng.choice((60, 90))
+            return self._performances(rng, first, closes, every=every, length=25), []
         if ride.kind == "meet_greet":
-            return self._performances(rng, first, closes, every=120, length=90)
+            return self._performances(rng, first, closes, every=120, length=90), []
         windows = [(first, closes)]
         tier = ride.tier - 1
         rate = config.breakdowns_per_hour[tier] * park.reliability / 3600
@@ -634,7 +640,7 @@ class FeedModel:
         windows = _subtract(windows, breakdowns)
         if storm and ride.storm_exposed:
             windows = _subtract(windows, [storm])
-        return windows
+        return windows, breakdowns
 
     @staticmethod
     def _performances(
@@ -676,6 +682,7 @@ class FeedModel:
         t0, t1 = int(start.timestamp()), int(end.timestamp())
         days = []
         intervals: dict[int, list[Interval]] = {ride.id: [] for ride in park.rides}
+        failures: dict[int, list[Interval]] = {ride.id: [] for ride in park.rides}
         day = self._schedule_day(park, t0)
         while True:
             plan = self.day_plan(park_id, day)
@@ -693,6 +700,8 @@ class FeedModel:
                 for a, b in windows:
                     if a < t1 and b > t0:
                         intervals[ride_id].append((max(a, t0), min(b, t1)))
+            for ride_id, broken in plan.breakdowns.items():
+                failures[ride_id] += [(a, b) for a, b in broken if t0 <= a < t1]
             day += timedelta(days=1)
         return {
             "park_id": park.id,
@@ -708,6 +717,7 @@ class FeedModel:
                     "kind": ride.kind,
                     "tier": ride.tier,
                     "open_intervals": [[_iso(a), _iso(b)] for a, b in intervals[ride.id]],
+                    "breakdowns": [[_iso(a), _iso(b)] for a, b in failures[ride.id]],
                 }
                 for ride in park.rides
             ],
