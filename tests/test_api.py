@@ -492,3 +492,22 @@ def test_rides_rank_by_outage_figures_only_past_the_gates(
     }
     assert {row["ride_id"] for row in ranked} == passing
     assert len(passing) < len(every), "some rides are below the gates"
+
+
+def test_a_park_s_outages_are_those_of_its_rides(client: Any) -> None:
+    page = _ok(client, f"/api/parks/{TORONTO}?period=last_7_days", schemas.ParkDetailResponse)
+    figures = page["data"]["reliability"]
+    lengths = []
+    for ride in page["data"]["rides"]:
+        listed = _ok(
+            client,
+            f"/api/rides/{ride['ride_id']}/outages?period=last_7_days&limit=1000",
+            schemas.OutagesResponse,
+        )["data"]
+        lengths += [o["duration_minutes"] for o in listed if not o["ongoing"]]
+    assert figures["all"]["outages"] == len(lengths) > 5
+    assert figures["all"]["longest_outage_minutes"] == max(lengths)
+    assert figures["all"]["mttr_minutes"] == pytest.approx(sum(lengths) / len(lengths), abs=0.1)
+    ranking = _ok(client, "/api/parks/downtime?period=last_7_days", schemas.ParkRankingsResponse)
+    (row,) = [p for p in ranking["data"] if p["park_id"] == TORONTO]
+    assert row["reliability"] == figures

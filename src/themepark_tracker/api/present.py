@@ -112,9 +112,16 @@ def reliability(
 ) -> schemas.Reliability:
     """Every outage's figures and the ride outages' (not park-wide), over the sums of
     up and down time of the same period; ongoing outages are not counted yet."""
+    ended = [(o.minutes, o.park_wide) for o in outages if o.ended_at is not None]
+    return reliability_of(ended, totals, gates)
+
+
+def reliability_of(
+    ended: Sequence[tuple[float, bool]], totals: Totals | None, gates: Gates
+) -> schemas.Reliability:
+    """The figures of ended outages given as (length, park-wide)."""
     up = 0.0 if totals is None else totals.uptime_minutes
     down = 0.0 if totals is None else totals.downtime_minutes
-    ended = [outage for outage in outages if outage.ended_at is not None]
 
     def of(durations: list[float]) -> schemas.OutageFigures:
         found = engine_reliability(durations, up, down, gates)
@@ -130,8 +137,8 @@ def reliability(
         )
 
     return schemas.Reliability(
-        all=of([outage.minutes for outage in ended]),
-        ride_outages=of([outage.minutes for outage in ended if not outage.park_wide]),
+        all=of([minutes for minutes, _ in ended]),
+        ride_outages=of([minutes for minutes, park_wide in ended if not park_wide]),
     )
 
 

@@ -178,6 +178,7 @@ class ParkRanking(Model):
     rides_with_downtime: int
     rides_down_now: int
     park_open_now: bool
+    reliability: Reliability = Field(description="the outages of its rides")
     queue_times_url: str
 
 
@@ -315,6 +316,7 @@ class ParkDetail(Model):
     figures: Figures
     rides_tracked: int
     rides_with_downtime: int
+    reliability: Reliability = Field(description="the outages of its rides")
     operating_sessions: list[OperatingSession]
     days: list[ParkDay]
     rides: list[RideRanking]

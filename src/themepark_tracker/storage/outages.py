@@ -65,6 +65,37 @@ def outages_of_rides(
     return found
 
 
+def outage_lengths_by_park(
+    conn: Connection, ranges: Mapping[int, tuple[date, date]]
+) -> dict[int, list[tuple[float, bool]]]:
+    """The (length, park-wide) of each ended outage of each park's rides on its park days
+    `first` to `last`: counted per length in SQL, as lengths are sums of poll intervals."""
+    o, r = ride_outages.c, rides.c
+    groups: dict[tuple[date, date], list[int]] = {}
+    for park_id, span in ranges.items():
+        groups.setdefault(span, []).append(park_id)
+    if not groups:
+        return {}
+    query = (
+        select(r.park_id, o.minutes, o.park_wide, func.count())
+        .join_from(ride_outages, rides, r.id == o.ride_id)
+        .where(
+            o.ended_at.is_not(None),
+            or_(
+                *(
+                    o.ride_id.in_(select(r.id).where(r.park_id.in_(ids))) & _between(*span)
+                    for span, ids in groups.items()
+                )
+            ),
+        )
+        .group_by(r.park_id, o.minutes, o.park_wide)
+    )
+    found: dict[int, list[tuple[float, bool]]] = {park_id: [] for park_id in ranges}
+    for park_id, minutes, park_wide, count in conn.execute(query):
+        found[park_id] += [(float(minutes), bool(park_wide))] * int(count)
+    return found
+
+
 def _whole_second(moment: datetime) -> datetime:
     """Starts are whole seconds (`UTCSeconds` refuses a fraction): a bound on them is too."""
     return moment.replace(microsecond=0)

@@ -436,6 +436,7 @@
           h("span", {}, `Uptime ${d.figures.uptime_pct === null ? "–" : fixed(d.figures.uptime_pct, 1) + " %"}`),
           h("span", {}, `${d.rides_with_downtime} of ${d.rides_tracked} rides with downtime`),
           h("span", {}, d.live.open_now ? `Open now, ${d.live.rides_down_now} rides down` : "Closed now"),
+          h("span", {}, "Outages ", outageFigure(d.reliability.all, "outages", "", 0), ", MTBF ", outageFigure(d.reliability.all, "mtbf_hours", " h", 1), ", MTTR ", outageFigure(d.reliability.all, "mttr_minutes", " min", 0)),
           h("span", {}, "Trend ", trend(d.figures.trend_pct)))),
       h("div", { class: "grid" }, section("Rides by tier", tierList), section("Operating hours", hours)),
       section("Daily downtime and shame", d.days.length ? chartBox : empty("No statistics for this period.")),
