@@ -245,6 +245,8 @@ def test_the_ride_page_with_its_timeline_and_waits(tab: Page, api: Any) -> None:
     assert reliability.locator("tbody tr").count() == 7
     listed = page.locator("main table", has=page.locator("caption", has_text="Outages, newest"))
     assert listed.locator("tbody tr").count() == min(50, len(outages)) > 0
+    curve = api(f"/api/rides/{ride['ride_id']}/recovery?down_for=0")["data"]["still_down"]
+    assert page.locator("#recovery-chart canvas").count() == (1 if curve else 0)
     bars = page.locator(".histogram li .count").all_inner_texts()
     assert sum(int(n) for n in bars) == sum(1 for o in outages if not o["ongoing"])
     tab.shot("ride")

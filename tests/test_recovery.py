@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from themepark_tracker.engine.recovery import Pool, choose_pool, kaplan_meier, recovery
+from themepark_tracker.engine.recovery import (
+    Pool,
+    choose_pool,
+    kaplan_meier,
+    recovery,
+    still_down,
+)
 
 durations = st.lists(st.integers(1, 30).map(lambda n: n * 10.0), min_size=1, max_size=40)
 
@@ -33,6 +39,15 @@ def test_the_worked_example() -> None:
     assert found.p_open_within[15] == pytest.approx(1 - 0.6 / 0.8)
     assert found.p_open_within[60] == pytest.approx(1 - 0.2 / 0.8)
     assert found.median_remaining_minutes == 35
+
+
+def test_the_chart_s_curve_starts_now_and_steps_down() -> None:
+    curve = kaplan_meier([10.0 * n for n in range(1, 11)])
+    points = still_down(curve, 25, 40)
+    assert points[0] == (0.0, 1.0)
+    assert [x for x, _ in points] == [0.0, 5.0, 15.0, 25.0, 35.0]
+    assert points[-1][1] == pytest.approx(0.4 / 0.8)
+    assert still_down(curve, 100, 60) == []
 
 
 def test_a_curve_that_never_halves_has_no_median() -> None:

@@ -13,7 +13,7 @@ from themepark_tracker.api.params import PeriodQuery
 from themepark_tracker.engine.live import is_open_now, rides_down_now, status_now
 from themepark_tracker.engine.outages import Gates
 from themepark_tracker.engine.outages import reliability as engine_reliability
-from themepark_tracker.engine.recovery import choose_pool, kaplan_meier, recovery
+from themepark_tracker.engine.recovery import choose_pool, kaplan_meier, recovery, still_down
 from themepark_tracker.engine.scores import Totals, per_day, trend_pct
 from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.storage import statistics
@@ -142,6 +142,10 @@ def reliability_of(
     )
 
 
+#: How far ahead the recovery curve is drawn.
+CURVE_HORIZON_MINUTES = 240
+
+
 def back_soon(
     ask: Ask, ride: RideInPool, timezone: str, down_for: float, park_wide: bool
 ) -> schemas.Recovery:
@@ -156,7 +160,8 @@ def back_soon(
         pool = choose_pool([pool_of(ask.conn, name, ride, first, last)], down_for, minimum)
         if pool is None:
             continue
-        found = recovery(kaplan_meier(pool.ended, pool.censored), down_for)
+        curve = kaplan_meier(pool.ended, pool.censored)
+        found = recovery(curve, down_for)
         assert found is not None  # the pool has outages longer than down_for
         return schemas.Recovery(
             down_for_minutes=round(down_for, 1),
@@ -165,6 +170,10 @@ def back_soon(
             pool=pool.name,  # type: ignore[arg-type]
             outages=len(pool.ended) + len(pool.censored),
             censored=len(pool.censored),
+            still_down=[
+                schemas.CurvePoint(after_minutes=round(x, 1), chance=round(p, 4))
+                for x, p in still_down(curve, down_for, CURVE_HORIZON_MINUTES)
+            ],
         )
     return schemas.Recovery(
         down_for_minutes=round(down_for, 1),
@@ -173,6 +182,7 @@ def back_soon(
         pool=None,
         outages=0,
         censored=0,
+        still_down=[],
     )
 
 

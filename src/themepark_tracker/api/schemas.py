@@ -143,6 +143,15 @@ class Recovery(Model):
     )
     outages: int = Field(description="the pool's outages")
     censored: int = Field(description="of which closures still going on when last seen")
+    still_down: list[CurvePoint] = Field(
+        description="the chance of being still down the given minutes from now, up to 4 "
+        "hours: the Kaplan–Meier curve from the current outage on (empty without a pool)"
+    )
+
+
+class CurvePoint(Model):
+    after_minutes: float
+    chance: float = Field(ge=0, le=1)
 
 
 class RecoveryResponse(Envelope):

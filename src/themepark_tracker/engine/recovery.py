@@ -74,6 +74,19 @@ def recovery(curve: Survival, down_for: float) -> Recovery | None:
     return Recovery(chances, median)
 
 
+def still_down(curve: Survival, down_for: float, horizon: float) -> list[tuple[float, float]]:
+    """The chance of being still down x minutes from now, S(m + x) / S(m), at x = 0 and at
+    each step of the curve up to `horizon` minutes from now: the curve a chart draws."""
+    now = curve.at(down_for)
+    if now <= 0:
+        return []
+    points = [(0.0, 1.0)]
+    for t, level in zip(curve.times, curve.levels, strict=True):
+        if down_for < t <= down_for + horizon:
+            points.append((t - down_for, level / now))
+    return points
+
+
 @dataclass(frozen=True)
 class Pool:
     name: str

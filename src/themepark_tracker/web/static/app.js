@@ -486,11 +486,14 @@
     ]);
     const d = body.data;
     const zone = d.ride.park_timezone;
-    const recovery = d.ride.live_status === "down" ? await api(`/api/rides/${state.ride}/recovery`, {}).catch(() => null) : null;
+    const down = d.ride.live_status === "down";
+    /* Down now: its current outage; otherwise how its outages end, from their start. */
+    const recovery = await api(`/api/rides/${state.ride}/recovery`, down ? {} : { down_for: 0 }).catch(() => null);
     document.title = `${d.ride.name} — Theme Park Hall of Shame`;
     const dayPicker = h("form", { class: "day-picker", onsubmit: (event) => { event.preventDefault(); go({ date: event.target.elements.day.value || null }); } },
       h("label", {}, "Day ", h("input", { type: "date", name: "day", value: d.timeline.date })), h("button", { type: "submit" }, "Show"));
     const waitBox = h("div", { class: "chart", id: "wait-chart" });
+    const curveBox = h("div", { class: "chart", id: "recovery-chart" });
     const history = d.history.length ? table("Daily history", [
       { label: "Day", cell: (x) => internal({ date: x.date }, x.date) },
       { label: "Downtime", num: true, cell: (x) => `${fixed(x.downtime_hours, 2)} h` },
@@ -509,12 +512,13 @@
           h("span", {}, `uptime ${d.figures.uptime_pct === null ? "–" : fixed(d.figures.uptime_pct, 1) + " %"}`),
           h("span", {}, `${d.downtime_events} closures, longest ${fixed(d.longest_downtime_minutes, 0)} min`),
           h("span", {}, "Trend ", trend(d.figures.trend_pct))) : h("p", {}, "The ride did not run in this period.")),
-      reliabilityPanel(d.reliability, outages.data, recovery && recovery.data, zone),
+      reliabilityPanel(d.reliability, outages.data, recovery && recovery.data, down, zone, curveBox),
       section(`Status on ${d.timeline.date}`, dayPicker, timeline(d.timeline, zone)),
       section(`Posted waits on ${d.timeline.date}`, d.timeline.waits.length ? waitBox : empty("No posted waits kept for this day (raw polls are kept for a day after it is final).")),
       section("Daily history", history),
     ];
     const draw = () => {
+      if (recovery && recovery.data.still_down.length) recoveryChart(curveBox, recovery.data);
       if (!d.timeline.waits.length) return;
       chart(waitBox, "Posted wait (min)", [{}, { label: "Wait (min)", stroke: "#2a9d8f", fill: "rgba(42,157,143,0.15)", width: 2 }],
         [d.timeline.waits.map((w) => Date.parse(w.at) / 1000), d.timeline.waits.map((w) => w.wait_minutes)], 200, false, zone);
@@ -532,7 +536,7 @@
 
   /* Outages as events: the period's figures (gated ones say why), "back soon?" when the
      ride is down, a histogram of outage lengths, and the list, newest first. */
-  function reliabilityPanel(reliability, outages, recovery, zone) {
+  function reliabilityPanel(reliability, outages, recovery, down, zone, curveBox) {
     const value = outageFigure;
     const rows = [
       ["Outages", "outages", "", 0], ["Per 100 h open", "outages_per_100h", "", 2], ["MTBF", "mtbf_hours", " h", 1],
@@ -545,7 +549,7 @@
       { label: "Ride outages", num: true, cell: (r) => value(reliability.ride_outages, r[1], r[2], r[3]) },
     ], rows);
     const reasons = [reliability.all.insufficient_data, reliability.ride_outages.insufficient_data].filter(Boolean);
-    const soon = recovery ? h("p", { class: "back-soon" }, recovery.pool === null
+    const soon = recovery && down ? h("p", { class: "back-soon" }, recovery.pool === null
       ? `Down for ${fixed(recovery.down_for_minutes, 0)} min: not enough outages to say when it is back.`
       : `Back within 30 min: ${fixed(100 * recovery.p_open_within["30"], 0)} % (${recovery.outages} outages of ${{ park_wide: "this park, park-wide", ride: "this ride", park_tier: "this park's rides of its tier", tier: "rides of its tier" }[recovery.pool]}, last 90 days)`) : null;
     const ended = outages.filter((o) => !o.ongoing);
@@ -564,8 +568,22 @@
       { label: "Length", num: true, cell: (o) => `${fixed(o.duration_minutes, 0)} min` },
       { label: "Park-wide", cell: (o) => o.park_wide ? "yes" : "" },
     ], outages.slice(0, 50)) : empty("No outage in this period.");
+    const curve = recovery && recovery.still_down.length ? curveBox : null;
     return section("Reliability", soon, figures, reasons.length ? h("p", { class: "note" }, `Not enough data: ${[...new Set(reasons)].join("; ")}.`) : null,
-      ended.length ? histogram : null, list);
+      ended.length ? histogram : null, curve, list);
+  }
+
+  /* The chance of being still down, minutes from now: a step curve (Kaplan–Meier). */
+  function recoveryChart(target, recovery) {
+    if (typeof window.uPlot !== "function") return;
+    const width = Math.max(280, target.clientWidth || 600);
+    const title = recovery.down_for_minutes > 0 ? `Still down, minutes from now (down ${fixed(recovery.down_for_minutes, 0)} min)` : "Still down, minutes after an outage starts";
+    const plot = new window.uPlot({
+      title, width, height: 200, scales: { x: { time: false }, y: { range: [0, 1] } },
+      series: [{ label: "Minutes" }, { label: "Still down", stroke: "#e76f51", width: 2, paths: window.uPlot.paths.stepped({ align: 1 }), value: (u, v) => v === null ? "–" : `${Math.round(100 * v)} %` }],
+      axes: [{ label: "minutes" }, { values: (u, ticks) => ticks.map((v) => `${Math.round(100 * v)} %`) }],
+    }, [recovery.still_down.map((p) => p.after_minutes), recovery.still_down.map((p) => p.chance)], target);
+    charts.push(plot);
   }
 
   /* Open and closed bands over the park's operating session of that day. */
