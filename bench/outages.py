@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
 import tempfile
 import time
@@ -121,9 +120,8 @@ def measure(label: str, url: str, runs: int) -> None:
     ensure_year(url)
     engine = make_engine(make_url(url))
     add_outages(engine)
-    os.environ["API_CACHE_ENTRIES"] = "0"
-    os.environ["RATE_LIMITS_ENABLED"] = "false"
-    settings = load_settings(environ={"DATABASE_URL": url}, ssm_reader=lambda p, r: {})
+    environ = {"DATABASE_URL": url, "API_CACHE_ENTRIES": "0", "RATE_LIMITS_ENABLED": "false"}
+    settings = load_settings(environ=environ, ssm_reader=lambda p, r: {})
     client = create_app(settings, engine, clock=lambda: NOW).test_client()
     month = f"from={LAST - timedelta(days=29)}&to={LAST}"
     year = f"from={LAST - timedelta(days=364)}&to={LAST}"

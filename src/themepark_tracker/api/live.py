@@ -64,36 +64,45 @@ def down(ask: Ask, params: FilterQuery) -> schemas.DownRidesResponse:
     latest fresh poll), longest first, with its recovery estimate."""
     only = params.filter == "disney-universal"
     operators = {info.id: info.operator for info in details.park_infos(ask.conn)}
-    found = []
-    for ride in rides_down(ask.conn, ask.now - timedelta(days=1)):
-        if present.live_status(ask, "down", ride.live_at) != "down":
-            continue
-        if only and not is_disney_or_universal(operators.get(ride.park_id, "")):
-            continue
-        minutes = (
-            None if ride.started_at is None else (ask.now - ride.started_at).total_seconds() / 60
+    down_now = [
+        ride
+        for ride in rides_down(ask.conn, ask.now - timedelta(days=1))
+        if present.live_status(ask, "down", ride.live_at) == "down"
+        and (not only or is_disney_or_universal(operators.get(ride.park_id, "")))
+    ]
+    known = [
+        present.DownFor(
+            RideInPool(ride.ride_id, ride.park_id, ride.tier),
+            ride.timezone,
+            (ask.now - ride.started_at).total_seconds() / 60,
+            ride.park_wide,
         )
-        found.append(
-            schemas.DownRide(
-                ride_id=ride.ride_id,
-                name=ride.name,
-                park_id=ride.park_id,
-                park_name=ride.park_name,
-                tier=ride.tier,
-                down_since=ride.started_at,
-                down_for_minutes=present.rounded(minutes, 1),
-                park_wide=ride.park_wide,
-                recovery=None
-                if minutes is None
-                else present.back_soon(
-                    ask,
-                    RideInPool(ride.ride_id, ride.park_id, ride.tier),
-                    ride.timezone,
-                    minutes,
-                    ride.park_wide,
-                ),
-                queue_times_url=present.ride_url(ride.park_id, ride.ride_id),
-            )
+        for ride in down_now
+        if ride.started_at is not None
+    ]
+    estimates = dict(
+        zip(
+            (d.ride.ride_id for d in known),
+            present.back_soon(ask, known, curves=False),
+            strict=True,
         )
+    )
+    found = [
+        schemas.DownRide(
+            ride_id=ride.ride_id,
+            name=ride.name,
+            park_id=ride.park_id,
+            park_name=ride.park_name,
+            tier=ride.tier,
+            down_since=ride.started_at,
+            down_for_minutes=present.rounded(
+                estimates[ride.ride_id].down_for_minutes if ride.ride_id in estimates else None
+            ),
+            park_wide=ride.park_wide,
+            recovery=estimates.get(ride.ride_id),
+            queue_times_url=present.ride_url(ride.park_id, ride.ride_id),
+        )
+        for ride in down_now
+    ]
     found.sort(key=lambda row: (row.down_for_minutes is None, -(row.down_for_minutes or 0)))
     return schemas.DownRidesResponse(meta=present.meta(ask, params), data=found)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -13,12 +14,25 @@ from themepark_tracker.api.params import PeriodQuery
 from themepark_tracker.engine.live import is_open_now, rides_down_now, status_now
 from themepark_tracker.engine.outages import Gates
 from themepark_tracker.engine.outages import reliability as engine_reliability
-from themepark_tracker.engine.recovery import choose_pool, kaplan_meier, recovery, still_down
+from themepark_tracker.engine.recovery import (
+    Pool,
+    choose_pool,
+    kaplan_meier,
+    recovery,
+    still_down,
+)
 from themepark_tracker.engine.scores import Totals, per_day, trend_pct
 from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.storage import statistics
 from themepark_tracker.storage.details import ParkInfo, SessionRow
-from themepark_tracker.storage.outages import OutageRow, RideInPool, outages_of_rides, pool_of
+from themepark_tracker.storage.outages import (
+    UNCLASSIFIED_TIER,
+    OutageRow,
+    RideInPool,
+    outages_of_rides,
+    own_pools,
+    pool_of,
+)
 from themepark_tracker.storage.statistics import ParkSums, RideSums, Scope, ScopedPark
 
 
@@ -146,18 +160,52 @@ def reliability_of(
 CURVE_HORIZON_MINUTES = 240
 
 
-def back_soon(
-    ask: Ask, ride: RideInPool, timezone: str, down_for: float, park_wide: bool
+@dataclass(frozen=True)
+class DownFor:
+    """A ride down, for how long, and whether its outage is park-wide."""
+
+    ride: RideInPool
+    timezone: str
+    minutes: float
+    park_wide: bool
+
+
+def back_soon(ask: Ask, asked: Sequence[DownFor], *, curves: bool = True) -> list[schemas.Recovery]:
+    """The recovery estimate of each ride, from the first pool that has enough outages,
+    with its curve when `curves`. The rides' own outages are read in one statement; a
+    fallback pool is read once per request, however many rides fall back to it."""
+    windows = {}
+    for down in asked:
+        today = park_day_of(ask.now, ZoneInfo(down.timezone), ask.day_rules)
+        windows[down.ride.ride_id] = (
+            today - timedelta(days=ask.settings.recovery_window_days),
+            today - timedelta(days=1),
+        )
+    own = own_pools(ask.conn, windows)
+    read: dict[tuple[str, int | None, int | None, date, date], Pool] = {}
+
+    def pool(name: str, down: DownFor) -> Pool:
+        if name == "ride":
+            return own[down.ride.ride_id]
+        first, last = windows[down.ride.ride_id]
+        tier = None if name == "park_wide" else (down.ride.tier or UNCLASSIFIED_TIER)
+        park = None if name == "tier" else down.ride.park_id
+        key = (name, park, tier, first, last)
+        if key not in read:
+            read[key] = pool_of(ask.conn, name, down.ride, first, last)
+        return read[key]
+
+    return [_estimate(ask, down, pool, curves) for down in asked]
+
+
+def _estimate(
+    ask: Ask, down: DownFor, pool_named: Callable[[str, DownFor], Pool], curves: bool
 ) -> schemas.Recovery:
-    """The recovery estimate of a ride down for `down_for` minutes, from the first pool
-    that has enough outages (read one pool at a time: the ride's own usually does)."""
-    today = park_day_of(ask.now, ZoneInfo(timezone), ask.day_rules)
-    first = today - timedelta(days=ask.settings.recovery_window_days)
-    last = today - timedelta(days=1)
-    names = ("park_wide",) if park_wide else ("ride", "park_tier", "tier")
+    down_for = down.minutes
+    names = ("park_wide",) if down.park_wide else ("ride", "park_tier", "tier")
     minimum = ask.settings.min_recovery_outages
     for name in names:
-        pool = choose_pool([pool_of(ask.conn, name, ride, first, last)], down_for, minimum)
+        pool = choose_pool([pool_named(name, down)], down_for, minimum)
         if pool is None:
             continue
         curve = kaplan_meier(pool.ended, pool.censored)
@@ -173,7 +221,9 @@ def back_soon(
             still_down=[
                 schemas.CurvePoint(after_minutes=round(x, 1), chance=round(p, 4))
                 for x, p in still_down(curve, down_for, CURVE_HORIZON_MINUTES)
-            ],
+            ]
+            if curves
+            else [],
         )
     return schemas.Recovery(
         down_for_minutes=round(down_for, 1),

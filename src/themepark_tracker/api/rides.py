@@ -257,9 +257,13 @@ def recovery(ask: Ask, params: RecoveryQuery, ride_id: int) -> schemas.RecoveryR
         meta=present.meta(ask, params),
         data=present.back_soon(
             ask,
-            RideInPool(ride.id, ride.park_id, ride.tier),
-            park.timezone,
-            down_for,
-            current is not None and current.park_wide,
-        ),
+            [
+                present.DownFor(
+                    RideInPool(ride.id, ride.park_id, ride.tier),
+                    park.timezone,
+                    down_for,
+                    current is not None and current.park_wide,
+                )
+            ],
+        )[0],
     )

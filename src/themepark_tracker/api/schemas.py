@@ -145,7 +145,8 @@ class Recovery(Model):
     censored: int = Field(description="of which closures still going on when last seen")
     still_down: list[CurvePoint] = Field(
         description="the chance of being still down the given minutes from now, up to 4 "
-        "hours: the Kaplan–Meier curve from the current outage on (empty without a pool)"
+        "hours: the Kaplan–Meier curve from the current outage on (empty without a pool, "
+        "and in the list of rides down now)"
     )
 
 

@@ -151,6 +151,25 @@ class RideInPool:
     tier: int | None
 
 
+def own_pools(conn: Connection, windows: Mapping[int, tuple[date, date]]) -> dict[int, Pool]:
+    """Each ride's ride outages (ended, not park-wide) over its window: the first pool of
+    its recovery estimate, for many rides in one statement."""
+    o = ride_outages.c
+    groups: dict[tuple[date, date], list[int]] = {}
+    for ride_id, span in windows.items():
+        groups.setdefault(span, []).append(ride_id)
+    found: dict[int, list[float]] = {ride_id: [] for ride_id in windows}
+    if groups:
+        query = select(o.ride_id, o.minutes).where(
+            o.ended_at.is_not(None),
+            ~o.park_wide,
+            or_(*(o.ride_id.in_(ids) & _between(*span) for span, ids in groups.items())),
+        )
+        for ride_id, minutes in conn.execute(query):
+            found[ride_id].append(float(minutes))
+    return {ride_id: Pool("ride", tuple(sorted(lengths))) for ride_id, lengths in found.items()}
+
+
 def ongoing_outage(conn: Connection, ride_id: int, since: datetime) -> OutageRow | None:
     """The ride's outage going on now, if one started after `since`."""
     o = ride_outages.c
@@ -184,9 +203,10 @@ def rides_down(conn: Connection, since: datetime) -> list[DownRide]:
     that started after `since`)."""
     o, r = ride_outages.c, rides.c
     since = _whole_second(since)
+    down = select(r.id).where(r.live_status == "down")
     ongoing = (
         select(o.ride_id, func.max(o.started_at).label("started_at"))
-        .where(o.ended_at.is_(None), o.started_at >= since)
+        .where(o.ride_id.in_(down), o.ended_at.is_(None), o.started_at >= since)
         .group_by(o.ride_id)
         .subquery()
     )
