@@ -509,6 +509,3 @@ def test_a_park_s_outages_are_those_of_its_rides(client: Any) -> None:
     assert figures["all"]["outages"] == len(lengths) > 5
     assert figures["all"]["longest_outage_minutes"] == max(lengths)
     assert figures["all"]["mttr_minutes"] == pytest.approx(sum(lengths) / len(lengths), abs=0.1)
-    ranking = _ok(client, "/api/parks/downtime?period=last_7_days", schemas.ParkRankingsResponse)
-    (row,) = [p for p in ranking["data"] if p["park_id"] == TORONTO]
-    assert row["reliability"] == figures

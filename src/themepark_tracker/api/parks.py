@@ -61,10 +61,6 @@ def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse
         descending=params.order == "desc",
     )
     figure = PARK_SORTS[params.sort]
-    shown = ranked[: params.limit]
-    lengths = outage_lengths_by_park(
-        ask.conn, {park.park_id: (park.park.first, park.park.last) for park in shown}
-    )
     rows = [
         schemas.ParkRanking(
             rank=rank if figure(park) is not None else None,
@@ -78,10 +74,9 @@ def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse
             rides_with_downtime=park.rides_with_downtime,
             rides_down_now=present.rides_down(ask, park),
             park_open_now=present.open_now(ask, park.park),
-            reliability=present.reliability_of(lengths[park.park_id], park.totals, ask.gates),
             queue_times_url=present.park_url(park.park_id),
         )
-        for rank, park in enumerate(shown, 1)
+        for rank, park in enumerate(ranked[: params.limit], 1)
     ]
     tracked = [p for p in ranked if p.rides_tracked]
     return schemas.ParkRankingsResponse(

@@ -188,7 +188,6 @@ class ParkRanking(Model):
     rides_with_downtime: int
     rides_down_now: int
     park_open_now: bool
-    reliability: Reliability = Field(description="the outages of its rides")
     queue_times_url: str
 
 
