@@ -9,7 +9,6 @@ censored there. Then P(open within x | down for m) = 1 − S(m + x) / S(m).
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -35,17 +34,25 @@ class Survival:
 
 def kaplan_meier(ended: Iterable[float], censored: Iterable[float] = ()) -> Survival:
     """The product-limit estimate of P(duration > t). A closure censored at the same
-    length as an event is still at risk at that event, as is usual."""
-    events = Counter(ended)
-    losses = Counter(censored)
-    at_risk = sum(events.values()) + sum(losses.values())
-    times, levels, level = [], [], 1.0
-    for t in sorted(set(events) | set(losses)):
-        if events[t]:
-            level *= 1 - events[t] / at_risk
-            times.append(t)
-            levels.append(level)
-        at_risk -= events[t] + losses[t]
+    length as an event is still at risk at that event, as is usual. One pass over the
+    sorted lengths: a list of rides down now estimates one curve per ride."""
+    events, losses = sorted(ended), sorted(censored)
+    at_risk = len(events) + len(losses)
+    times: list[float] = []
+    levels: list[float] = []
+    level, i, j = 1.0, 0, 0
+    while i < len(events):
+        t = events[i]
+        while j < len(losses) and losses[j] < t:
+            at_risk -= 1
+            j += 1
+        ended_here = i
+        while i < len(events) and events[i] == t:
+            i += 1
+        level *= 1 - (i - ended_here) / at_risk
+        times.append(t)
+        levels.append(level)
+        at_risk -= i - ended_here
     return Survival(tuple(times), tuple(levels))
 
 
