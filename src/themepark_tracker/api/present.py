@@ -29,7 +29,7 @@ from themepark_tracker.storage.outages import (
     UNCLASSIFIED_TIER,
     OutageRow,
     RideInPool,
-    outages_of_rides,
+    outage_lengths_by_ride,
     own_pools,
     pool_of,
 )
@@ -277,7 +277,7 @@ def ride_rankings(
 ) -> list[schemas.RideRanking]:
     """With each ride's live status, its downtime per day over the 7 days ending with
     the period's last day, and its outages' figures."""
-    outages = outages_of_rides(
+    lengths = outage_lengths_by_ride(
         ask.conn, {ride.ride_id: (ride.park.first, ride.park.last) for ride in ranked}
     )
     return [
@@ -295,7 +295,7 @@ def ride_rankings(
             avg_downtime_7d_hours=rounded(
                 hours(per_day(ride.week_downtime_minutes, ride.week_days))
             ),
-            reliability=reliability(outages[ride.ride_id], ride.totals, ask.gates),
+            reliability=reliability_of(lengths[ride.ride_id], ride.totals, ask.gates),
             queue_times_url=ride_url(ride.park_id, ride.ride_id),
         )
         for rank, ride in enumerate(ranked, first_rank)

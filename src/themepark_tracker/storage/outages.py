@@ -44,24 +44,25 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def outages_of_rides(
+def outage_lengths_by_ride(
     conn: Connection, ranges: Mapping[int, tuple[date, date]]
-) -> dict[int, list[OutageRow]]:
-    """The ended outages of each ride of `ranges` on its park days `first` to `last`:
-    the few rides a ranking returns, in one statement."""
+) -> dict[int, list[tuple[float, bool]]]:
+    """The (length, park-wide) of each ended outage of each ride of `ranges` on its park
+    days `first` to `last`: the few rides a ranking returns, in one statement, reading
+    no times (making them costs more than reading the rows)."""
     o = ride_outages.c
     groups: dict[tuple[date, date], list[int]] = {}
     for ride_id, span in ranges.items():
         groups.setdefault(span, []).append(ride_id)
     if not groups:
         return {}
-    query = select(o.ride_id, o.started_at, o.ended_at, o.minutes, o.park_wide, o.park_date).where(
+    query = select(o.ride_id, o.minutes, o.park_wide).where(
         o.ended_at.is_not(None),
         or_(*(o.ride_id.in_(ids) & _between(*span) for span, ids in groups.items())),
     )
-    found: dict[int, list[OutageRow]] = {ride_id: [] for ride_id in ranges}
-    for ride_id, *row in conn.execute(query):
-        found[ride_id].append(OutageRow(*row))
+    found: dict[int, list[tuple[float, bool]]] = {ride_id: [] for ride_id in ranges}
+    for ride_id, minutes, park_wide in conn.execute(query):
+        found[ride_id].append((float(minutes), bool(park_wide)))
     return found
 
 
