@@ -123,9 +123,7 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
     """The ride's figures for the period, its daily history, and for one day (`date`,
     default the period's last day the park operated) its operating session, open/closed
     flips and posted waits."""
-    ride = details.ride_info(ask.conn, ride_id) if ride_id <= MAX_ID else None
-    if ride is None:
-        raise ApiError(404, "not_found", f"no ride {ride_id}")
+    ride = _ride(ask, ride_id)
     park = details.park_infos(ask.conn, ride.park_id)[0]
     asked = present.scope(ask, params, ride.park_id, filtered=False)
     first, last = asked.ranges[ride.park_id]
@@ -216,9 +214,7 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
 def outages(ask: Ask, params: OutagesQuery, ride_id: int) -> schemas.OutagesResponse:
     """The ride's outages in the period, newest first: each run of closed polls inside
     its window, from the first closed poll to the poll that found it open again."""
-    ride = details.ride_info(ask.conn, ride_id) if ride_id <= MAX_ID else None
-    if ride is None:
-        raise ApiError(404, "not_found", f"no ride {ride_id}")
+    ride = _ride(ask, ride_id)
     asked = present.scope(ask, params, ride.park_id, filtered=False)
     first, last = asked.ranges[ride.park_id]
     found = outages_of(ask.conn, ride_id, first, last, params.limit)
@@ -240,9 +236,7 @@ def outages(ask: Ask, params: OutagesQuery, ride_id: int) -> schemas.OutagesResp
 def recovery(ask: Ask, params: RecoveryQuery, ride_id: int) -> schemas.RecoveryResponse:
     """For a ride down for `down_for` minutes (default: its current outage), the chance
     that it is open again within 15, 30 and 60 minutes, and the median time left."""
-    ride = details.ride_info(ask.conn, ride_id) if ride_id <= MAX_ID else None
-    if ride is None:
-        raise ApiError(404, "not_found", f"no ride {ride_id}")
+    ride = _ride(ask, ride_id)
     park = details.park_infos(ask.conn, ride.park_id)[0]
     down = present.live_status(ask, ride.live_status, park.live_at) == "down"
     current = ongoing_outage(ask.conn, ride_id, ask.now - timedelta(days=1)) if down else None
@@ -267,3 +261,11 @@ def recovery(ask: Ask, params: RecoveryQuery, ride_id: int) -> schemas.RecoveryR
             ],
         )[0],
     )
+
+
+def _ride(ask: Ask, ride_id: int) -> details.RideInfo:
+    """The ride, or a 404 answer."""
+    ride = details.ride_info(ask.conn, ride_id) if ride_id <= MAX_ID else None
+    if ride is None:
+        raise ApiError(404, "not_found", f"no ride {ride_id}")
+    return ride
