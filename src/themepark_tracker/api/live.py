@@ -11,6 +11,7 @@ from themepark_tracker.api import present, schemas
 from themepark_tracker.api.endpoints import Ask, endpoint
 from themepark_tracker.api.params import FilterQuery
 from themepark_tracker.catalogue import is_disney_or_universal
+from themepark_tracker.engine.recovery import minutes_down
 from themepark_tracker.storage import details, queries
 from themepark_tracker.storage.outages import RideInPool, rides_down
 
@@ -70,15 +71,20 @@ def down(ask: Ask, params: FilterQuery) -> schemas.DownRidesResponse:
         if present.live_status(ask, "down", ride.live_at) == "down"
         and (not only or is_disney_or_universal(operators.get(ride.park_id, "")))
     ]
+    minutes = {
+        ride.ride_id: minutes_down(ride.started_at, ask.now)
+        for ride in down_now
+        if ride.started_at is not None
+    }
     known = [
         present.DownFor(
             RideInPool(ride.ride_id, ride.park_id, ride.tier),
             ride.timezone,
-            (ask.now - ride.started_at).total_seconds() / 60,
+            minutes[ride.ride_id],
             ride.park_wide,
         )
         for ride in down_now
-        if ride.started_at is not None
+        if ride.ride_id in minutes
     ]
     estimates = dict(
         zip(
@@ -95,9 +101,7 @@ def down(ask: Ask, params: FilterQuery) -> schemas.DownRidesResponse:
             park_name=ride.park_name,
             tier=ride.tier,
             down_since=ride.started_at,
-            down_for_minutes=present.rounded(
-                estimates[ride.ride_id].down_for_minutes if ride.ride_id in estimates else None
-            ),
+            down_for_minutes=present.rounded(minutes.get(ride.ride_id), 1),
             park_wide=ride.park_wide,
             recovery=estimates.get(ride.ride_id),
             queue_times_url=present.ride_url(ride.park_id, ride.ride_id),

@@ -182,7 +182,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
             figures=present.figures(first, last, ranked.totals, ranked.previous),
             rides_tracked=ranked.rides_tracked,
             rides_with_downtime=ranked.rides_with_downtime,
-            reliability=present.reliability_of(
+            reliability=present.reliability(
                 outage_lengths_by_park(ask.conn, {park_id: (first, last)})[park_id],
                 ranked.totals,
                 ask.gates,

@@ -30,7 +30,6 @@ from themepark_tracker.storage.outages import (
     OutageRow,
     RideInPool,
     outage_lengths_by_ride,
-    own_pools,
     pool_of,
 )
 from themepark_tracker.storage.statistics import ParkSums, RideSums, Scope, ScopedPark
@@ -122,18 +121,10 @@ def figures(first: date, last: date, totals: Totals, previous: Totals) -> schema
 
 
 def reliability(
-    outages: Sequence[OutageRow], totals: Totals | None, gates: Gates
-) -> schemas.Reliability:
-    """Every outage's figures and the ride outages' (not park-wide), over the sums of
-    up and down time of the same period; ongoing outages are not counted yet."""
-    ended = [(o.minutes, o.park_wide) for o in outages if o.ended_at is not None]
-    return reliability_of(ended, totals, gates)
-
-
-def reliability_of(
     ended: Sequence[tuple[float, bool]], totals: Totals | None, gates: Gates
 ) -> schemas.Reliability:
-    """The figures of ended outages given as (length, park-wide)."""
+    """The figures of every ended outage, given as (length, park-wide), and of the ride
+    outages (not park-wide), over the sums of up and down time of the same period."""
     up = 0.0 if totals is None else totals.uptime_minutes
     down = 0.0 if totals is None else totals.downtime_minutes
 
@@ -181,12 +172,13 @@ def back_soon(ask: Ask, asked: Sequence[DownFor], *, curves: bool = True) -> lis
             today - timedelta(days=ask.settings.recovery_window_days),
             today - timedelta(days=1),
         )
-    own = own_pools(ask.conn, windows)
+    own = outage_lengths_by_ride(ask.conn, windows)
     read: dict[tuple[str, int | None, int | None, date, date], Pool] = {}
 
     def pool(name: str, down: DownFor) -> Pool:
         if name == "ride":
-            return own[down.ride.ride_id]
+            mine = own[down.ride.ride_id]
+            return Pool("ride", tuple(sorted(m for m, park_wide in mine if not park_wide)))
         first, last = windows[down.ride.ride_id]
         tier = None if name == "park_wide" else (down.ride.tier or UNCLASSIFIED_TIER)
         park = None if name == "tier" else down.ride.park_id
@@ -295,7 +287,7 @@ def ride_rankings(
             avg_downtime_7d_hours=rounded(
                 hours(per_day(ride.week_downtime_minutes, ride.week_days))
             ),
-            reliability=reliability_of(lengths[ride.ride_id], ride.totals, ask.gates),
+            reliability=reliability(lengths[ride.ride_id], ride.totals, ask.gates),
             queue_times_url=ride_url(ride.park_id, ride.ride_id),
         )
         for rank, ride in enumerate(ranked, first_rank)

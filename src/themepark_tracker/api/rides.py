@@ -19,9 +19,15 @@ from themepark_tracker.api.params import (
     RideWaitQuery,
 )
 from themepark_tracker.catalogue import is_disney_or_universal
+from themepark_tracker.engine.recovery import minutes_down
 from themepark_tracker.engine.sessions import day_bounds
 from themepark_tracker.storage import details, queries
-from themepark_tracker.storage.outages import RideInPool, ongoing_outage, outages_of
+from themepark_tracker.storage.outages import (
+    RideInPool,
+    ongoing_outage,
+    outage_lengths_by_ride,
+    outages_of,
+)
 from themepark_tracker.storage.statistics import period_sums
 
 bp = Blueprint("rides", __name__, url_prefix="/api/rides")
@@ -158,7 +164,7 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
             ),
             downtime_events=ranked[0].downtime_events if ranked else 0,
             reliability=present.reliability(
-                outages_of(ask.conn, ride_id, first, last),
+                outage_lengths_by_ride(ask.conn, {ride_id: (first, last)})[ride_id],
                 ranked[0].totals if ranked else None,
                 ask.gates,
             ),
@@ -245,7 +251,7 @@ def recovery(ask: Ask, params: RecoveryQuery, ride_id: int) -> schemas.RecoveryR
     down_for = (
         params.down_for
         if params.down_for is not None
-        else (ask.now - current.started_at).total_seconds() / 60  # type: ignore[union-attr]
+        else minutes_down(current.started_at, ask.now)  # type: ignore[union-attr]
     )
     return schemas.RecoveryResponse(
         meta=present.meta(ask, params),

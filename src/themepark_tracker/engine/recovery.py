@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 #: The horizons (minutes) a recovery estimate answers for.
 HORIZONS = (15, 30, 60)
@@ -61,6 +62,11 @@ class Recovery:
     p_open_within: dict[int, float]
     median_remaining_minutes: float | None
     """The smallest r with S(m + r) ≤ S(m) / 2; None when the curve never gets there."""
+
+
+def minutes_down(started: datetime, now: datetime) -> float:
+    """How long a ride has been down: from its outage's first closed poll to now."""
+    return (now - started).total_seconds() / 60
 
 
 def recovery(curve: Survival, down_for: float) -> Recovery | None:

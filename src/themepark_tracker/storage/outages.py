@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from themepark_tracker.engine.recovery import Pool
+from themepark_tracker.storage.statistics import grouped
 from themepark_tracker.storage.tables import parks, ride_outages, rides
 
 
@@ -32,7 +33,7 @@ def outages_of(
         select(o.started_at, o.ended_at, o.minutes, o.park_wide, o.park_date)
         .where(
             o.ride_id == ride_id,
-            _between(first, last),
+            of_days(first, last),
         )
         .order_by(o.started_at.desc())
         .limit(limit)
@@ -51,14 +52,12 @@ def outage_lengths_by_ride(
     days `first` to `last`: the few rides a ranking returns, in one statement, reading
     no times (making them costs more than reading the rows)."""
     o = ride_outages.c
-    groups: dict[tuple[date, date], list[int]] = {}
-    for ride_id, span in ranges.items():
-        groups.setdefault(span, []).append(ride_id)
+    groups = grouped(ranges)
     if not groups:
         return {}
     query = select(o.ride_id, o.minutes, o.park_wide).where(
         o.ended_at.is_not(None),
-        or_(*(o.ride_id.in_(ids) & _between(*span) for span, ids in groups.items())),
+        or_(*(o.ride_id.in_(ids) & of_days(*span) for span, ids in groups.items())),
     )
     found: dict[int, list[tuple[float, bool]]] = {ride_id: [] for ride_id in ranges}
     for ride_id, minutes, park_wide in conn.execute(query):
@@ -70,11 +69,9 @@ def outage_lengths_by_park(
     conn: Connection, ranges: Mapping[int, tuple[date, date]]
 ) -> dict[int, list[tuple[float, bool]]]:
     """The (length, park-wide) of each ended outage of each park's rides on its park days
-    `first` to `last`: counted per length in SQL, as lengths are sums of poll intervals."""
+    `first` to `last`, counted per length in SQL."""
     o, r = ride_outages.c, rides.c
-    groups: dict[tuple[date, date], list[int]] = {}
-    for park_id, span in ranges.items():
-        groups.setdefault(span, []).append(park_id)
+    groups = grouped(ranges)
     if not groups:
         return {}
     query = (
@@ -84,7 +81,7 @@ def outage_lengths_by_park(
             o.ended_at.is_not(None),
             or_(
                 *(
-                    o.ride_id.in_(select(r.id).where(r.park_id.in_(ids))) & _between(*span)
+                    o.ride_id.in_(select(r.id).where(r.park_id.in_(ids))) & of_days(*span)
                     for span, ids in groups.items()
                 )
             ),
@@ -102,8 +99,10 @@ def _whole_second(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
 
 
-def _between(first: date, last: date) -> ColumnElement[bool]:
-    """Outages of the park days `first` to `last`, found through their start in the key."""
+def of_days(first: date, last: date) -> ColumnElement[bool]:
+    """Outages of the park days `first` to `last`, found through their start in the key:
+    an outage starts within its day, which begins on its date in the park's timezone,
+    so in UTC between the day before the date and two days after it."""
     o = ride_outages.c
     return (
         (o.started_at >= _midnight(first) - timedelta(days=1))
@@ -114,7 +113,6 @@ def _between(first: date, last: date) -> ColumnElement[bool]:
 
 #: How a pool's rides are chosen: unclassified rides count as tier 2.
 UNCLASSIFIED_TIER = 2
-POOLS = ("park_wide", "ride", "park_tier", "tier")
 
 
 def pool_of(
@@ -124,23 +122,27 @@ def pool_of(
     first: date,
     last: date,
 ) -> Pool:
-    """The ended outages (minutes) of one pool over the park days `first` to `last`
-    (`POOLS`): the park's park-wide outages, or the ride outages of the ride, of its
-    park's rides of its tier, or of every park's rides of its tier. Counted per length:
-    lengths are sums of poll intervals, so few."""
+    """The ended outages (minutes) of a fallback pool over the park days `first` to
+    `last`: the park's park-wide outages (`park_wide`), or the ride outages of its park's
+    rides of its tier (`park_tier`) or of every park's (`tier`). A ride's own pool is
+    `outage_lengths_by_ride`'s."""
     o, r = ride_outages.c, rides.c
     tier = ride.tier or UNCLASSIFIED_TIER
-    which: list[ColumnElement[bool]] = [_between(first, last), o.ended_at.is_not(None)]
-    if name == "ride":
-        which += [o.ride_id == ride.ride_id, ~o.park_wide]
-    else:
-        chosen = select(r.id)
-        if name in ("park_wide", "park_tier"):
-            chosen = chosen.where(r.park_id == ride.park_id)
-        if name != "park_wide":
-            chosen = chosen.where(func.coalesce(r.tier, UNCLASSIFIED_TIER) == tier)
-        which += [o.ride_id.in_(chosen), o.park_wide if name == "park_wide" else ~o.park_wide]
-    query = select(o.minutes, func.count()).where(*which).group_by(o.minutes)
+    chosen = select(r.id)
+    if name in ("park_wide", "park_tier"):
+        chosen = chosen.where(r.park_id == ride.park_id)
+    if name != "park_wide":
+        chosen = chosen.where(func.coalesce(r.tier, UNCLASSIFIED_TIER) == tier)
+    query = (
+        select(o.minutes, func.count())
+        .where(
+            of_days(first, last),
+            o.ended_at.is_not(None),
+            o.ride_id.in_(chosen),
+            o.park_wide if name == "park_wide" else ~o.park_wide,
+        )
+        .group_by(o.minutes)
+    )
     durations = [float(m) for m, count in conn.execute(query) for _ in range(int(count))]
     return Pool(name, tuple(sorted(durations)))
 
@@ -150,25 +152,6 @@ class RideInPool:
     ride_id: int
     park_id: int
     tier: int | None
-
-
-def own_pools(conn: Connection, windows: Mapping[int, tuple[date, date]]) -> dict[int, Pool]:
-    """Each ride's ride outages (ended, not park-wide) over its window: the first pool of
-    its recovery estimate, for many rides in one statement."""
-    o = ride_outages.c
-    groups: dict[tuple[date, date], list[int]] = {}
-    for ride_id, span in windows.items():
-        groups.setdefault(span, []).append(ride_id)
-    found: dict[int, list[float]] = {ride_id: [] for ride_id in windows}
-    if groups:
-        query = select(o.ride_id, o.minutes).where(
-            o.ended_at.is_not(None),
-            ~o.park_wide,
-            or_(*(o.ride_id.in_(ids) & _between(*span) for span, ids in groups.items())),
-        )
-        for ride_id, minutes in conn.execute(query):
-            found[ride_id].append(float(minutes))
-    return {ride_id: Pool("ride", tuple(sorted(lengths))) for ride_id, lengths in found.items()}
 
 
 def ongoing_outage(conn: Connection, ride_id: int, since: datetime) -> OutageRow | None:

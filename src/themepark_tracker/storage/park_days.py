@@ -14,7 +14,7 @@ has one on every later day of its park.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from themepark_tracker.engine.days import ParkDay, RideDay, had_downtime
 from themepark_tracker.engine.scores import Totals, ride_totals, tier_totals, total
-from themepark_tracker.storage import maxima, writes
+from themepark_tracker.storage import maxima, outages, writes
 from themepark_tracker.storage.maxima import PEAK_LEVELS, Levels
 from themepark_tracker.storage.tables import (
     PARK_SUMS,
@@ -359,27 +359,13 @@ _RIDE_LEVELS = select(
 ).where(_s.park_id == _park, _s.stat_date.in_(bindparam("days", expanding=True)))
 
 
-#: Every outage of a park day starts within the day, which begins on its date in the
-#: park's timezone: in UTC, from the day before the date to two days after it.
-_OUTAGES_OF_DAY = delete(ride_outages).where(
-    ride_outages.c.ride_id.in_(select(rides.c.id).where(rides.c.park_id == bindparam("park"))),
-    ride_outages.c.started_at >= bindparam("after"),
-    ride_outages.c.started_at < bindparam("before"),
-    ride_outages.c.park_date == bindparam("day", type_=Date),
-)
-
-
 def _save_outages(conn: Connection, park_id: int, day: ParkDay) -> None:
     """The day's outages replace those stored for it."""
-    midnight = datetime(day.day.year, day.day.month, day.day.day, tzinfo=UTC)
     conn.execute(
-        _OUTAGES_OF_DAY,
-        {
-            "park": park_id,
-            "day": day.day,
-            "after": midnight - timedelta(days=1),
-            "before": midnight + timedelta(days=2),
-        },
+        delete(ride_outages).where(
+            ride_outages.c.ride_id.in_(select(rides.c.id).where(rides.c.park_id == park_id)),
+            outages.of_days(day.day, day.day),
+        )
     )
     found = [
         {

@@ -218,7 +218,7 @@ def _bounds_statement(groups: int) -> Any:
 
 def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bounds]:
     """Two statements: the bounds, then the `mid` days by their numbers."""
-    groups = _by_range(ranges)
+    groups = grouped(ranges)
     if not groups:
         return {}
     params: dict[str, Any] = {}
@@ -268,7 +268,7 @@ def _numbered_statement(groups: int) -> Any:
 
 def _numbered_days(conn: Connection, numbers: Mapping[int, int]) -> dict[int, date]:
     """The day each park's number names."""
-    groups = _by_range(numbers)
+    groups = grouped(numbers)
     if not groups:
         return {}
     params: dict[str, Any] = {}
@@ -278,7 +278,8 @@ def _numbered_days(conn: Connection, numbers: Mapping[int, int]) -> dict[int, da
     return {park_id: day for park_id, day in found}
 
 
-def _by_range(ranges: Mapping[int, Any]) -> dict[Any, list[int]]:
+def grouped(ranges: Mapping[int, Any]) -> dict[Any, list[int]]:
+    """The keys (parks, rides) of each value (a date range, a day): one condition each."""
     groups: dict[Any, list[int]] = {}
     for key, value in ranges.items():
         groups.setdefault(value, []).append(key)
@@ -445,7 +446,7 @@ def _in_ranges(
         false(),
         *(
             and_(key_column.in_(ids), date_column.between(first, last))
-            for (first, last), ids in _by_range(ranges).items()
+            for (first, last), ids in grouped(ranges).items()
         ),
     )
 
@@ -464,7 +465,7 @@ RUNNING = table(
 
 def _groups(bounds: Mapping[int, _Bounds]) -> dict[tuple[date, date | None], list[int]]:
     """Parks with statistics in their period, by (end, before)."""
-    return _by_range({p: (b.end, b.before) for p, b in bounds.items() if b.end is not None})
+    return grouped({p: (b.end, b.before) for p, b in bounds.items() if b.end is not None})
 
 
 @lru_cache(maxsize=256)
@@ -568,7 +569,7 @@ def _ride_counts(
     """Per park: rides tracked on a day of the period, and those with downtime on a day
     of it, from one row per ride: each carries how many days back its latest such day
     is."""
-    groups = _by_range({p: (b.end, ranges[p][0]) for p, b in bounds.items() if b.end})
+    groups = grouped({p: (b.end, ranges[p][0]) for p, b in bounds.items() if b.end})
     if not groups:
         return {}
     params: dict[str, Any] = {}
@@ -789,7 +790,7 @@ def _peak_order(
     with_days = {p: b for p, b in bounds.items() if b.end is not None}
     if any(_scanned(b) for b in with_days.values()):
         return _scanned_peak_order(conn, {p: ranges[p] for p in with_days}, descending, limit)
-    groups = _by_range({p: (b.end, b.mid, b.span) for p, b in with_days.items()})
+    groups = grouped({p: (b.end, b.mid, b.span) for p, b in with_days.items()})
     if not groups:
         return []
     params: dict[str, Any] = {"limit": limit}

@@ -537,7 +537,6 @@
   /* Outages as events: the period's figures (gated ones say why), "back soon?" when the
      ride is down, a histogram of outage lengths, and the list, newest first. */
   function reliabilityPanel(reliability, outages, recovery, down, zone, curveBox) {
-    const value = outageFigure;
     const rows = [
       ["Outages", "outages", "", 0], ["Per 100 h open", "outages_per_100h", "", 2], ["MTBF", "mtbf_hours", " h", 1],
       ["MTTR", "mttr_minutes", " min", 1], ["Median outage", "median_outage_minutes", " min", 1],
@@ -545,8 +544,8 @@
     ];
     const figures = table("Reliability", [
       { label: "Figure", cell: (r) => r[0] },
-      { label: "All outages", num: true, cell: (r) => value(reliability.all, r[1], r[2], r[3]) },
-      { label: "Ride outages", num: true, cell: (r) => value(reliability.ride_outages, r[1], r[2], r[3]) },
+      { label: "All outages", num: true, cell: (r) => outageFigure(reliability.all, r[1], r[2], r[3]) },
+      { label: "Ride outages", num: true, cell: (r) => outageFigure(reliability.ride_outages, r[1], r[2], r[3]) },
     ], rows);
     const reasons = [reliability.all.insufficient_data, reliability.ride_outages.insufficient_data].filter(Boolean);
     const soon = recovery && down ? h("p", { class: "back-soon" }, recovery.pool === null
@@ -554,9 +553,10 @@
       : `Back within 30 min: ${fixed(100 * recovery.p_open_within["30"], 0)} % (${recovery.outages} outages of ${{ park_wide: "this park, park-wide", ride: "this ride", park_tier: "this park's rides of its tier", tier: "rides of its tier" }[recovery.pool]}, last 90 days)`) : null;
     const ended = outages.filter((o) => !o.ongoing);
     const bins = [[0, 10], [10, 20], [20, 30], [30, 60], [60, 120], [120, Infinity]];
-    const most = Math.max(1, ...bins.map(([lo, hi]) => ended.filter((o) => o.duration_minutes >= lo && o.duration_minutes < hi).length));
-    const histogram = h("ol", { class: "histogram", "aria-label": "Outages by length" }, bins.map(([lo, hi]) => {
-      const n = ended.filter((o) => o.duration_minutes >= lo && o.duration_minutes < hi).length;
+    const counts = bins.map(([lo, hi]) => ended.filter((o) => o.duration_minutes >= lo && o.duration_minutes < hi).length);
+    const most = Math.max(1, ...counts);
+    const histogram = h("ol", { class: "histogram", "aria-label": "Outages by length" }, bins.map(([lo, hi], i) => {
+      const n = counts[i];
       const bar = h("span", { class: "bar" });
       bar.style.width = `${(100 * n) / most}%`;
       return h("li", {}, h("span", { class: "bin" }, hi === Infinity ? `${lo}+ min` : `${lo}–${hi} min`), bar, h("span", { class: "count" }, String(n)));
