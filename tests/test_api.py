@@ -5,17 +5,26 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from api_fixtures import ANAHEIM, DAYS, NOW, TORONTO, app, settings
 from conftest import copy_rows
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, delete, event, func, select, update
 
 from themepark_tracker.api import create_app, schemas
 from themepark_tracker.engine.periods import period_dates
 from themepark_tracker.engine.states import is_counted
+from themepark_tracker.jobs.aggregate import aggregate
+from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.storage.statistics import park_sums, period_sums, scope
-from themepark_tracker.storage.tables import parks, ride_daily_stats, rides
+from themepark_tracker.storage.tables import (
+    parks,
+    recovery_pools,
+    ride_daily_stats,
+    ride_outages,
+    rides,
+)
 
 SPAN = f"from={DAYS[0]}&to={DAYS[1]}"
 
@@ -452,6 +461,60 @@ def test_back_soon_for_a_ride_that_is_not_down_needs_down_for(client: Any) -> No
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "not_down"
     assert client.get(f"/api/rides/{up}/recovery?down_for=-1").status_code == 400
+
+
+def test_back_soon_is_the_same_from_prepared_pools(api_engine: Engine, engine: Engine) -> None:
+    """The loaded days were aggregated, which prepared the pools. A copy without them
+    computes each pool from the outages and answers the same; deleting a park's outages
+    behind the cache's back shows that the prepared pools are what is read."""
+    ranked = app(api_engine).test_client().get(f"/api/rides/downtime?{SPAN}&limit=100")
+    asks = ["/api/live/down"] + [
+        f"/api/rides/{row['ride_id']}/recovery?down_for={minutes}"
+        for row in ranked.get_json()["data"][::7]
+        for minutes in (5, 45, 200)
+    ]
+    prepared = {url: _ok(app(api_engine).test_client(), url, schemas.Model) for url in asks}
+    pools = [row["data"]["pool"] for url, row in prepared.items() if "recovery" in url]
+    assert {"park_tier", "tier"} <= set(pools), "the asks reach the fallback pools"
+    copy_rows(api_engine, engine)
+    with engine.begin() as conn:
+        assert conn.execute(delete(recovery_pools)).rowcount > 0
+    computed = {url: app(engine).test_client().get(url).get_json() for url in asks}
+    assert computed == prepared
+    aggregate(engine, settings(), NOW)  # prepares them again
+    with engine.begin() as conn:
+        conn.execute(
+            delete(ride_outages).where(
+                ride_outages.c.ride_id.in_(select(rides.c.id).where(rides.c.park_id == ANAHEIM))
+            )
+        )
+    kept = {url: app(engine).test_client().get(url).get_json() for url in asks}
+    assert kept == prepared
+
+
+def test_a_park_day_written_again_forgets_the_pools_it_is_in(
+    api_engine: Engine, engine: Engine
+) -> None:
+    copy_rows(api_engine, engine)
+
+    def prepared() -> set[tuple[str, int, int, int]]:
+        with engine.connect() as conn:
+            c = recovery_pools.c
+            found = conn.execute(select(c.pool, c.park_id, c.tier, c.ride_id))
+            return {(pool, park, tier, ride) for pool, park, tier, ride in found}
+
+    before = prepared()
+    assert ("tier", 0, 1, 0) in before and ("park_tier", TORONTO, 1, 0) in before
+    assert any(pool == "ride" and park == TORONTO for pool, park, _, _ in before)
+    rules = StatsRules(settings().state_rules(), settings().day_rules())
+    with engine.begin() as conn:
+        refresh_park_day(
+            conn, TORONTO, ZoneInfo("America/Toronto"), DAYS[0], now=NOW, rules=rules, final=True
+        )
+    after = prepared()
+    assert after == {key for key in before if key[1] == ANAHEIM}
+    report = aggregate(engine, settings(), NOW)
+    assert report.pools == len(before) - len(after) and prepared() == before
 
 
 def test_rides_down_and_back_soon_answer_at_any_instant(api_engine: Engine) -> None:

@@ -12,9 +12,11 @@ from themepark_tracker.engine.recovery import (
     Pool,
     choose_pool,
     kaplan_meier,
+    pool_curve,
     recovery,
     still_down,
 )
+from themepark_tracker.storage.pools import pack, unpack
 
 durations = st.lists(st.integers(1, 30).map(lambda n: n * 10.0), min_size=1, max_size=40)
 
@@ -61,9 +63,28 @@ def test_no_estimate_past_every_outage_of_the_pool() -> None:
 
 
 def test_the_first_pool_that_passes_both_tests_is_taken() -> None:
-    ride = Pool("ride", (10.0,) * 12)  # enough outages, none longer than 25 minutes
-    park_tier = Pool("park_tier", (30.0, 40.0, 50.0))  # longer ones, too few in all
-    tier = Pool("tier", (10.0,) * 7 + (30.0, 40.0, 50.0))
+    ride = pool_curve(Pool("ride", (10.0,) * 12))  # enough outages, none longer than 25 min
+    park_tier = pool_curve(Pool("park_tier", (30.0, 40.0, 50.0)))  # longer ones, too few
+    tier = pool_curve(Pool("tier", (10.0,) * 7 + (30.0, 40.0, 50.0)))
     assert choose_pool([ride, park_tier, tier], 25, 10) == tier
     assert choose_pool([ride, park_tier], 25, 10) is None
     assert choose_pool([ride], 5, 10) == ride
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ended=st.lists(st.floats(0.5, 600, allow_nan=False), max_size=40),
+    censored=st.lists(st.floats(0.5, 600, allow_nan=False), max_size=10),
+    probes=st.lists(st.floats(0, 700, allow_nan=False), min_size=1, max_size=5),
+)
+def test_a_prepared_pool_is_its_outages(
+    ended: list[float], censored: list[float], probes: list[float]
+) -> None:
+    """What choosing needs and the curve survive packing for the database unchanged."""
+    made = pool_curve(Pool("tier", tuple(ended), tuple(censored)))
+    stored = unpack("tier", made.ended, made.censored, pack(made))
+    assert list(stored.curve.times) == list(made.curve.times)
+    assert list(stored.curve.levels) == list(made.curve.levels)
+    for m in probes:
+        assert made.longer_than(m) == stored.longer_than(m) == sum(1 for d in ended if d > m)
+        assert stored.curve.at(m) == made.curve.at(m)

@@ -384,7 +384,8 @@ def aggregate_command(runtime: Runtime) -> None:
     report = aggregate(runtime.engine, runtime.settings, _now())
     click.echo(
         f"{report.days} park days finalised, {report.failures} failed, "
-        f"{report.rows} rows, {report.duration_seconds:.1f} s"
+        f"{report.rows} rows, {report.pools} recovery pools prepared, "
+        f"{report.duration_seconds:.1f} s"
     )
     _outcome().metrics.update(
         {"DaysFinalised": float(report.days), "DaysFailed": float(report.failures)}

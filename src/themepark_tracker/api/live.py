@@ -13,7 +13,8 @@ from themepark_tracker.api.params import FilterQuery
 from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.recovery import minutes_down
 from themepark_tracker.storage import details, queries
-from themepark_tracker.storage.outages import RideInPool, rides_down
+from themepark_tracker.storage.outages import rides_down
+from themepark_tracker.storage.pools import RideInPool
 
 bp = Blueprint("live", __name__, url_prefix="/api/live")
 

@@ -15,23 +15,18 @@ from themepark_tracker.engine.live import is_open_now, rides_down_now, status_no
 from themepark_tracker.engine.outages import Gates
 from themepark_tracker.engine.outages import reliability as engine_reliability
 from themepark_tracker.engine.recovery import (
-    Pool,
+    PoolCurve,
+    Survival,
     choose_pool,
-    kaplan_meier,
     recovery,
     still_down,
 )
 from themepark_tracker.engine.scores import Totals, per_day, trend_pct
 from themepark_tracker.engine.sessions import park_day_of
-from themepark_tracker.storage import statistics
+from themepark_tracker.storage import pools, statistics
 from themepark_tracker.storage.details import ParkInfo, SessionRow
-from themepark_tracker.storage.outages import (
-    UNCLASSIFIED_TIER,
-    OutageRow,
-    RideInPool,
-    outage_lengths_by_ride,
-    pool_of,
-)
+from themepark_tracker.storage.outages import OutageRow, outage_lengths_by_ride
+from themepark_tracker.storage.pools import RideInPool
 from themepark_tracker.storage.statistics import ParkSums, RideSums, Scope, ScopedPark
 
 
@@ -163,8 +158,8 @@ class DownFor:
 
 def back_soon(ask: Ask, asked: Sequence[DownFor], *, curves: bool = True) -> list[schemas.Recovery]:
     """The recovery estimate of each ride, from the first pool that has enough outages,
-    with its curve when `curves`. The rides' own outages are read in one statement; a
-    fallback pool is read once per request, however many rides fall back to it."""
+    with its curve when `curves`. The rides' own pools are read in one statement; a
+    fallback pool once per request however many rides fall back to it."""
     windows = {}
     for down in asked:
         today = park_day_of(ask.now, ZoneInfo(down.timezone), ask.day_rules)
@@ -172,60 +167,59 @@ def back_soon(ask: Ask, asked: Sequence[DownFor], *, curves: bool = True) -> lis
             today - timedelta(days=ask.settings.recovery_window_days),
             today - timedelta(days=1),
         )
-    own = outage_lengths_by_ride(ask.conn, windows)
-    read: dict[tuple[str, int | None, int | None, date, date], Pool] = {}
 
-    def pool(name: str, down: DownFor) -> Pool:
-        if name == "ride":
-            mine = own[down.ride.ride_id]
-            return Pool("ride", tuple(sorted(m for m, park_wide in mine if not park_wide)))
-        first, last = windows[down.ride.ride_id]
-        tier = None if name == "park_wide" else (down.ride.tier or UNCLASSIFIED_TIER)
-        park = None if name == "tier" else down.ride.park_id
-        key = (name, park, tier, first, last)
-        if key not in read:
-            read[key] = pool_of(ask.conn, name, down.ride, first, last)
-        return read[key]
+    def key(name: str, down: DownFor) -> pools.PoolKey:
+        return pools.key_of(name, down.ride, *windows[down.ride.ride_id])
+
+    read = pools.curves(ask.conn, [key("ride", down) for down in asked])
+
+    def pool(name: str, down: DownFor) -> PoolCurve:
+        wanted = key(name, down)
+        if wanted not in read:
+            read.update(pools.curves(ask.conn, [wanted]))
+        return read[wanted]
 
     return [_estimate(ask, down, pool, curves) for down in asked]
 
 
 def _estimate(
-    ask: Ask, down: DownFor, pool_named: Callable[[str, DownFor], Pool], curves: bool
+    ask: Ask, down: DownFor, pool_named: Callable[[str, DownFor], PoolCurve], curves: bool
 ) -> schemas.Recovery:
     down_for = down.minutes
     names = ("park_wide",) if down.park_wide else ("ride", "park_tier", "tier")
-    minimum = ask.settings.min_recovery_outages
-    for name in names:
-        pool = choose_pool([pool_named(name, down)], down_for, minimum)
-        if pool is None:
-            continue
-        curve = kaplan_meier(pool.ended, pool.censored)
-        found = recovery(curve, down_for)
-        assert found is not None  # the pool has outages longer than down_for
+    chosen = choose_pool(
+        (pool_named(name, down) for name in names), down_for, ask.settings.min_recovery_outages
+    )
+    if chosen is None:
         return schemas.Recovery(
             down_for_minutes=round(down_for, 1),
-            p_open_within={str(x): round(p, 3) for x, p in found.p_open_within.items()},
-            median_remaining_minutes=rounded(found.median_remaining_minutes, 1),
-            pool=pool.name,  # type: ignore[arg-type]
-            outages=len(pool.ended) + len(pool.censored),
-            censored=len(pool.censored),
-            still_down=[
-                schemas.CurvePoint(after_minutes=round(x, 1), chance=round(p, 4))
-                for x, p in still_down(curve, down_for, CURVE_HORIZON_MINUTES)
-            ]
-            if curves
-            else [],
+            p_open_within=None,
+            median_remaining_minutes=None,
+            pool=None,
+            outages=0,
+            censored=0,
+            still_down=[],
         )
+    found = recovery(chosen.curve, down_for)
+    assert found is not None  # the pool has outages longer than down_for
     return schemas.Recovery(
         down_for_minutes=round(down_for, 1),
-        p_open_within=None,
-        median_remaining_minutes=None,
-        pool=None,
-        outages=0,
-        censored=0,
-        still_down=[],
+        p_open_within={str(x): round(p, 3) for x, p in found.p_open_within.items()},
+        median_remaining_minutes=rounded(found.median_remaining_minutes, 1),
+        pool=chosen.name,  # type: ignore[arg-type]
+        outages=chosen.ended + chosen.censored,
+        censored=chosen.censored,
+        still_down=_chart(chosen.curve, down_for) if curves else [],
     )
+
+
+def _chart(curve: Survival, down_for: float) -> list[schemas.CurvePoint]:
+    """The still-down curve to a tenth of a minute: steps closer than that (a pool of
+    thousands of outages has many) are one point, at the lowest level they reach."""
+    points: dict[float, float] = {}
+    for x, p in still_down(curve, down_for, CURVE_HORIZON_MINUTES):
+        points[max(round(x, 1), 0.1) if points else 0.0] = round(p, 4)
+    return [schemas.CurvePoint(after_minutes=x, chance=p) for x, p in points.items()]
 
 
 def outage(row: OutageRow) -> schemas.Outage:

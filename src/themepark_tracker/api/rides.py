@@ -22,12 +22,8 @@ from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.recovery import minutes_down
 from themepark_tracker.engine.sessions import day_bounds
 from themepark_tracker.storage import details, queries
-from themepark_tracker.storage.outages import (
-    RideInPool,
-    ongoing_outage,
-    outage_lengths_by_ride,
-    outages_of,
-)
+from themepark_tracker.storage.outages import ongoing_outage, outage_lengths_by_ride, outages_of
+from themepark_tracker.storage.pools import RideInPool
 from themepark_tracker.storage.statistics import period_sums
 
 bp = Blueprint("rides", __name__, url_prefix="/api/rides")

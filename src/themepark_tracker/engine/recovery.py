@@ -9,6 +9,7 @@ censored there. Then P(open within x | down for m) = 1 − S(m + x) / S(m).
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,8 +26,8 @@ _NOISE = 1e-9
 class Survival:
     """A right-continuous step function: `levels[i]` from `times[i]` (inclusive) on."""
 
-    times: tuple[float, ...]
-    levels: tuple[float, ...]
+    times: Sequence[float]
+    levels: Sequence[float]
 
     def at(self, t: float) -> float:
         index = bisect.bisect_right(self.times, t)
@@ -76,11 +77,12 @@ def recovery(curve: Survival, down_for: float) -> Recovery | None:
     if now <= 0:
         return None
     chances = {x: 1 - curve.at(down_for + x) / now for x in HORIZONS}
+    times, levels = curve.times, curve.levels
     median = next(
         (
-            t - down_for
-            for t, s in zip(curve.times, curve.levels, strict=True)
-            if t >= down_for and s <= now / 2 * (1 + _NOISE)
+            times[k] - down_for
+            for k in range(bisect.bisect_left(times, down_for), len(times))
+            if levels[k] <= now / 2 * (1 + _NOISE)
         ),
         None,
     )
@@ -93,11 +95,11 @@ def still_down(curve: Survival, down_for: float, horizon: float) -> list[tuple[f
     now = curve.at(down_for)
     if now <= 0:
         return []
-    points = [(0.0, 1.0)]
-    for t, level in zip(curve.times, curve.levels, strict=True):
-        if down_for < t <= down_for + horizon:
-            points.append((t - down_for, level / now))
-    return points
+    first = bisect.bisect_right(curve.times, down_for)
+    last = bisect.bisect_right(curve.times, down_for + horizon)
+    return [(0.0, 1.0)] + [
+        (curve.times[k] - down_for, curve.levels[k] / now) for k in range(first, last)
+    ]
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,37 @@ class Pool:
     censored: tuple[float, ...] = ()
 
 
-def choose_pool(candidates: Sequence[Pool], down_for: float, minimum: int) -> Pool | None:
+@dataclass(frozen=True)
+class PoolCurve:
+    """A pool's curve with what choosing the pool needs, so that a pool of thousands of
+    outages can be prepared once (`aggregate`) and asked in a few steps."""
+
+    name: str
+    curve: Survival
+    ended: int
+    censored: int
+    longer: Sequence[int]
+    """How many ended outages lasted longer than `curve.times[k]`."""
+
+    def longer_than(self, minutes: float) -> int:
+        index = bisect.bisect_right(self.curve.times, minutes)
+        return self.ended if index == 0 else self.longer[index - 1]
+
+
+def pool_curve(pool: Pool) -> PoolCurve:
+    curve = kaplan_meier(pool.ended, pool.censored)
+    ending = Counter(pool.ended)
+    longer, left = [], len(pool.ended)
+    for t in curve.times:
+        left -= ending[t]
+        longer.append(left)
+    return PoolCurve(pool.name, curve, len(pool.ended), len(pool.censored), tuple(longer))
+
+
+def choose_pool(candidates: Iterable[PoolCurve], down_for: float, minimum: int) -> PoolCurve | None:
     """The first pool with at least `minimum` ended outages, `MIN_LONGER` of them longer
     than the current outage."""
     for pool in candidates:
-        longer = sum(1 for duration in pool.ended if duration > down_for)
-        if len(pool.ended) >= minimum and longer >= MIN_LONGER:
+        if pool.ended >= minimum and pool.longer_than(down_for) >= MIN_LONGER:
             return pool
     return None

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from themepark_tracker.config import Settings
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
-from themepark_tracker.storage import queries, writes
+from themepark_tracker.storage import pools, queries, writes
 from themepark_tracker.storage.db import transaction, writing
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ class JobReport:
     days: int = 0
     failures: int = 0
     rows: int = 0
+    pools: int = 0
+    """Recovery pools prepared."""
     duration_seconds: float = 0.0
 
 
@@ -92,6 +94,7 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
             log.exception("aggregation failed", extra={"park_id": park_id, "day": str(day)})
             with writing(engine) as conn:
                 _log(conn, park_id, day, "aggregate", (began, clock()), 0, error=str(exc)[:2000])
+    report.pools = transaction(engine, partial(_prepare_pools, settings=settings, now=now))
     report.duration_seconds = time.monotonic() - started
     log.info(
         "aggregation finished",
@@ -99,6 +102,7 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
             "days": report.days,
             "failures": report.failures,
             "rows": report.rows,
+            "pools_prepared": report.pools,
             "duration_seconds": round(report.duration_seconds, 3),
         },
     )
@@ -141,6 +145,20 @@ def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
         },
     )
     return report
+
+
+def _prepare_pools(conn: Connection, *, settings: Settings, now: datetime) -> int:
+    """Each park's fallback recovery pools over the park days before its today, the
+    window a recovery estimate asked now uses."""
+    rules = settings.day_rules()
+    windows = {}
+    for park_id, zone_name in queries.park_timezones(conn).items():
+        today = park_day_of(now, ZoneInfo(zone_name), rules)
+        windows[park_id] = (
+            today - timedelta(days=settings.recovery_window_days),
+            today - timedelta(days=1),
+        )
+    return pools.prepare(conn, windows, now)
 
 
 def _finalise(

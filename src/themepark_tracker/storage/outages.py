@@ -1,4 +1,4 @@
-"""Reading a ride's outages: its list, and the pools a recovery estimate learns from."""
+"""Reading a ride's outages: its list, their lengths, the ones going on now."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
-from themepark_tracker.engine.recovery import Pool
 from themepark_tracker.storage.statistics import grouped
 from themepark_tracker.storage.tables import parks, ride_outages, rides
 
@@ -109,49 +108,6 @@ def of_days(first: date, last: date) -> ColumnElement[bool]:
         & (o.started_at < _midnight(last) + timedelta(days=2))
         & o.park_date.between(first, last)
     )
-
-
-#: How a pool's rides are chosen: unclassified rides count as tier 2.
-UNCLASSIFIED_TIER = 2
-
-
-def pool_of(
-    conn: Connection,
-    name: str,
-    ride: RideInPool,
-    first: date,
-    last: date,
-) -> Pool:
-    """The ended outages (minutes) of a fallback pool over the park days `first` to
-    `last`: the park's park-wide outages (`park_wide`), or the ride outages of its park's
-    rides of its tier (`park_tier`) or of every park's (`tier`). A ride's own pool is
-    `outage_lengths_by_ride`'s."""
-    o, r = ride_outages.c, rides.c
-    tier = ride.tier or UNCLASSIFIED_TIER
-    chosen = select(r.id)
-    if name in ("park_wide", "park_tier"):
-        chosen = chosen.where(r.park_id == ride.park_id)
-    if name != "park_wide":
-        chosen = chosen.where(func.coalesce(r.tier, UNCLASSIFIED_TIER) == tier)
-    query = (
-        select(o.minutes, func.count())
-        .where(
-            of_days(first, last),
-            o.ended_at.is_not(None),
-            o.ride_id.in_(chosen),
-            o.park_wide if name == "park_wide" else ~o.park_wide,
-        )
-        .group_by(o.minutes)
-    )
-    durations = [float(m) for m, count in conn.execute(query) for _ in range(int(count))]
-    return Pool(name, tuple(sorted(durations)))
-
-
-@dataclass(frozen=True)
-class RideInPool:
-    ride_id: int
-    park_id: int
-    tier: int | None
 
 
 def ongoing_outage(conn: Connection, ride_id: int, since: datetime) -> OutageRow | None:

@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from themepark_tracker.engine.days import ParkDay, RideDay, had_downtime
 from themepark_tracker.engine.scores import Totals, ride_totals, tier_totals, total
-from themepark_tracker.storage import maxima, outages, writes
+from themepark_tracker.storage import maxima, outages, pools, writes
 from themepark_tracker.storage.maxima import PEAK_LEVELS, Levels
 from themepark_tracker.storage.tables import (
     PARK_SUMS,
@@ -360,7 +360,8 @@ _RIDE_LEVELS = select(
 
 
 def _save_outages(conn: Connection, park_id: int, day: ParkDay) -> None:
-    """The day's outages replace those stored for it."""
+    """The day's outages replace those stored for it, and the pools prepared from them go."""
+    pools.forget(conn, park_id, day.day)
     conn.execute(
         delete(ride_outages).where(
             ride_outages.c.ride_id.in_(select(rides.c.id).where(rides.c.park_id == park_id)),

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.dialects.mysql import LONGBLOB
 
 from themepark_tracker.storage.maxima import PEAK_LEVELS
 from themepark_tracker.storage.types import BigId, UTCDateTime, UTCSeconds
@@ -191,6 +193,33 @@ ride_outages = Table(
     sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
     **MYSQL_COMPRESSED,
+)
+
+#: Recovery pools prepared by `aggregate` (a pool of every park's rides of a tier holds
+#: thousands of outages; a list of rides down now asks a hundred rides' own): each
+#: pool's Kaplan–Meier curve over its park days `first_day` to `last_day`, packed
+#: (`storage.pools`). A cache with exact invalidation: a park day written inside a
+#: window deletes the pools it belongs to, found by the key's first column.
+recovery_pools = Table(
+    "recovery_pools",
+    metadata,
+    Column("park_id", Integer, primary_key=True, comment="0: every park"),
+    Column("pool", String(9), primary_key=True, comment="ride, park_wide, park_tier or tier"),
+    Column("tier", Integer, primary_key=True, comment="0: a ride's own, or park-wide outages"),
+    Column("ride_id", Integer, primary_key=True, comment="0: not a ride's own"),
+    Column("first_day", Date, primary_key=True),
+    Column("last_day", Date, primary_key=True),
+    Column("ended", Integer, nullable=False),
+    Column("censored", Integer, nullable=False),
+    Column(
+        "curve",
+        LargeBinary().with_variant(LONGBLOB(), "mysql"),
+        nullable=False,
+        comment="times, levels (float64) and outages longer (int32), little-endian",
+    ),
+    Column("prepared_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_TABLE_OPTIONS,
 )
 
 operating_sessions = Table(

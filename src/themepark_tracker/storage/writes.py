@@ -24,7 +24,7 @@ from themepark_tracker.classify import Decision
 from themepark_tracker.engine.live import Live
 from themepark_tracker.ingest import PollPlan
 from themepark_tracker.sources.queue_times import CataloguePark
-from themepark_tracker.storage import ride_states
+from themepark_tracker.storage import pools, ride_states
 from themepark_tracker.storage.tables import (
     aggregation_log,
     closed_park_days,
@@ -332,6 +332,7 @@ def save_classification(conn: Connection, decisions: Sequence[tuple[int, Decisio
     )
     changed = select(rides.c.park_id).where(rides.c.id.in_([ride_id for ride_id, _ in decisions]))
     bump_data_version(conn, parks.c.id.in_(changed))
+    pools.forget_tiers(conn)
 
 
 def bump_data_version(conn: Connection, which: ColumnElement[bool]) -> None:

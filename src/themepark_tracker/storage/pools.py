@@ -1,0 +1,265 @@
+"""The pools a recovery estimate learns from: prepared, or read from the outages.
+
+Every pool (a ride's own outages, its park's park-wide outages, its park's rides of its
+tier, every park's rides of its tier) is the same for every question asked on the same
+park day, and the last one holds thousands of outages. So `aggregate` prepares each
+pool's curve (`prepare`), a question reads rows (`curves`), and a park day written
+inside a prepared window deletes what it changes (`forget`): a prepared curve is always
+the one the outages give, and a pool not prepared is computed from them.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_
+
+from themepark_tracker.engine.recovery import Pool, PoolCurve, Survival, pool_curve
+from themepark_tracker.storage.outages import of_days, outage_lengths_by_ride
+from themepark_tracker.storage.tables import recovery_pools, ride_outages, rides
+
+#: How a pool's rides are chosen: unclassified rides count as tier 2.
+UNCLASSIFIED_TIER = 2
+#: The tiers a pool is prepared for.
+TIERS = (1, 2, 3)
+#: Where a key's part does not apply: `park_id` of a pool of every park, `tier` of a
+#: ride's own pool or of park-wide outages, `ride_id` of any pool but a ride's.
+NONE = 0
+
+
+@dataclass(frozen=True)
+class RideInPool:
+    ride_id: int
+    park_id: int
+    tier: int | None
+
+
+@dataclass(frozen=True, order=True)
+class PoolKey:
+    """Which pool, over which park days."""
+
+    name: str
+    park_id: int
+    tier: int
+    ride_id: int
+    first: date
+    last: date
+
+
+def key_of(name: str, ride: RideInPool, first: date, last: date) -> PoolKey:
+    """The pool `name` (`ride`, `park_wide`, `park_tier` or `tier`) of a ride."""
+    tier = (ride.tier or UNCLASSIFIED_TIER) if name in ("park_tier", "tier") else NONE
+    park = NONE if name == "tier" else ride.park_id
+    return PoolKey(name, park, tier, ride.ride_id if name == "ride" else NONE, first, last)
+
+
+def curves(conn: Connection, keys: Iterable[PoolKey]) -> dict[PoolKey, PoolCurve]:
+    """The pools' curves, prepared ones read in one statement, the others computed from
+    the outages (rides' own in one statement, each other pool in one)."""
+    wanted = set(keys)
+    found = _prepared(conn, wanted)
+    missing = wanted - set(found)
+    own = outage_lengths_by_ride(
+        conn, {key.ride_id: (key.first, key.last) for key in missing if key.name == "ride"}
+    )
+    for key in missing:
+        if key.name == "ride":
+            lengths = tuple(m for m, park_wide in own[key.ride_id] if not park_wide)
+            found[key] = pool_curve(Pool("ride", lengths))
+        else:
+            found[key] = pool_curve(pool_of(conn, key))
+    return found
+
+
+def pool_of(conn: Connection, key: PoolKey) -> Pool:
+    """The ended outages (minutes) of a park's or a tier's pool, read from the outages."""
+    o, r = ride_outages.c, rides.c
+    chosen = select(r.id)
+    if key.park_id != NONE:
+        chosen = chosen.where(r.park_id == key.park_id)
+    if key.tier != NONE:
+        chosen = chosen.where(func.coalesce(r.tier, UNCLASSIFIED_TIER) == key.tier)
+    query = (
+        select(o.minutes, func.count())
+        .where(
+            of_days(key.first, key.last),
+            o.ended_at.is_not(None),
+            o.ride_id.in_(chosen),
+            o.park_wide if key.name == "park_wide" else ~o.park_wide,
+        )
+        .group_by(o.minutes)
+    )
+    durations = [float(m) for m, count in conn.execute(query) for _ in range(int(count))]
+    return Pool(key.name, tuple(sorted(durations)))
+
+
+_c = recovery_pools.c
+_KEY = (_c.park_id, _c.pool, _c.tier, _c.ride_id, _c.first_day, _c.last_day)
+
+
+def _prepared(conn: Connection, keys: set[PoolKey]) -> dict[PoolKey, PoolCurve]:
+    """Those of the pools that are prepared: a seek each, in one statement."""
+    if not keys:
+        return {}
+    by_kind: dict[tuple[int, str, int, date, date], set[int]] = {}
+    for key in keys:
+        kind = (key.park_id, key.name, key.tier, key.first, key.last)
+        by_kind.setdefault(kind, set()).add(key.ride_id)
+    query = select(*_KEY, _c.ended, _c.censored, _c.curve).where(
+        or_(
+            *(
+                and_(
+                    _c.park_id == park,
+                    _c.pool == name,
+                    _c.tier == tier,
+                    _c.ride_id.in_(sorted(ride_ids)),
+                    _c.first_day == first,
+                    _c.last_day == last,
+                )
+                for (park, name, tier, first, last), ride_ids in by_kind.items()
+            )
+        )
+    )
+    found = {}
+    for park, name, tier, ride, first, last, ended, censored, packed in conn.execute(query):
+        key = PoolKey(name, park, tier, ride, first, last)
+        found[key] = unpack(name, int(ended), int(censored), packed)
+    return found
+
+
+def pack(curve: PoolCurve) -> bytes:
+    """Times and levels as float64, then the outages longer than each time as int32, all
+    little-endian: a curve of 100,000 steps loads in a millisecond."""
+    parts: list[array[float] | array[int]] = [
+        array("d", curve.curve.times),
+        array("d", curve.curve.levels),
+        array("i", curve.longer),
+    ]
+    if sys.byteorder == "big":
+        for part in parts:
+            part.byteswap()
+    return b"".join(part.tobytes() for part in parts)
+
+
+def unpack(name: str, ended: int, censored: int, packed: bytes) -> PoolCurve:
+    steps = len(packed) // 20
+    times, levels, longer = array("d"), array("d"), array("i")
+    times.frombytes(packed[: 8 * steps])
+    levels.frombytes(packed[8 * steps : 16 * steps])
+    longer.frombytes(packed[16 * steps :])
+    if sys.byteorder == "big":
+        for part in (times, levels, longer):
+            part.byteswap()
+    return PoolCurve(name, Survival(times, levels), ended, censored, longer)
+
+
+def prepare(conn: Connection, windows: Mapping[int, tuple[date, date]], at: datetime) -> int:
+    """Prepare every pool of the parks' windows (park id: its first and last park day)
+    that is not prepared yet, and drop the pools of other windows; returns the pools
+    written. One read of the outages per window."""
+    rides_of: dict[int, list[tuple[int, int]]] = {}
+    for ride_id, park_id, tier in conn.execute(select(rides.c.id, rides.c.park_id, rides.c.tier)):
+        rides_of.setdefault(park_id, []).append((ride_id, tier or UNCLASSIFIED_TIER))
+    wanted: set[PoolKey] = set()
+    for park_id, (first, last) in windows.items():
+        wanted.add(PoolKey("park_wide", park_id, NONE, NONE, first, last))
+        for tier in TIERS:
+            wanted.add(PoolKey("park_tier", park_id, tier, NONE, first, last))
+            wanted.add(PoolKey("tier", NONE, tier, NONE, first, last))
+        for ride_id, _ in rides_of.get(park_id, []):
+            wanted.add(PoolKey("ride", park_id, NONE, ride_id, first, last))
+    spans = sorted({(key.first, key.last) for key in wanted})
+    conn.execute(
+        delete(recovery_pools).where(tuple_(_c.first_day, _c.last_day).not_in(spans))
+        if spans
+        else delete(recovery_pools)
+    )
+    have = {
+        PoolKey(name, park, tier, ride, first, last)
+        for park, name, tier, ride, first, last in conn.execute(select(*_KEY))
+    }
+    missing = sorted(wanted - have)
+    for first, last in spans:
+        todo = [key for key in missing if (key.first, key.last) == (first, last)]
+        if not todo:
+            continue
+        pools = _pools_of_window(conn, first, last)
+        rows = []
+        for key in todo:
+            curve = pool_curve(Pool(key.name, tuple(pools.get(key, ()))))
+            rows.append(
+                {
+                    "pool": key.name,
+                    "park_id": key.park_id,
+                    "tier": key.tier,
+                    "ride_id": key.ride_id,
+                    "first_day": first,
+                    "last_day": last,
+                    "ended": curve.ended,
+                    "censored": curve.censored,
+                    "curve": pack(curve),
+                    "prepared_at": at,
+                }
+            )
+        for batch in _batches(rows):
+            conn.execute(insert(recovery_pools), batch)
+    return len(missing)
+
+
+def _batches(rows: list[dict[str, object]]) -> Iterator[list[dict[str, object]]]:
+    """Rows by about a megabyte of curves: a pool of every park alone is megabytes, and
+    MySQL refuses a statement over `max_allowed_packet`."""
+    batch: list[dict[str, object]] = []
+    size = 0
+    for row in rows:
+        batch.append(row)
+        size += len(row["curve"])  # type: ignore[arg-type]
+        if size > 2**20:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _pools_of_window(conn: Connection, first: date, last: date) -> dict[PoolKey, list[float]]:
+    """Every pool's ended outages over these park days, from one read."""
+    o, r = ride_outages.c, rides.c
+    query = (
+        select(r.park_id, r.tier, o.ride_id, o.park_wide, o.minutes)
+        .join_from(ride_outages, rides, r.id == o.ride_id)
+        .where(of_days(first, last), o.ended_at.is_not(None))
+    )
+    pools: dict[PoolKey, list[float]] = {}
+    for park_id, tier, ride_id, park_wide, minutes in conn.execute(query):
+        length = float(minutes)
+        if park_wide:
+            keys = [PoolKey("park_wide", park_id, NONE, NONE, first, last)]
+        else:
+            tier = tier or UNCLASSIFIED_TIER
+            keys = [
+                PoolKey("ride", park_id, NONE, ride_id, first, last),
+                PoolKey("park_tier", park_id, tier, NONE, first, last),
+                PoolKey("tier", NONE, tier, NONE, first, last),
+            ]
+        for key in keys:
+            pools.setdefault(key, []).append(length)
+    return pools
+
+
+def forget(conn: Connection, park_id: int, day: date) -> None:
+    """A park day was written: the prepared pools whose outages it may change go (its
+    park's, and every park's tier pools)."""
+    conn.execute(
+        delete(recovery_pools).where(
+            _c.park_id.in_((park_id, NONE)), _c.first_day <= day, _c.last_day >= day
+        )
+    )
+
+
+def forget_tiers(conn: Connection) -> None:
+    """Rides changed tier: every pool of a tier may have changed."""
+    conn.execute(delete(recovery_pools).where(_c.tier != NONE))
