@@ -575,7 +575,7 @@ def cron_command(
     **paths: Path | None,
 ) -> None:
     """The crontab: collect every 10 minutes (under resource limits),
-    aggregate at 00:10, 01:10, 02:10, cleanup daily, check every 15 minutes; each under
+    aggregate hourly at :10, cleanup daily, check every 15 minutes; each under
     flock -n, output appended to its log. --install replaces only our own lines.
 
     Example: themepark-tracker cron --install --log-dir /var/log/themepark-tracker

@@ -69,9 +69,10 @@ def limiter(kind: str, user: str | None = None) -> str:
 
 
 def crontab(layout: Layout, limits: str, user: str | None = None) -> str:
-    """The schedule: collect every 10 minutes, aggregate at 00:10, 01:10 and
-    02:10, cleanup daily, check every 15 minutes; each under `flock -n` (a run still
-    going makes the next one skip) with its output appended to its own log. With
+    """The schedule: collect every 10 minutes, aggregate hourly at :10 (it finalises
+    days after 00:10 UTC, and prepares each park's recovery pools by 04:10 local, when
+    its window moves), cleanup daily, check every 15 minutes; each under `flock -n` (a
+    run still going makes the next one skip) with its output appended to its own log. With
     `user`, root's crontab runs every job as that account (the collector's systemd
     scope too), so that the limits apply while the jobs keep least privilege."""
     tracker = layout.venv / "bin" / "themepark-tracker"
@@ -91,7 +92,7 @@ def crontab(layout: Layout, limits: str, user: str | None = None) -> str:
         lines.append(f"{schedule} {escaped}")
 
     job("*/10 * * * *", "collect", "collect", limiter(limits, user))
-    job("10 0,1,2 * * *", "aggregate", "aggregate")
+    job("10 * * * *", "aggregate", "aggregate")
     job("40 3 * * *", "cleanup", "cleanup")
     job("*/15 * * * *", "check", "check")
     lines.append(END)
