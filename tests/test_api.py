@@ -558,6 +558,19 @@ def test_rides_rank_by_outage_figures_only_past_the_gates(
     assert len(passing) < len(every), "some rides are below the gates"
 
 
+def test_park_rows_carry_the_reliability_of_their_park_s_page(client: Any) -> None:
+    """Each park row's outage figures are those of the park's page, which are its rides'
+    outages (the next test); both read the park days' outage lengths."""
+    for period in (SPAN, "period=last_7_days", "period=today"):
+        ranked = _ok(client, f"/api/parks/downtime?{period}", schemas.ParkRankingsResponse)
+        assert ranked["data"]
+        for row in ranked["data"]:
+            page = _ok(client, f"/api/parks/{row['park_id']}?{period}", schemas.ParkDetailResponse)
+            assert row["reliability"] == page["data"]["reliability"]
+    week = _ok(client, "/api/parks/downtime?period=last_7_days", schemas.ParkRankingsResponse)
+    assert all(row["reliability"]["all"]["outages"] > 5 for row in week["data"])
+
+
 def test_a_park_s_outages_are_those_of_its_rides(client: Any) -> None:
     page = _ok(client, f"/api/parks/{TORONTO}?period=last_7_days", schemas.ParkDetailResponse)
     figures = page["data"]["reliability"]
@@ -572,3 +585,5 @@ def test_a_park_s_outages_are_those_of_its_rides(client: Any) -> None:
     assert figures["all"]["outages"] == len(lengths) > 5
     assert figures["all"]["longest_outage_minutes"] == max(lengths)
     assert figures["all"]["mttr_minutes"] == pytest.approx(sum(lengths) / len(lengths), abs=0.1)
+    ordered = sorted(lengths)
+    assert figures["all"]["median_outage_minutes"] == ordered[(len(ordered) + 1) // 2 - 1]

@@ -7,8 +7,9 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from conftest import copy_rows
 from sqlalchemy import MetaData, Table, insert, inspect, select
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 
 from themepark_tracker.engine.days import ParkDay, RideDay
 from themepark_tracker.storage import migrate
@@ -369,3 +370,22 @@ def test_revision_0014_marks_the_days_whose_polls_remain_for_their_outages(
         assert "ride_outages" in inspect(conn).get_table_names()
     assert sorted(marked) == days[1:] and marked[days[2]] == t
     engine.dispose()
+
+
+def test_revision_0016_gives_each_park_day_its_outage_lengths_and_buckets(
+    api_engine: Engine, engine: Engine
+) -> None:
+    """Filled from the stored outages, exactly as writing the days stored them, with the
+    buckets of the days so far every 16th park day."""
+    copy_rows(api_engine, engine)
+    p = park_daily_stats.c
+    query = select(p.park_id, p.stat_date, p.outage_seconds, p.cum_outages).order_by(
+        p.park_id, p.stat_date
+    )
+    with engine.connect() as conn:
+        written = conn.execute(query).all()
+    assert sum(row.outage_seconds is not None for row in written) > 4
+    migrate.downgrade(engine, "0015")
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == written

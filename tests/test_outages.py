@@ -11,9 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from themepark_tracker.engine.days import compute_park_day, minutes
-from themepark_tracker.engine.outages import Gates, nearest_rank, reliability
+from themepark_tracker.engine.outages import (
+    Gates,
+    Reliability,
+    lengths_of,
+    lengths_of_buckets,
+    nearest_rank,
+)
+from themepark_tracker.engine.outages import reliability as of_lengths
 from themepark_tracker.engine.sessions import DayRules, Poll
 from themepark_tracker.engine.states import State
+from themepark_tracker.storage.outages import pack_lengths, unpack_lengths
 
 RULES = DayRules()
 DAY = date(2026, 7, 4)
@@ -123,6 +131,10 @@ def test_nearest_rank_percentiles() -> None:
     assert nearest_rank([7.0], 90) == 7.0
 
 
+def reliability(durations: list[float], up: float, down: float, gates: Gates) -> Reliability:
+    return of_lengths(lengths_of(sorted(durations)), up, down, gates)
+
+
 def test_reliability_sums_first_then_divides() -> None:
     figures = reliability([30.0, 10.0, 20.0, 50.0, 40.0], 1200.0, 150.0, Gates())
     assert figures.outages == 5
@@ -144,3 +156,32 @@ def test_reliability_is_gated_on_time_observed_and_on_outages() -> None:
     assert few.insufficient_data == "fewer than 5 outages"
     none = reliability([], 1500.0, 0.0, Gates())
     assert (none.outages, none.outages_per_100h, none.mtbf_hours) == (0, 0.0, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 3_000), min_size=1, max_size=80))
+def test_buckets_give_the_figures_of_the_lengths_rounded_to_them(seconds: list[int]) -> None:
+    """Nearest-rank percentiles commute with rounding (it keeps the order): figures from
+    10-minute buckets are those of the lengths rounded to 10 minutes, and exact for
+    lengths that are whole buckets."""
+    counts = [0] * 6
+    for length in seconds:
+        counts[(length + 300) // 600] += 1
+    total = sum(seconds) / 60
+    found = lengths_of_buckets(counts, total, 10)
+    rounded = sorted(10.0 * ((length + 300) // 600) for length in seconds)
+    exact = lengths_of(rounded)
+    assert (found.count, found.total) == (len(seconds), total)
+    assert (found.median, found.p90, found.longest) == (exact.median, exact.p90, exact.longest)
+    assert found.bucket_minutes == 10 and exact.bucket_minutes is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 86_400), st.booleans()), max_size=60))
+def test_a_park_day_s_outage_lengths_pack_to_the_second(lengths: list[tuple[int, bool]]) -> None:
+    """Ended outages are whole seconds (sums of gaps between whole-second polls)."""
+    minutes_ = [(seconds / 60, wide) for seconds, wide in lengths]
+    packed = pack_lengths(minutes_)
+    assert (packed is None) == (not lengths)
+    in_order = sorted(minutes_, key=lambda pair: -pair[0] if pair[1] else pair[0])
+    assert (unpack_lengths(packed) if packed else []) == in_order

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, delete, insert
 
 from themepark_tracker.engine.days import ParkDay, RideDay
+from themepark_tracker.engine.outages import Outage, period_outages
 from themepark_tracker.engine.periods import previous_period
 from themepark_tracker.engine.scores import Totals, ride_totals, total
+from themepark_tracker.storage import outages
 from themepark_tracker.storage.park_days import save_park_day
 from themepark_tracker.storage.statistics import ParkSums, RideSums, park_sums, period_sums, scope
 from themepark_tracker.storage.tables import (
@@ -24,6 +26,7 @@ from themepark_tracker.storage.tables import (
     park_daily_stats,
     parks,
     ride_daily_stats,
+    ride_outages,
     rides,
 )
 
@@ -41,11 +44,12 @@ class SavedDay:
 
 
 ride_day = st.builds(
-    lambda up, down, events, waits: (up, down, events, waits),
+    lambda up, down, events, waits, ended: (up, down, events, waits, ended),
     st.integers(0, 700),
     st.integers(0, 300),
     st.integers(0, 5),
     st.integers(0, 30),
+    st.lists(st.tuples(st.integers(1, 4_000), st.booleans()), max_size=3),
 )
 
 
@@ -71,8 +75,18 @@ def histories(draw: st.DrawFn) -> tuple[list[SavedDay], list[int]]:
                 None if not waits else 25.5,
                 None if not waits else 10 + waits,
                 waits,
+                tuple(
+                    Outage(
+                        ride,
+                        stamp + timedelta(minutes=k),
+                        stamp + timedelta(minutes=k, seconds=seconds),
+                        seconds / 60,
+                        park_wide,
+                    )
+                    for k, (seconds, park_wide) in enumerate(ended)
+                ),
             )
-            for ride, (up, down, events, waits) in values.items()
+            for ride, (up, down, events, waits, ended) in values.items()
         }
         days.append(SavedDay(FIRST + timedelta(days=offset), rides_, counted))
     order = draw(st.permutations(range(len(days))))
@@ -82,6 +96,7 @@ def histories(draw: st.DrawFn) -> tuple[list[SavedDay], list[int]]:
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in (
+            ride_outages,
             ride_daily_stats,
             park_daily_stats,
             operating_sessions,
@@ -172,12 +187,15 @@ def _close(actual: Totals, expected: Totals, *, peaks: bool = True) -> bool:
 )
 def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_saved(
     engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
     history: tuple[list[SavedDay], list[int]],
     span: tuple[int, int],
     dropped: bool,
 ) -> None:
     """Also when a day saved before is recomputed without any poll (its rows go, and the
-    later days are numbered again)."""
+    later days are numbered again). With a checkpoint of outage buckets every third
+    park day, so that short histories have several."""
+    monkeypatch.setattr(outages, "CHECKPOINT_DAYS", 3)
     days, order = history
     first, last = (FIRST + timedelta(days=n) for n in sorted(span))
     _reset(engine)
@@ -221,6 +239,60 @@ def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_save
     )
     shame = ranked_park.totals.shame_score
     assert shame is None or 0 <= shame <= 10
+    _outages_hold(engine, monkeypatch, days, ranked_park, inside)
+
+
+def _lengths(days: list[SavedDay]) -> list[tuple[float, bool]]:
+    return [
+        (outage.minutes, outage.park_wide)
+        for day in days
+        for ride in day.rides.values()
+        for outage in ride.outages
+    ]
+
+
+def _outages_hold(
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    days: list[SavedDay],
+    park: ParkSums,
+    inside: list[SavedDay],
+) -> None:
+    """Each day's buckets so far are its days' outages; the park's figures over the
+    period are those of its days' outages, exactly and from buckets."""
+    ordered = sorted(days, key=lambda d: d.day)
+    with engine.connect() as conn:
+        numbers = range(len(ordered) + 1)
+        through = outages.buckets_through(conn, {PARK: numbers})
+        exact = outages.park_outages(conn, [park])[PARK]
+        with monkeypatch.context() as patched:
+            patched.setattr(outages, "EXACT_DAYS", 0)
+            bucketed = outages.park_outages(conn, [park])[PARK]
+    for number in numbers:
+        expected = [0] * 4
+        outages.add_to_buckets(
+            expected,
+            [round(m * 60) * (-1 if wide else 1) for m, wide in _lengths(ordered[:number])],
+        )
+        assert through[(PARK, number)] == expected
+    wanted = period_outages(_lengths(inside))
+    rounded = period_outages([(10.0 * round(m / 10 + 1e-9), w) for m, w in _lengths(inside)])
+    for found, like, exactly in (
+        (exact.all, wanted.all, True),
+        (exact.ride_outages, wanted.ride_outages, True),
+        (bucketed.all, rounded.all, False),
+        (bucketed.ride_outages, rounded.ride_outages, False),
+    ):
+        assert (found.count, found.median, found.p90, found.longest) == (
+            like.count,
+            like.median,
+            like.p90,
+            like.longest,
+        )
+        assert found.bucket_minutes == (None if exactly else 10)
+    for found, sums in ((exact, wanted), (bucketed, wanted)):
+        assert found.all.total == pytest.approx(sums.all.total, abs=1e-9)
+        assert found.ride_outages.total == pytest.approx(sums.ride_outages.total, abs=1e-9)
 
 
 def _last7(last: date) -> set[date]:

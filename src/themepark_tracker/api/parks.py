@@ -21,7 +21,7 @@ from themepark_tracker.engine.live import average_wait
 from themepark_tracker.engine.rankings import PARK_SORTS
 from themepark_tracker.engine.scores import Totals
 from themepark_tracker.storage import details, queries
-from themepark_tracker.storage.outages import outage_lengths_by_park
+from themepark_tracker.storage.outages import park_outages
 from themepark_tracker.storage.statistics import RideSums, park_sums, period_sums
 
 bp = Blueprint("parks", __name__, url_prefix="/api/parks")
@@ -61,6 +61,8 @@ def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse
         descending=params.order == "desc",
     )
     figure = PARK_SORTS[params.sort]
+    shown = ranked[: params.limit]
+    outages = park_outages(ask.conn, shown)
     rows = [
         schemas.ParkRanking(
             rank=rank if figure(park) is not None else None,
@@ -74,9 +76,10 @@ def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse
             rides_with_downtime=park.rides_with_downtime,
             rides_down_now=present.rides_down(ask, park),
             park_open_now=present.open_now(ask, park.park),
+            reliability=present.reliability(outages[park.park_id], park.totals, ask.gates),
             queue_times_url=present.park_url(park.park_id),
         )
-        for rank, park in enumerate(ranked[: params.limit], 1)
+        for rank, park in enumerate(shown, 1)
     ]
     tracked = [p for p in ranked if p.rides_tracked]
     return schemas.ParkRankingsResponse(
@@ -183,9 +186,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
             rides_tracked=ranked.rides_tracked,
             rides_with_downtime=ranked.rides_with_downtime,
             reliability=present.reliability(
-                outage_lengths_by_park(ask.conn, {park_id: (first, last)})[park_id],
-                ranked.totals,
-                ask.gates,
+                park_outages(ask.conn, [ranked])[park_id], ranked.totals, ask.gates
             ),
             operating_sessions=[
                 present.session(row) for row in details.sessions(ask.conn, park_id, first, last)

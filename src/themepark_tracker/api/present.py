@@ -12,7 +12,7 @@ from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import Ask
 from themepark_tracker.api.params import PeriodQuery
 from themepark_tracker.engine.live import is_open_now, rides_down_now, status_now
-from themepark_tracker.engine.outages import Gates
+from themepark_tracker.engine.outages import Gates, Lengths, PeriodOutages, period_outages
 from themepark_tracker.engine.outages import reliability as engine_reliability
 from themepark_tracker.engine.recovery import (
     PoolCurve,
@@ -115,31 +115,26 @@ def figures(first: date, last: date, totals: Totals, previous: Totals) -> schema
     )
 
 
-def reliability(
-    ended: Sequence[tuple[float, bool]], totals: Totals | None, gates: Gates
-) -> schemas.Reliability:
-    """The figures of every ended outage, given as (length, park-wide), and of the ride
-    outages (not park-wide), over the sums of up and down time of the same period."""
+def reliability(found: PeriodOutages, totals: Totals | None, gates: Gates) -> schemas.Reliability:
+    """The figures of a period's ended outages over its sums of up and down time."""
     up = 0.0 if totals is None else totals.uptime_minutes
     down = 0.0 if totals is None else totals.downtime_minutes
 
-    def of(durations: list[float]) -> schemas.OutageFigures:
-        found = engine_reliability(durations, up, down, gates)
+    def of(lengths: Lengths) -> schemas.OutageFigures:
+        figures = engine_reliability(lengths, up, down, gates)
         return schemas.OutageFigures(
-            outages=found.outages,
-            outages_per_100h=rounded(found.outages_per_100h),
-            mtbf_hours=rounded(found.mtbf_hours, 1),
-            mttr_minutes=rounded(found.mttr_minutes, 1),
-            median_outage_minutes=rounded(found.median_outage_minutes, 1),
-            p90_outage_minutes=rounded(found.p90_outage_minutes, 1),
-            longest_outage_minutes=rounded(found.longest_outage_minutes, 1),
-            insufficient_data=found.insufficient_data,
+            outages=figures.outages,
+            outages_per_100h=rounded(figures.outages_per_100h),
+            mtbf_hours=rounded(figures.mtbf_hours, 1),
+            mttr_minutes=rounded(figures.mttr_minutes, 1),
+            median_outage_minutes=rounded(figures.median_outage_minutes, 1),
+            p90_outage_minutes=rounded(figures.p90_outage_minutes, 1),
+            longest_outage_minutes=rounded(figures.longest_outage_minutes, 1),
+            buckets_minutes=lengths.bucket_minutes,
+            insufficient_data=figures.insufficient_data,
         )
 
-    return schemas.Reliability(
-        all=of([minutes for minutes, _ in ended]),
-        ride_outages=of([minutes for minutes, park_wide in ended if not park_wide]),
-    )
+    return schemas.Reliability(all=of(found.all), ride_outages=of(found.ride_outages))
 
 
 #: How far ahead the recovery curve is drawn.
@@ -281,7 +276,7 @@ def ride_rankings(
             avg_downtime_7d_hours=rounded(
                 hours(per_day(ride.week_downtime_minutes, ride.week_days))
             ),
-            reliability=reliability(lengths[ride.ride_id], ride.totals, ask.gates),
+            reliability=reliability(period_outages(lengths[ride.ride_id]), ride.totals, ask.gates),
             queue_times_url=ride_url(ride.park_id, ride.ride_id),
         )
         for rank, ride in enumerate(ranked, first_rank)

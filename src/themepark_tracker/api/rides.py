@@ -19,6 +19,7 @@ from themepark_tracker.api.params import (
     RideWaitQuery,
 )
 from themepark_tracker.catalogue import is_disney_or_universal
+from themepark_tracker.engine.outages import period_outages
 from themepark_tracker.engine.recovery import minutes_down
 from themepark_tracker.engine.sessions import day_bounds
 from themepark_tracker.storage import details, queries
@@ -160,7 +161,7 @@ def ride_detail(ask: Ask, params: RideDetailQuery, ride_id: int) -> schemas.Ride
             ),
             downtime_events=ranked[0].downtime_events if ranked else 0,
             reliability=present.reliability(
-                outage_lengths_by_ride(ask.conn, {ride_id: (first, last)})[ride_id],
+                period_outages(outage_lengths_by_ride(ask.conn, {ride_id: (first, last)})[ride_id]),
                 ranked[0].totals if ranked else None,
                 ask.gates,
             ),

@@ -105,6 +105,10 @@ class OutageFigures(Model):
     median_outage_minutes: float | None
     p90_outage_minutes: float | None
     longest_outage_minutes: float | None
+    buckets_minutes: int | None = Field(
+        description="null: exact; 10: the median, P90 and longest are those of the lengths "
+        "rounded to 10 minutes (park rows over more than 31 days)"
+    )
     insufficient_data: str | None = Field(description="why gated figures are null")
 
 
@@ -188,6 +192,7 @@ class ParkRanking(Model):
     rides_with_downtime: int
     rides_down_now: int
     park_open_now: bool
+    reliability: Reliability
     queue_times_url: str
 
 

@@ -109,29 +109,93 @@ def nearest_rank(durations: Sequence[float], percent: float) -> float:
     return durations[rank - 1]
 
 
+@dataclass(frozen=True)
+class Lengths:
+    """What the figures need of a period's ended outages (minutes): exact, or read from
+    buckets `bucket_minutes` wide, where the median, the P90 and the longest are those of
+    the lengths rounded to the nearest bucket (exact when every length is a whole number
+    of buckets)."""
+
+    count: int
+    total: float
+    median: float | None
+    p90: float | None
+    longest: float | None
+    bucket_minutes: int | None = None
+
+
+def lengths_of(ordered: Sequence[float], per_minute: int = 1) -> Lengths:
+    """The exact figures of lengths already sorted, `per_minute` to the minute (60: in
+    seconds)."""
+    if not ordered:
+        return Lengths(0, 0.0, None, None, None)
+    return Lengths(
+        len(ordered),
+        sum(ordered) / per_minute,
+        nearest_rank(ordered, 50) / per_minute,
+        nearest_rank(ordered, 90) / per_minute,
+        ordered[-1] / per_minute,
+    )
+
+
+@dataclass(frozen=True)
+class PeriodOutages:
+    """A period's ended outages: all of them, and the ride outages (not park-wide)."""
+
+    all: Lengths
+    ride_outages: Lengths
+
+
+def period_outages(ended: Iterable[tuple[float, bool]]) -> PeriodOutages:
+    """From each ended outage's (length, park-wide)."""
+    pairs = list(ended)
+    return PeriodOutages(
+        lengths_of(sorted(minutes for minutes, _ in pairs)),
+        lengths_of(sorted(minutes for minutes, park_wide in pairs if not park_wide)),
+    )
+
+
+def lengths_of_buckets(counts: Sequence[int], total: float, width: int) -> Lengths:
+    """The figures of lengths counted in buckets (`counts[b]` lengths nearest `b` ×
+    `width` minutes), whose exact sum is `total` minutes."""
+    count = sum(counts)
+    if count == 0:
+        return Lengths(0, 0.0, None, None, None, width)
+
+    def rank(percent: float) -> float:
+        wanted, seen = max(1, math.ceil(percent / 100 * count)), 0
+        for bucket, found in enumerate(counts):
+            seen += found
+            if seen >= wanted:
+                return float(bucket * width)
+        raise AssertionError("the counts add up to count")
+
+    longest = max(bucket for bucket, found in enumerate(counts) if found)
+    return Lengths(count, total, rank(50), rank(90), float(longest * width), width)
+
+
 def reliability(
-    durations: Iterable[float], up_minutes: float, down_minutes: float, gates: Gates
+    found: Lengths, up_minutes: float, down_minutes: float, gates: Gates
 ) -> Reliability:
-    """Figures of the ended outages `durations` (minutes) over a period with these sums
-    of up and down time. Below `min_exposure_hours` of up + down time every figure is
-    null; the median and the P90 need `min_outages` outages too."""
-    ended = sorted(durations)
-    count = len(ended)
+    """Figures of a period's ended outages over its sums of up and down time. Below
+    `min_exposure_hours` of up + down time every figure is null; the median and the P90
+    need `min_outages` outages too."""
     if (up_minutes + down_minutes) / 60 < gates.min_exposure_hours:
         reason = f"less than {gates.min_exposure_hours:g} hours observed"
         return Reliability(None, None, None, None, None, None, None, reason)
+    count = found.count
     up_hours = up_minutes / 60
     per_100h = None if up_hours == 0 else 100 * count / up_hours
-    if not ended:
+    if count == 0:
         return Reliability(0, per_100h, None, None, None, None, None, None)
     spread = count >= gates.min_outages
     return Reliability(
         count,
         per_100h,
         up_hours / count,
-        sum(ended) / count,
-        nearest_rank(ended, 50) if spread else None,
-        nearest_rank(ended, 90) if spread else None,
-        ended[-1],
+        found.total / count,
+        found.median if spread else None,
+        found.p90 if spread else None,
+        found.longest,
         None if spread else f"fewer than {gates.min_outages} outages",
     )

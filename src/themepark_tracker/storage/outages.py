@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+import sys
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
-from themepark_tracker.storage.statistics import grouped
-from themepark_tracker.storage.tables import parks, ride_outages, rides
+from themepark_tracker.engine.outages import (
+    PeriodOutages,
+    lengths_of,
+    lengths_of_buckets,
+)
+from themepark_tracker.storage.statistics import ParkSums, grouped
+from themepark_tracker.storage.tables import park_daily_stats, parks, ride_outages, rides
 
 
 @dataclass(frozen=True)
@@ -64,33 +72,155 @@ def outage_lengths_by_ride(
     return found
 
 
-def outage_lengths_by_park(
+#: A park's outages over a period of more than this many days are read from buckets
+#: (`CHECKPOINT_DAYS`); over a shorter one, exactly from each day's lengths.
+EXACT_DAYS = 31
+#: The buckets' width: a poll interval.
+BUCKET_MINUTES = 10
+#: Every this many park days, the park's row holds the buckets of all its days so far:
+#: any day's are then that and at most 7 days' lengths.
+CHECKPOINT_DAYS = 8
+#: A bucket list starts with the ride outages, their seconds, the park-wide outages and
+#: their seconds; then the ride and park-wide outages nearest each 10 minutes, in turn.
+_HEAD = 4
+
+
+def park_outages(conn: Connection, ranked: Sequence[ParkSums]) -> dict[int, PeriodOutages]:
+    """The ended outages of each park's counted rides over its period, from the park's
+    rows: a row a day (`outage_seconds`), or over more than `EXACT_DAYS` days the
+    buckets of a checkpoint and of a few days at each end (`cum_outages`)."""
+    short = {
+        park.park_id: (park.park.first, park.park.last)
+        for park in ranked
+        if (park.park.last - park.park.first).days < EXACT_DAYS
+    }
+    found = {park_id: _exact(seconds) for park_id, seconds in _seconds_by_park(conn, short).items()}
+    numbers = {park.park_id: park.day_numbers for park in ranked if park.park_id not in short}
+    through = buckets_through(conn, {p: set(pair) for p, pair in numbers.items()})
+    for park_id, (before, end) in numbers.items():
+        found[park_id] = _bucketed(_added(through[(park_id, end)], through[(park_id, before)], -1))
+    return found
+
+
+def _seconds_by_park(
     conn: Connection, ranges: Mapping[int, tuple[date, date]]
-) -> dict[int, list[tuple[float, bool]]]:
-    """The (length, park-wide) of each ended outage of each park's rides on its park days
-    `first` to `last`, counted per length in SQL."""
-    o, r = ride_outages.c, rides.c
+) -> dict[int, array[int]]:
+    p = park_daily_stats.c
+    found = {park_id: array("i") for park_id in ranges}
     groups = grouped(ranges)
     if not groups:
-        return {}
-    query = (
-        select(r.park_id, o.minutes, o.park_wide, func.count())
-        .join_from(ride_outages, rides, r.id == o.ride_id)
-        .where(
-            o.ended_at.is_not(None),
-            or_(
-                *(
-                    o.ride_id.in_(select(r.id).where(r.park_id.in_(ids))) & of_days(*span)
-                    for span, ids in groups.items()
-                )
-            ),
-        )
-        .group_by(r.park_id, o.minutes, o.park_wide)
+        return found
+    query = select(p.park_id, p.outage_seconds).where(
+        p.outage_seconds.is_not(None),
+        or_(*(p.park_id.in_(ids) & p.stat_date.between(*span) for span, ids in groups.items())),
     )
-    found: dict[int, list[tuple[float, bool]]] = {park_id: [] for park_id in ranges}
-    for park_id, minutes, park_wide, count in conn.execute(query):
-        found[park_id] += [(float(minutes), bool(park_wide))] * int(count)
+    for park_id, packed in conn.execute(query):
+        found[park_id].extend(_ints("i", packed))
     return found
+
+
+def _exact(seconds: array[int]) -> PeriodOutages:
+    """Each day's lengths are stored sorted, so sorting the period's merges runs; the
+    park-wide ones are negative and come first, the longest first."""
+    ordered = sorted(seconds)
+    split = bisect.bisect_left(ordered, 0)
+    ride = ordered[split:]
+    every = sorted(ride + [-length for length in reversed(ordered[:split])])
+    return PeriodOutages(lengths_of(every, per_minute=60), lengths_of(ride, per_minute=60))
+
+
+def _bucketed(buckets: Sequence[int]) -> PeriodOutages:
+    ride, wide = buckets[_HEAD::2], buckets[_HEAD + 1 :: 2]
+    both = [a + b for a, b in zip(ride, wide, strict=False)] + list(ride[len(wide) :])
+    return PeriodOutages(
+        lengths_of_buckets(both, (buckets[1] + buckets[3]) / 60, BUCKET_MINUTES),
+        lengths_of_buckets(ride, buckets[1] / 60, BUCKET_MINUTES),
+    )
+
+
+def buckets_through(
+    conn: Connection, numbers: Mapping[int, Iterable[int]]
+) -> dict[tuple[int, int], list[int]]:
+    """The buckets of each park's days up to and including each of its day numbers: the
+    checkpoint at or before it, and the lengths of the days after the checkpoint."""
+    p = park_daily_stats.c
+    wanted = [(park_id, n) for park_id, ns in numbers.items() for n in ns]
+    found: dict[tuple[int, int], list[int]] = {key: [0] * _HEAD for key in wanted}
+    spans = [(park_id, n - n % CHECKPOINT_DAYS, n) for park_id, n in wanted if n > 0]
+    if not spans:
+        return found
+    query = select(p.park_id, p.day_number, p.outage_seconds, p.cum_outages).where(
+        or_(*((p.park_id == park_id) & p.day_number.between(lo, hi) for park_id, lo, hi in spans))
+    )
+    rows: dict[tuple[int, int], tuple[bytes | None, bytes | None]] = {
+        (park_id, number): (packed, checkpoint)
+        for park_id, number, packed, checkpoint in conn.execute(query)
+    }
+    for park_id, lo, hi in spans:
+        into = found[(park_id, hi)]
+        for number in range(lo, hi + 1):
+            packed, checkpoint = rows.get((park_id, number), (None, None))
+            if number == lo and checkpoint is not None:
+                into[:] = _added(into, _ints("q", checkpoint))
+            elif number > lo and packed is not None:
+                add_to_buckets(into, _ints("i", packed))
+    return found
+
+
+def add_to_buckets(buckets: list[int], seconds: Iterable[int]) -> None:
+    """Count lengths (seconds, negative when park-wide) into `buckets`, each in the one
+    of its nearest 10 minutes."""
+    half = BUCKET_MINUTES * 30
+    for length in seconds:
+        wide = length < 0
+        length = -length if wide else length
+        slot = _HEAD + 2 * ((length + half) // (2 * half)) + wide
+        if slot >= len(buckets):
+            buckets.extend([0] * (slot + 1 - len(buckets)))
+        buckets[slot] += 1
+        buckets[2 * wide] += 1
+        buckets[2 * wide + 1] += length
+
+
+def _added(left: Sequence[int], right: Sequence[int], sign: int = 1) -> list[int]:
+    total = list(left) + [0] * (len(right) - len(left))
+    for index, value in enumerate(right):
+        total[index] += sign * value
+    return total
+
+
+def pack_buckets(buckets: Sequence[int]) -> bytes:
+    return _bytes(array("q", buckets))
+
+
+def _ints(kind: str, packed: bytes) -> array[int]:
+    found = array(kind)
+    found.frombytes(packed)
+    if sys.byteorder == "big":
+        found.byteswap()
+    return found
+
+
+def _bytes(values: array[int]) -> bytes:
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tobytes()
+
+
+def pack_lengths(lengths: Iterable[tuple[float, bool]]) -> bytes | None:
+    """(minutes, park-wide) as little-endian int32 seconds, negative when park-wide, in
+    order; None for none. Ended outages are whole seconds: sums of the gaps between polls, which are
+    whole seconds, or of `max_gap`."""
+    seconds = array("i", sorted(round(m * 60) * (-1 if wide else 1) for m, wide in lengths))
+    return _bytes(seconds) if seconds else None
+
+
+def unpack_lengths(packed: bytes) -> list[tuple[float, bool]]:
+    return [(abs(s) / 60, s < 0) for s in unpack_seconds(packed)]
+
+
+def unpack_seconds(packed: bytes) -> array[int]:
+    return _ints("i", packed)
 
 
 def _whole_second(moment: datetime) -> datetime:

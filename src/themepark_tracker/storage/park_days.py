@@ -195,9 +195,10 @@ def save_park_day(
     else:
         _delete_day(conn, park_id, day.day, (park_daily_stats, operating_sessions))
     days += _later_days(conn, park_id, day.day)
+    buckets = outages.buckets_through(conn, {park_id: [number]})[(park_id, number)]
     for found in days:
         number += 1
-        park_running = found.carry(number, park_running, running, latest)
+        park_running = found.carry(number, park_running, running, latest, buckets)
     _with_maxima(conn, park_id, days, number - len(days) + 1)
     written = 0
     if days and days[0].new:
@@ -228,12 +229,17 @@ class _Day:
         park_running: Running,
         running: dict[int, Running],
         latest: dict[int, Latest],
+        buckets: list[int],
     ) -> Running:
-        """Running totals and latest days on top of the day before's; a ride counted
-        before this day that has no row on it gets its zero row."""
+        """Running totals, outage buckets and latest days on top of the day before's; a
+        ride counted before this day that has no row on it gets its zero row."""
         self.park["day_number"] = number
         park_running = _add(park_running, park_own_sums(self.park))
         self.park.update(zip(PARK_CUMULATIVE, park_running, strict=True))
+        if self.park["outage_seconds"] is not None:
+            outages.add_to_buckets(buckets, outages.unpack_seconds(self.park["outage_seconds"]))
+        checkpoint = number % outages.CHECKPOINT_DAYS == 0
+        self.park["cum_outages"] = outages.pack_buckets(buckets) if checkpoint else None
         park_id, day = self.park["park_id"], self.park["stat_date"]
         present = set()
         for row in self.rides:
@@ -274,7 +280,7 @@ class _Day:
 
 
 #: What a later day's rows get again from the days before them.
-_PARK_CARRIED = ("day_number", *PARK_CUMULATIVE, *PEAK_LEVELS)
+_PARK_CARRIED = ("day_number", *PARK_CUMULATIVE, "cum_outages", *PEAK_LEVELS)
 _RIDE_CARRIED = (*CUMULATIVE, "days_since_tracked", "days_since_down", *PEAK_LEVELS)
 _UPDATE_PARK = (
     update(park_daily_stats)
@@ -405,6 +411,12 @@ def _park_row(
         "avg_wait": sums.avg_wait,
         "peak_wait": sums.peak_wait,
         "wait_samples": sums.wait_samples,
+        "outage_seconds": outages.pack_lengths(
+            (outage.minutes, outage.park_wide)
+            for ride in day.rides.values()
+            for outage in ride.outages
+            if outage.end is not None
+        ),
         "is_final": final,
         "computed_at": computed_at,
     }

@@ -123,6 +123,8 @@ class ParkSums:
     rides_with_downtime: int
     rides_down: int
     """Rides whose stored live status is down (docs/methodology.md's live status)."""
+    day_numbers: tuple[int, int] = (0, 0)
+    """The numbers of its last day before the period and of its last day in it."""
 
     @property
     def park_id(self) -> int:
@@ -172,6 +174,8 @@ class _Bounds:
     days: int
     span: int
     mid: date | None
+    start: int = 0
+    """The number of its last day before the period (0: none)."""
 
 
 _NO_BOUNDS = _Bounds(None, None, None, None, 0, 1, None)
@@ -243,7 +247,7 @@ def _bounds(conn: Connection, ranges: Mapping[int, DateRange]) -> dict[int, _Bou
         days = int(end_number) - int(start or 0)
         span = maxima.widest_span(days)
         mids[park_id] = int(start or 0) + span
-        found[park_id] = _Bounds(end, before, previous, week, days, span, None)
+        found[park_id] = _Bounds(end, before, previous, week, days, span, None, int(start or 0))
     numbered = _numbered_days(conn, mids)
     return {
         park_id: replace(bounds, mid=numbered.get(park_id)) for park_id, bounds in found.items()
@@ -349,6 +353,7 @@ def park_sums(
                 _totals(earlier),
                 *counts.get(park_id, (0, 0)),
                 down.get(park_id, 0),
+                (found.start, found.start + found.days),
             )
         )
     return sort_parks(result, sort, descending=descending)

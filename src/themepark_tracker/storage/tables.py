@@ -335,6 +335,17 @@ park_daily_stats = Table(
         comment="the park's days with statistics up to this one",
     ),
     *(Column(name, SmallInteger, nullable=True) for name in PEAK_LEVELS),
+    # The day's ended outages of its counted rides, for a park's outage figures over a
+    # period without reading its rides' outages (storage.outages.park_outage_lengths).
+    Column(
+        "outage_seconds",
+        LargeBinary,
+        nullable=True,
+        comment="int32 little-endian seconds, negative: park-wide",
+    ),
+    # Every 8th park day: the outage lengths of all its days so far, in 10-minute
+    # buckets, for periods too long to read each day's (storage.outages.buckets_through).
+    Column("cum_outages", LargeBinary, nullable=True, comment="int64 little-endian buckets"),
     # Not unique: a day written between two others renumbers the later ones one by one.
     Index("ix_park_daily_stats_park_id_day_number", "park_id", "day_number"),
     sqlite_with_rowid=False,
