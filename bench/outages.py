@@ -5,12 +5,13 @@ Measures, in one run, in-process (Flask's test client, memo off, the clock on th
 year's last day) so that the figures are the server's work and nothing else:
 - a ride's outages over 30 days; its recovery estimate from its own outages, and from
   its tier's in every park (a ride without enough of its own); every ride down now with
-  its estimate; ride rankings (top 50) by MTTR over 30 days and over 365 days, and a park
-  ranking over 30 days, each with its reliability figures:
+  its estimate; ride rankings (top 50) by MTTR over 30 days and over 365 days, and park
+  rankings over 30 and 365 days, each with its reliability figures:
   p95 of the requests, next to the trivial request (an unknown path) of the same run;
 - how long `aggregate` takes to prepare every recovery pool (5,400 of them);
 - the room a year of outages takes: ride_outages' pages (SQLite) or data and index
-  (MariaDB).
+  (MariaDB), the park rows' outage columns, and the prepared pools (a window of 90 days,
+  so the same whatever the history).
 
 The requests run as in production, after `aggregate` has prepared the recovery pools.
 
@@ -33,14 +34,16 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from api_load import ensure_year
+from api_load import ensure_year, say
 from sqlalchemy import Engine, delete, func, insert, make_url, select, text, update
 
 from themepark_tracker.api import create_app
 from themepark_tracker.config import load_settings
 from themepark_tracker.jobs.aggregate import aggregate
+from themepark_tracker.storage import migrate
 from themepark_tracker.storage.db import make_engine
 from themepark_tracker.storage.tables import (
+    park_daily_stats,
     parks,
     recovery_pools,
     ride_daily_stats,
@@ -54,9 +57,10 @@ DOWN_NOW = 100
 
 
 def add_outages(engine: Engine) -> None:
-    """One outage per ride day, as long as the day's downtime (so the sums hold), starting
+    """One outage per ride day, as long as the day's downtime (to the second), starting
     at 13:00 UTC plus a few minutes; one in twenty park-wide. Then `DOWN_NOW` rides down
-    since 30 minutes ago."""
+    since 30 minutes ago. The park rows' outage columns are filled by migration 0016,
+    run again over them (and timed)."""
     with engine.connect() as conn:
         if conn.execute(select(func.count()).select_from(ride_outages)).scalar_one():
             return
@@ -76,7 +80,7 @@ def add_outages(engine: Engine) -> None:
                         "started_at": (begun := start + timedelta(minutes=ride_id % 50)),
                         "park_date": day,
                         "ended_at": begun + timedelta(seconds=round(minutes * 60) + 1),
-                        "minutes": minutes,
+                        "minutes": round(minutes * 60) / 60,  # whole seconds, as real ones
                         "park_wide": ride_id % 20 == 0,
                     }
                     for ride_id, minutes in found
@@ -104,21 +108,36 @@ def add_outages(engine: Engine) -> None:
                 for ride_id, _ in chosen
             ],
         )
+    started = time.perf_counter()
+    migrate.downgrade(engine, "0015")
+    migrate.upgrade(engine)
+    say(f"migration 0016 over a year of outages: {time.perf_counter() - started:.1f} s")
 
 
-def room_mb(engine: Engine) -> float:
+def room_mb(engine: Engine, table: str) -> float:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             found = conn.exec_driver_sql(
-                "SELECT SUM(pgsize) FROM dbstat WHERE name = 'ride_outages'"
+                "SELECT SUM(pgsize) FROM dbstat WHERE name = ?", (table,)
             ).scalar_one()
         else:
             found = conn.execute(
                 text(
                     "SELECT data_length + index_length FROM information_schema.tables "
-                    "WHERE table_schema = DATABASE() AND table_name = 'ride_outages'"
-                )
+                    "WHERE table_schema = DATABASE() AND table_name = :name"
+                ),
+                {"name": table},
             ).scalar_one()
+    return float(found or 0) / 2**20
+
+
+def park_outages_mb(engine: Engine) -> float:
+    """What the park rows' outage columns hold."""
+    p = park_daily_stats.c
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(func.sum(func.length(p.outage_seconds)) + func.sum(func.length(p.cum_outages)))
+        ).scalar_one()
     return float(found or 0) / 2**20
 
 
@@ -151,6 +170,7 @@ def measure(label: str, url: str, runs: int) -> None:
         "rides by MTTR, 30 days": lambda i: f"/api/rides/downtime?{month}&sort=mttr&limit=50",
         "rides by MTTR, 365 days": lambda i: f"/api/rides/downtime?{year}&sort=mttr&limit=50",
         "parks, 30 days": lambda i: f"/api/parks/downtime?{month}",
+        "parks, 365 days": lambda i: f"/api/parks/downtime?{year}",
     }
     results = {}
     for name, path in scenarios.items():
@@ -171,7 +191,13 @@ def measure(label: str, url: str, runs: int) -> None:
             f"({high / trivial:5.1f}x trivial)"
         )
     print(f"{label}: aggregate prepared {prepared} recovery pools in {preparing:.1f} s")
-    print(f"{label}: a year of outages takes {room_mb(engine):.0f} MB (budget 100)")
+    kept = room_mb(engine, "ride_outages") + park_outages_mb(engine)
+    pools = room_mb(engine, "recovery_pools")
+    print(
+        f"{label}: a year of outages takes {kept:.0f} MB (ride_outages, and the park rows' "
+        f"outage columns), and the prepared recovery pools {pools:.0f} MB: "
+        f"{kept + pools:.0f} MB (budget 100)"
+    )
     print(f"{label}: budgets: outages, recovery, rides down now cold p95 <= 25 ms")
     engine.dispose()
 

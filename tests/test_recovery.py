@@ -73,14 +73,15 @@ def test_the_first_pool_that_passes_both_tests_is_taken() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    ended=st.lists(st.floats(0.5, 600, allow_nan=False), max_size=40),
-    censored=st.lists(st.floats(0.5, 600, allow_nan=False), max_size=10),
+    ended=st.lists(st.integers(30, 36_000).map(lambda s: s / 60), max_size=40),
+    censored=st.lists(st.integers(30, 36_000).map(lambda s: s / 60), max_size=10),
     probes=st.lists(st.floats(0, 700, allow_nan=False), min_size=1, max_size=5),
 )
 def test_a_prepared_pool_is_its_outages(
     ended: list[float], censored: list[float], probes: list[float]
 ) -> None:
-    """What choosing needs and the curve survive packing for the database unchanged."""
+    """What choosing needs and the curve survive packing for the database unchanged, to
+    the last bit (lengths are whole seconds)."""
     made = pool_curve(Pool("tier", tuple(ended), tuple(censored)))
     stored = unpack("tier", made.ended, made.censored, pack(made))
     assert list(stored.curve.times) == list(made.curve.times)

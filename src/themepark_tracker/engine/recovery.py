@@ -37,7 +37,7 @@ class Survival:
 def kaplan_meier(ended: Iterable[float], censored: Iterable[float] = ()) -> Survival:
     """The product-limit estimate of P(duration > t). A closure censored at the same
     length as an event is still at risk at that event, as is usual. One pass over the
-    sorted lengths: a list of rides down now estimates one curve per ride."""
+    sorted lengths."""
     events, losses = sorted(ended), sorted(censored)
     at_risk = len(events) + len(losses)
     times: list[float] = []
@@ -51,7 +51,13 @@ def kaplan_meier(ended: Iterable[float], censored: Iterable[float] = ()) -> Surv
         ended_here = i
         while i < len(events) and events[i] == t:
             i += 1
-        level *= 1 - (i - ended_here) / at_risk
+        # Without censoring the product is the share still going: computed as that, a
+        # curve kept as counts (storage.pools) is the same to the last bit.
+        level = (
+            (at_risk - (i - ended_here)) / len(events)
+            if not losses
+            else level * (1 - (i - ended_here) / at_risk)
+        )
         times.append(t)
         levels.append(level)
         at_risk -= i - ended_here

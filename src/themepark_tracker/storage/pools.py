@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import overload
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_
 
@@ -132,13 +133,17 @@ def _prepared(conn: Connection, keys: set[PoolKey]) -> dict[PoolKey, PoolCurve]:
 
 
 def pack(curve: PoolCurve) -> bytes:
-    """Times and levels as float64, then the outages longer than each time as int32, all
-    little-endian: a curve of 100,000 steps loads in a millisecond."""
-    parts: list[array[float] | array[int]] = [
-        array("d", curve.curve.times),
-        array("d", curve.curve.levels),
+    """The times in seconds (lengths are whole seconds) and the outages longer than each
+    as int32, then the levels as float64 only when some are censored: without, a level
+    is the share of ended outages longer than its time (`_Share`). Little-endian. A
+    ride's own pool then fits in its row, and a pool of 100,000 steps loads in a
+    millisecond."""
+    parts: list[array[int] | array[float]] = [
+        array("i", (round(t * 60) for t in curve.curve.times)),
         array("i", curve.longer),
     ]
+    if curve.censored:
+        parts.append(array("d", curve.curve.levels))
     if sys.byteorder == "big":
         for part in parts:
             part.byteswap()
@@ -146,15 +151,36 @@ def pack(curve: PoolCurve) -> bytes:
 
 
 def unpack(name: str, ended: int, censored: int, packed: bytes) -> PoolCurve:
-    steps = len(packed) // 20
-    times, levels, longer = array("d"), array("d"), array("i")
-    times.frombytes(packed[: 8 * steps])
-    levels.frombytes(packed[8 * steps : 16 * steps])
-    longer.frombytes(packed[16 * steps :])
+    steps = len(packed) // (16 if censored else 8)
+    seconds, longer, levels = array("i"), array("i"), array("d")
+    seconds.frombytes(packed[: 4 * steps])
+    longer.frombytes(packed[4 * steps : 8 * steps])
+    levels.frombytes(packed[8 * steps :])
     if sys.byteorder == "big":
-        for part in (times, levels, longer):
+        for part in (seconds, longer, levels):
             part.byteswap()
-    return PoolCurve(name, Survival(times, levels), ended, censored, longer)
+    shares = levels if censored else _Share(longer, ended)
+    return PoolCurve(name, Survival(_Share(seconds, 60), shares), ended, censored, longer)
+
+
+class _Share(Sequence[float]):
+    """`values[k] / whole`, worked out when asked: a curve is asked at a few steps."""
+
+    def __init__(self, values: Sequence[int], whole: int) -> None:
+        self.values = values
+        self.whole = whole
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[float]: ...
+    def __getitem__(self, index: int | slice) -> float | Sequence[float]:
+        if isinstance(index, slice):
+            return [value / self.whole for value in self.values[index]]
+        return self.values[index] / self.whole
 
 
 def prepare(conn: Connection, windows: Mapping[int, tuple[date, date]], at: datetime) -> int:
