@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import overload
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+)
 
 from themepark_tracker.engine.recovery import Pool, PoolCurve, Survival, pool_curve
 from themepark_tracker.storage.outages import of_days, outage_lengths_by_ride
@@ -278,14 +288,17 @@ def _pools_of_window(conn: Connection, first: date, last: date) -> dict[PoolKey,
 
 def forget(conn: Connection, park_id: int, day: date) -> None:
     """A park day was written: the prepared pools whose outages it may change go (its
-    park's, and every park's tier pools)."""
-    conn.execute(
-        delete(recovery_pools).where(
-            _c.park_id.in_((park_id, NONE)), _c.first_day <= day, _c.last_day >= day
-        )
-    )
+    park's, and every park's tier pools). Looked for first with a plain read, which
+    takes no lock: a delete that finds nothing would still lock the every-park rows on
+    MySQL, and every park's writes (the collector's, an import's) would queue on them."""
+    _forget(conn, _c.park_id.in_((park_id, NONE)), _c.first_day <= day, _c.last_day >= day)
 
 
 def forget_tiers(conn: Connection) -> None:
     """Rides changed tier: every pool of a tier may have changed."""
-    conn.execute(delete(recovery_pools).where(_c.tier != NONE))
+    _forget(conn, _c.tier != NONE)
+
+
+def _forget(conn: Connection, *which: ColumnElement[bool]) -> None:
+    if conn.execute(select(_c.park_id).where(*which).limit(1)).first() is not None:
+        conn.execute(delete(recovery_pools).where(*which))
