@@ -35,6 +35,7 @@ from themepark_tracker.engine.rankings import trend
 from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
 from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import Faults, FeedClock, make_server
+from themepark_tracker.feed.wiki import WikiFeed
 from themepark_tracker.jobs.aggregate import aggregate, cleanup
 from themepark_tracker.jobs.classify import classify_rides
 from themepark_tracker.jobs.collect import AlreadyRunning, CollectError, collect_lock, run_collect
@@ -1066,7 +1067,8 @@ def feed_serve(
     missing_parks: tuple[int, ...],
     poison_rate: float,
 ) -> None:
-    """Serve /parks.json and /parks/{id}/queue_times.json on loopback until Ctrl-C.
+    """Serve /parks.json and /parks/{id}/queue_times.json on loopback until Ctrl-C, and
+    the same parks as ThemeParks.wiki under /v1 (destinations, children, live, schedule).
 
     Example: themepark-tracker feed serve --port 8765 --speed 60 --error-rate 0.05
     """
@@ -1083,7 +1085,7 @@ def feed_serve(
             poison_rate=poison_rate,
         )
         clock = FeedClock(start or _now(), speed)
-        server = make_server(model, clock, faults, host=host, port=port)
+        server = make_server(model, clock, faults, host=host, port=port, wiki=WikiFeed(model))
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(

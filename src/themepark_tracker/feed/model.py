@@ -594,6 +594,16 @@ class FeedModel:
             burst = ((burst_start, burst_start + 3600), tuple(chosen))
         return DayPlan(day, start, end, opens, closes, storm, windows, frozen, burst, breakdowns)
 
+    def refurbishing(self, ride: SimRide, day: date) -> bool:
+        """Whether the ride is closed for refurbishment on its park's day."""
+        rider = ride.parent_id if ride.parent_id is not None else ride.id
+        rng = _rng(self.config.seed, "ride-day", rider, day.toordinal())
+        return rng.random() < self.config.refurbishment
+
+    def schedule_day(self, park_id: int, at: datetime) -> date:
+        """The park day `at` falls in."""
+        return self._schedule_day(self.parks[park_id], int(at.timestamp()))
+
     def _closed_on(self, park: SimPark, day: date, rng: random.Random) -> bool:
         if not park.seasonal:
             return False
@@ -612,7 +622,7 @@ class FeedModel:
         """The ride's true open intervals of the day, and its breakdowns."""
         config = self.config
         rng = _rng(config.seed, "ride-day", ride.id, day.toordinal())
-        if rng.random() < config.refurbishment:
+        if rng.random() < config.refurbishment:  # the draw `refurbishing` makes again
             return [], []
         first = opens
         if rng.random() < config.late_opening:

@@ -1,7 +1,8 @@
 """A loopback HTTP server speaking the Queue-Times API, with faults on demand.
 
 It serves `GET /parks.json` and `GET /parks/{id}/queue_times.json` from any
-`PayloadSource` (the simulated park model, or fixed bytes in a test), on a clock that can
+`PayloadSource` (the simulated park model, or fixed bytes in a test), and with a
+`WikiSource` the ThemeParks.wiki API under `/v1` (`feed.wiki`), on a clock that can
 run faster than real time, so that a collector can be exercised against a whole park day
 in minutes. Faults (latency, 500, hangs, truncated bodies, 429, missing parks) are drawn
 from one seeded generator, so a given seed and request order always fail the same way.
@@ -52,6 +53,12 @@ class PayloadSource(Protocol):
     def queue_times_json(self, park_id: int, at: datetime) -> bytes | None:
         """The park's queue_times.json as of `at`; None for a park it does not know."""
         ...
+
+
+class WikiSource(Protocol):
+    """ThemeParks.wiki answers (`feed.wiki.WikiFeed`): the body for a `/v1/...` path."""
+
+    def answer(self, path: str, at: datetime) -> bytes | None: ...
 
 
 Clock = Callable[[], datetime]
@@ -267,9 +274,15 @@ class FeedServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(
-        self, address: tuple[str, int], source: PayloadSource, clock: Clock, faults: Faults
+        self,
+        address: tuple[str, int],
+        source: PayloadSource,
+        clock: Clock,
+        faults: Faults,
+        wiki: WikiSource | None = None,
     ) -> None:
         self.source = source
+        self.wiki = wiki
         self.clock = clock
         self.faults = faults
         self.dice = FaultDice(faults)
@@ -321,16 +334,22 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/parks.json":
             self._answer(None)
             return
+        if path.startswith("/v1/") and self.server.wiki is not None:
+            self._answer(None, wiki=path)
+            return
         match = _QUEUE_TIMES_PATH.fullmatch(path)
         if match is None:
             self._send(404, b'{"error":"not found"}')
             return
         self._answer(int(match[1]))
 
-    def _answer(self, park_id: int | None) -> None:
+    def _answer(self, park_id: int | None, wiki: str | None = None) -> None:
+        """A park's answer, the catalogue (`park_id` None), or a ThemeParks.wiki path;
+        the same faults fall on all but the catalogue."""
         feed = self.server
         faults = feed.faults
-        draw = feed.dice.draw() if park_id is not None or faults.faults_on_catalogue else None
+        asks_data = park_id is not None or wiki is not None
+        draw = feed.dice.draw() if asks_data or faults.faults_on_catalogue else None
         fault = draw.fault if draw else None
         if draw is not None and faults.latency_ms > 0:
             feed.stopping.wait(faults.latency_ms / 1000)
@@ -350,8 +369,15 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={"Retry-After": str(faults.retry_after_seconds)},
             )
             return
-        if park_id is None:
-            body: bytes | None = feed.source.parks_json()
+        if wiki is not None:
+            assert feed.wiki is not None
+            body: bytes | None = feed.wiki.answer(wiki, feed.clock())
+            if body is None:
+                message = b'{"success":false,"error":{"type":"Not found","code":404}}'
+                self._send(404, message)
+                return
+        elif park_id is None:
+            body = feed.source.parks_json()
         elif park_id in faults.missing_parks:
             body = None
         else:
@@ -395,6 +421,7 @@ def make_server(
     faults: Faults = NO_FAULTS,
     host: str = "127.0.0.1",
     port: int = 0,
+    wiki: WikiSource | None = None,
 ) -> FeedServer:
     """A bound server, not yet serving; port 0 picks a free one (see `server_address`).
 
@@ -407,7 +434,7 @@ def make_server(
     address = LOOPBACK_HOSTS[host]
     server_class = _FeedServerV6 if ":" in address else FeedServer
     now = clock.now if isinstance(clock, FeedClock) else clock
-    return server_class((address, port), source, now, faults)
+    return server_class((address, port), source, now, faults, wiki)
 
 
 @contextmanager
@@ -417,9 +444,11 @@ def running_server(
     faults: Faults = NO_FAULTS,
     host: str = "127.0.0.1",
     port: int = 0,
+    wiki: WikiSource | None = None,
 ) -> Iterator[str]:
-    """Serve in a background thread; yields the base URL, e.g. `http://127.0.0.1:8123`."""
-    server = make_server(source, clock, faults, host, port)
+    """Serve in a background thread; yields the base URL, e.g. `http://127.0.0.1:8123`.
+    With `wiki`, it answers ThemeParks.wiki paths under `/v1` too."""
+    server = make_server(source, clock, faults, host, port, wiki)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="feed-server", daemon=True
     )

@@ -52,12 +52,8 @@ from themepark_tracker.ingest import PollInput
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.polls import PollRules, PollStore, StoredPoll
 from themepark_tracker.jobs.sync_parks import sync_parks
-from themepark_tracker.sources.queue_times import (
-    FetchError,
-    QueueTimesClient,
-    SourceError,
-    decode_json,
-)
+from themepark_tracker.sources.http import FetchError, HttpClient
+from themepark_tracker.sources.queue_times import SourceError, decode_json
 from themepark_tracker.storage import queries
 from themepark_tracker.storage.db import connection_lost
 
@@ -401,7 +397,7 @@ class _Cycle:
             rules=PollRules.from_settings(settings),
             now=now,
         )
-        self.client = QueueTimesClient(
+        self.client = HttpClient(
             settings.queue_times_base_url,
             timeout=settings.http_timeout_seconds,
             user_agent=settings.user_agent,
@@ -568,7 +564,7 @@ class _Fetch:
     body: bytes | None
 
 
-def _fetch(client: QueueTimesClient, park_id: int, now: Clock) -> _Fetch:
+def _fetch(client: HttpClient, park_id: int, now: Clock) -> _Fetch:
     # Whole seconds, as the archive records them: a re-import must find the same poll.
     fetched_at = now().replace(microsecond=0)
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential, wait_random
 
 
 class SourceError(Exception):
@@ -422,139 +419,3 @@ def raw_text(value: Any) -> str:
     if _LONE_SURROGATE.search(text):
         text = _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)[:RAW_LENGTH]
     return text
-
-
-# --- fetching -----------------------------------------------------------------------------
-
-
-class FetchError(Exception):
-    """A request that failed for good; `outcome` is one of the polls table's outcomes."""
-
-    def __init__(self, outcome: str, detail: str, status: int | None = None) -> None:
-        super().__init__(f"{outcome}: {detail}")
-        self.outcome = outcome
-        self.status = status
-
-
-class _Retryable(Exception):
-    def __init__(self, status: int, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class Fetched:
-    body: bytes
-    status: int
-    duration_ms: int
-    attempts: int
-
-
-MAX_RETRY_AFTER = 60.0
-
-
-class QueueTimesClient:
-    """GETs against the Queue-Times API: one pooled session, retries, and a deadline.
-
-    Retries (tenacity, exponential backoff with jitter) cover timeouts, connection errors,
-    5xx and 429; a 429's `Retry-After` is honoured. No wait ever runs past `deadline`
-    (a `time.monotonic()` instant), so that a cycle ends when it must.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float,
-        user_agent: str,
-        attempts: int = 3,
-        retry_wait: float = 1.0,
-        pool_size: int = 8,
-        deadline: float | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.attempts = attempts
-        self.retry_wait = retry_wait
-        self.deadline = deadline
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
-
-    def close(self) -> None:
-        self.session.close()
-
-    def get(self, path: str) -> Fetched:
-        """The body of `base_url + path`, or FetchError saying why not."""
-        started = time.monotonic()
-        retrying = Retrying(
-            stop=self._stop,
-            wait=self._wait,
-            retry=retry_if_exception(
-                lambda exc: isinstance(
-                    exc, _Retryable | requests.Timeout | requests.ConnectionError
-                )
-            ),
-            reraise=True,
-        )
-        try:
-            response = retrying(self._get_once, self.base_url + path)
-        except _Retryable as exc:
-            raise FetchError("http_error", str(exc), exc.status) from None
-        except requests.Timeout as exc:
-            raise FetchError("timeout", type(exc).__name__) from None
-        except requests.ConnectionError as exc:
-            raise FetchError("connection_error", _short(exc)) from None
-        except requests.RequestException as exc:
-            raise FetchError("connection_error", _short(exc)) from None
-        if response.status_code != 200:
-            raise FetchError("http_error", f"HTTP {response.status_code}", response.status_code)
-        attempts = retrying.statistics.get("attempt_number", 1)
-        return Fetched(
-            response.content,
-            response.status_code,
-            int(1000 * (time.monotonic() - started)),
-            attempts,
-        )
-
-    def _get_once(self, url: str) -> requests.Response:
-        timeout = self.timeout
-        if self.deadline is not None:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise requests.Timeout("the cycle deadline has passed")
-            timeout = min(timeout, remaining)
-        response = self.session.get(url, timeout=timeout)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Retryable(response.status_code, _retry_after(response))
-        return response
-
-    def _stop(self, state: RetryCallState) -> bool:
-        if state.attempt_number >= self.attempts:
-            return True
-        if self.deadline is None:
-            return False
-        return time.monotonic() + (state.upcoming_sleep or 0) >= self.deadline
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Retryable) and error.retry_after is not None:
-            return error.retry_after
-        backoff = wait_exponential(multiplier=self.retry_wait, max=30)
-        return float((backoff + wait_random(0, self.retry_wait))(state))
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    """Seconds to wait from a `Retry-After` header (seconds form), capped."""
-    value = response.headers.get("Retry-After", "")
-    try:
-        return min(MAX_RETRY_AFTER, max(0.0, float(value)))
-    except ValueError:
-        return None
-
-
-def _short(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:200]
