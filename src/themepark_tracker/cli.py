@@ -41,12 +41,15 @@ from themepark_tracker.jobs.classify import classify_rides
 from themepark_tracker.jobs.collect import AlreadyRunning, CollectError, collect_lock, run_collect
 from themepark_tracker.jobs.import_archive import BATCH, ImportStopped, import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
+from themepark_tracker.jobs.wiki_map import map_sources
 from themepark_tracker.logs import configure_logging
 from themepark_tracker.sources.queue_times import SourceError, fetch_json, read_json_file
 from themepark_tracker.storage import api_keys, backup, queries
 from themepark_tracker.storage.db import make_engine, writing
 from themepark_tracker.storage.health import facts as health_facts
 from themepark_tracker.storage.statistics import park_sums, period_sums, scope
+from themepark_tracker.wiki_mapping import MappingError
+from themepark_tracker.wiki_mapping import review_csv as wiki_review_csv
 
 EXIT_PARTIAL = 3
 EXIT_LOCKED = 4
@@ -681,6 +684,44 @@ def classify_command(runtime: Runtime, review: bool) -> None:
         return
     sources = ", ".join(f"{n} {source}" for source, n in sorted(report.sources.items()))
     click.echo(f"{report.rides} rides classified ({sources or 'none'}), {report.changed} changed")
+
+
+@cli.group("sources")
+def sources_group() -> None:
+    """The second source, ThemeParks.wiki: which of its parks and rides ours are."""
+
+
+@sources_group.command("map")
+@click.option(
+    "--review", is_flag=True, help="Print the pairs a person should check as an overrides CSV."
+)
+@click.pass_obj
+@_uses_database
+def sources_map_command(runtime: Runtime, review: bool) -> None:
+    """Pair every tracked park and ride with its ThemeParks.wiki park and entity.
+
+    Parks: the shipped table (14 of its 49 rows are name matches nobody verified),
+    under THEMEPARKS_WIKI_MAP_FILE. Rides: by normalised name within their park; a
+    single-rider queue pairs with its ride. Changed pairs are logged and apply from
+    now on: nothing collected before is rewritten. Exit 3 when a park could not be
+    read (its stored pairs are kept).
+
+    Example: themepark-tracker sources map --review > review.csv. Fill in
+    themeparks_wiki_id (empty turns the source off for that park or ride), keep the
+    rows you decided and copy them into THEMEPARKS_WIKI_MAP_FILE.
+    """
+    try:
+        report = map_sources(runtime.engine, runtime.settings, _now())
+    except MappingError as exc:
+        raise click.ClickException(str(exc)) from None
+    if review:
+        click.echo(wiki_review_csv(report.parks.values(), report.rides), nl=False)
+    else:
+        click.echo(report.summary())
+    for failure in report.failures:
+        click.echo(f"not mapped: {failure}", err=True)
+    if report.failures:
+        raise SystemExit(EXIT_PARTIAL)
 
 
 @cli.command("rankings")

@@ -70,6 +70,17 @@ class Settings(BaseModel):
     queue_times_base_url: str = Field(
         "https://queue-times.com", description="Queue-Times API (or the local feed)"
     )
+    themeparks_wiki_base_url: str = Field(
+        "https://api.themeparks.wiki/v1",
+        description="ThemeParks.wiki API, version included (or the local feed's /v1)",
+    )
+    themeparks_wiki_enabled: bool = Field(
+        True, description="use ThemeParks.wiki as the second source (schedules, statuses)"
+    )
+    themeparks_wiki_map_file: Path | None = Field(
+        None,
+        description="park and ride pairs by hand (CSV); default <DATA_DIR>/themeparks_wiki_map.csv",
+    )
     park_continent: str = Field(
         "North America", description="default scope of sync-parks (Queue-Times continent)"
     )
@@ -215,7 +226,7 @@ class Settings(BaseModel):
             raise ValueError("must start with '/'")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("queue_times_base_url")
+    @field_validator("queue_times_base_url", "themeparks_wiki_base_url")
     @classmethod
     def _base_url_is_http(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -294,6 +305,10 @@ class Settings(BaseModel):
     @property
     def tier_overrides_path(self) -> Path:
         return self.tier_overrides_file or self.data_dir / "tier_overrides.csv"
+
+    @property
+    def themeparks_wiki_map_path(self) -> Path:
+        return self.themeparks_wiki_map_file or self.data_dir / "themeparks_wiki_map.csv"
 
     @property
     def classification_cache_path(self) -> Path:

@@ -195,6 +195,34 @@ ride_outages = Table(
     **MYSQL_COMPRESSED,
 )
 
+#: Which ThemeParks.wiki park each park is (`wiki_mapping`): the shipped table under the
+#: overrides, as `sources map` last stored it.
+wiki_parks = Table(
+    "wiki_parks",
+    metadata,
+    Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
+    Column("wiki_id", String(64), nullable=False),
+    Column("wiki_name", String(255), nullable=False),
+    Column("how", String(10), nullable=False, comment="table, unverified or override"),
+    Column("mapped_at", UTCDateTime, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+#: Which ThemeParks.wiki entity each ride is; rides without one have no row. Several
+#: rides may be one entity (a single-rider queue is its ride's).
+wiki_rides = Table(
+    "wiki_rides",
+    metadata,
+    Column("ride_id", Integer, ForeignKey("rides.id"), primary_key=True),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("wiki_id", String(64), nullable=False),
+    Column("wiki_name", String(255), nullable=False),
+    Column("how", String(10), nullable=False, comment="name or override"),
+    Column("mapped_at", UTCDateTime, nullable=False),
+    Index("ix_wiki_rides_park_id", "park_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
 #: Recovery pools prepared by `aggregate` (a pool of every park's rides of a tier holds
 #: thousands of outages; a list of rides down now asks a hundred rides' own): each
 #: pool's Kaplan–Meier curve over its park days `first_day` to `last_day`, packed
