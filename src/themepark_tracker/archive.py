@@ -1,10 +1,13 @@
-"""Archives of Queue-Times fetches: JSON Lines, gzip when the file name ends in `.gz`.
+"""Archives of fetches (Queue-Times, and ThemeParks.wiki for the parks paired with it):
+JSON Lines, gzip when the file name ends in `.gz`.
 
 One format for the feed generator, the collector and the importer, so that a capture of
 the real API and a simulated day replay the same way. Each line is one fetch:
 
     {"kind":"parks","fetched_at":"2025-07-04T16:00:00Z","payload":<parks.json body>}
     {"kind":"queue_times","park_id":16,"fetched_at":"...","payload":<queue_times.json body>}
+    {"kind":"tpw_live","park_id":16,"fetched_at":"...","payload":<its ThemeParks.wiki live>}
+    {"kind":"tpw_schedule","park_id":16,"fetched_at":"...","payload":<its schedule>}
     {"kind":"error","park_id":16,"fetched_at":"...","error":"HTTP 500"}
 
 An error line has `"park_id": null` when the catalogue itself could not be fetched.
@@ -143,6 +146,34 @@ class QueueTimesRecord:
 
 
 @dataclass(frozen=True)
+class WikiLiveRecord:
+    """A fetched ThemeParks.wiki `/entity/{id}/live` of a park (`park_id`: Queue-Times')."""
+
+    park_id: int
+    fetched_at: datetime
+    payload: Any
+    kind: ClassVar[str] = "tpw_live"
+
+    def __post_init__(self) -> None:
+        _check_park_id(self.park_id)
+        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
+
+
+@dataclass(frozen=True)
+class WikiScheduleRecord:
+    """A fetched ThemeParks.wiki `/entity/{id}/schedule` of a park."""
+
+    park_id: int
+    fetched_at: datetime
+    payload: Any
+    kind: ClassVar[str] = "tpw_schedule"
+
+    def __post_init__(self) -> None:
+        _check_park_id(self.park_id)
+        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
+
+
+@dataclass(frozen=True)
 class ErrorRecord:
     """A fetch that failed: kept so that a gap in the data can be told from a quiet park.
 
@@ -161,7 +192,10 @@ class ErrorRecord:
             raise ValueError(f"error must be a string, got {type(self.error).__name__}")
 
 
-ArchiveRecord = ParksRecord | QueueTimesRecord | ErrorRecord
+ArchiveRecord = ParksRecord | QueueTimesRecord | WikiLiveRecord | WikiScheduleRecord | ErrorRecord
+_PARK_RECORDS = {
+    record.kind: record for record in (QueueTimesRecord, WikiLiveRecord, WikiScheduleRecord)
+}
 
 
 @dataclass(frozen=True)
@@ -247,7 +281,7 @@ def decode_record(line: bytes) -> ArchiveRecord:
     if nested_deeper_than(data, text, MAX_JSON_DEPTH + 1):
         raise ArchiveError(f"a value nested more than {MAX_JSON_DEPTH} levels deep")
     kind = _field(data, "kind")
-    if kind not in ("parks", "queue_times", "error"):
+    if kind not in ("parks", "error", *_PARK_RECORDS):
         raise ArchiveError(f"unknown kind {_brief(kind)}")
     try:
         fetched_at = parse_fetched_at(_field(data, "fetched_at"))
@@ -257,8 +291,8 @@ def decode_record(line: bytes) -> ArchiveRecord:
         if kind == "parks":
             return ParksRecord(fetched_at=fetched_at, payload=_field(data, "payload"))
         park_id = _field(data, "park_id")
-        if kind == "queue_times":
-            return QueueTimesRecord(
+        if kind in _PARK_RECORDS:
+            return _PARK_RECORDS[kind](
                 park_id=park_id, fetched_at=fetched_at, payload=_field(data, "payload")
             )
         return ErrorRecord(park_id=park_id, fetched_at=fetched_at, error=_field(data, "error"))

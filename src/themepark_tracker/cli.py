@@ -365,6 +365,8 @@ def import_command(
             )
     except ImportStopped as exc:
         raise click.ClickException(f"stopped at a bad line: {exc}") from None
+    except MappingError as exc:  # read when the archive holds ThemeParks.wiki answers
+        raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
     for day in report.late_days()[:20]:
         click.echo(f"late for a closed day (not stored): {day}", err=True)

@@ -28,11 +28,13 @@ from themepark_tracker.config import Settings
 from themepark_tracker.feed.model import FeedModel
 from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import FeedClock, running_server
+from themepark_tracker.feed.wiki import WikiFeed
 from themepark_tracker.jobs.aggregate import aggregate
 from themepark_tracker.jobs.classify import classify_rides
 from themepark_tracker.jobs.collect import collect_cycle
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
+from themepark_tracker.jobs.wiki_map import map_sources
 from themepark_tracker.sources.queue_times import read_json_file
 from themepark_tracker.storage import migrate, queries
 from themepark_tracker.storage.health import facts
@@ -162,8 +164,13 @@ def running_demo(
     (the history; `announce` says when it is done), then polls the feed every `every`;
     yields the feed's URL, and stops both on the way out."""
     stop = threading.Event()
-    with running_server(model, FeedClock(start=clock())) as feed_url:
-        collecting = settings.model_copy(update={"queue_times_base_url": feed_url})
+    with running_server(model, FeedClock(start=clock()), wiki=WikiFeed(model)) as feed_url:
+        collecting = settings.model_copy(
+            update={
+                "queue_times_base_url": feed_url,
+                "themeparks_wiki_base_url": f"{feed_url}/v1",
+            }
+        )
 
         def build_history() -> bool:
             assert build is not None
@@ -184,6 +191,13 @@ def running_demo(
         def collect_forever() -> None:
             if build is not None and not build_history():
                 return
+            try:  # the second source: statuses and schedules from the same feed
+                log.info(
+                    "demo sources map",
+                    extra={"pairs": map_sources(engine, collecting, clock()).summary()},
+                )
+            except Exception:
+                log.exception("demo sources map failed")
             cycles = 0
             while not stop.is_set():
                 try:

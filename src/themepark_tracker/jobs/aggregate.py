@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from themepark_tracker.config import Settings
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
-from themepark_tracker.storage import pools, queries, writes
+from themepark_tracker.storage import pools, queries, wiki, writes
 from themepark_tracker.storage.db import transaction, writing
 
 log = logging.getLogger(__name__)
@@ -117,8 +117,8 @@ def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
     and the next aggregation finalises it again). Each day is decided again under the
     park's lock, in the transaction that deletes its polls: an import storing into it
     meanwhile keeps it open. Once closed, a day's statistics are never recomputed (a
-    poll arriving for it is refused as late). Status changes and daily statistics are
-    permanent.
+    poll arriving for it is refused as late). The day's ThemeParks.wiki live answers go
+    with its polls. Status changes and daily statistics are permanent.
     """
     started = time.monotonic()
     report = JobReport()
@@ -194,6 +194,7 @@ def _close(
     if since is None or since > until:
         return 0
     deleted = writes.delete_polls(conn, park_id, *bounds)
+    wiki.delete_live(conn, park_id, *bounds)  # the statuses of those polls
     if deleted:
         writes.close_day(conn, park_id, day, clock())
         _log(conn, park_id, day, "cleanup", (began, clock()), deleted)

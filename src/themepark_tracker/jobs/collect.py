@@ -28,12 +28,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -46,16 +47,21 @@ from themepark_tracker.archive import (
     ErrorRecord,
     ParksRecord,
     QueueTimesRecord,
+    WikiLiveRecord,
+    WikiScheduleRecord,
 )
 from themepark_tracker.config import Settings
 from themepark_tracker.ingest import PollInput
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.polls import PollRules, PollStore, StoredPoll
+from themepark_tracker.jobs.second_source import store_live, store_schedule
 from themepark_tracker.jobs.sync_parks import sync_parks
+from themepark_tracker.jobs.wiki_map import read_overrides
 from themepark_tracker.sources.http import FetchError, HttpClient
 from themepark_tracker.sources.queue_times import SourceError, decode_json
-from themepark_tracker.storage import queries
-from themepark_tracker.storage.db import connection_lost
+from themepark_tracker.storage import queries, wiki
+from themepark_tracker.storage.db import connection_lost, transaction
+from themepark_tracker.wiki_mapping import NO_OVERRIDES, MappingError, Overrides
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +178,9 @@ class CycleReport:
     pending_archives: int = 0
     """Archives in ARCHIVE_DIR still pending once the cycle ended, this one included."""
     archive: Path | None = None
+    wiki_answers: Counter[str] = field(default_factory=Counter)
+    """ThemeParks.wiki answers of the paired parks by outcome (`live`, `schedule`, or
+    what failed): they never count against the Queue-Times polls."""
 
     @property
     def failed(self) -> int:
@@ -195,6 +204,9 @@ class CycleReport:
             f"{self.status_changes} status changes, {self.issues} data-quality issues, "
             f"catalogue {self.catalogue}, {self.duration_seconds:.1f} s"
         ]
+        if self.wiki_answers:
+            answers = ", ".join(f"{n} {name}" for name, n in sorted(self.wiki_answers.items()))
+            parts.append(f"ThemeParks.wiki: {answers}")
         if self.imported:
             parts.append(f"{self.imported} polls stored from pending archives")
         if self.unstored:
@@ -406,6 +418,15 @@ class _Cycle:
             pool_size=settings.collect_concurrency,
             deadline=self.deadline,
         )
+        self.wiki_client = HttpClient(
+            settings.themeparks_wiki_base_url,
+            timeout=settings.http_timeout_seconds,
+            user_agent=settings.user_agent,
+            attempts=settings.collect_attempts,
+            retry_wait=settings.retry_wait_seconds,
+            pool_size=settings.collect_concurrency,
+            deadline=self.deadline,
+        )
 
     def run(self, known_parks: Callable[[], list[int]] | None) -> CycleReport:
         report = self.report
@@ -415,6 +436,7 @@ class _Cycle:
             self._fetch_all(park_ids)
         finally:
             self.client.close()
+            self.wiki_client.close()
         report.duration_seconds = time.monotonic() - self.started
         log.info(
             "collection cycle finished",
@@ -503,22 +525,34 @@ class _Cycle:
 
     def _fetch_all(self, park_ids: list[int]) -> None:
         now, deadline = self.now, self.deadline
+        second = self._second_source(park_ids)
         with ThreadPoolExecutor(self.settings.collect_concurrency, "collect") as pool:
             pending = {
                 pool.submit(_fetch, self.client, park_id, now): park_id for park_id in park_ids
             }
-            while pending:
+            asked = {
+                pool.submit(_fetch_wiki, self.wiki_client, ask, now): ask for ask in second.asks
+            }
+            while pending or asked:
+                running: list[Future[Any]] = [*pending, *asked]
                 done, _ = wait(
-                    pending,
+                    running,
                     timeout=max(0.0, deadline - time.monotonic()),
                     return_when=FIRST_COMPLETED,
                 )
                 if not done:
                     break
                 for future in done:
+                    if future in asked:
+                        asked.pop(future)
+                        self._record_wiki(future.result(), second)
+                        continue
                     pending.pop(future)
                     fetch = future.result()
                     self._record(fetch.poll, fetch.body)
+            for future in asked:
+                future.cancel()
+                self.report.wiki_answers["timeout"] += 1
             for future, park_id in pending.items():
                 future.cancel()
                 poll = PollInput(
@@ -528,6 +562,73 @@ class _Cycle:
                     error="timeout: cycle deadline passed",
                 )
                 self._record(poll, None)
+
+    def _second_source(self, park_ids: list[int]) -> _SecondSource:
+        """The paired parks' ThemeParks.wiki answers to fetch this cycle: every one's
+        live answer, and its schedule once a day (and the first time). None when the
+        source is off, the database is unreachable or the overrides cannot be read."""
+        found = _SecondSource()
+        if not (self.settings.themeparks_wiki_enabled and self.database):
+            return found
+        try:
+            found.overrides = read_overrides(self.settings)
+            paired, fetched, found.zones = retried(self.start_deadline, _read, self.engine, _paired)
+        except MappingError as exc:
+            log.error("ThemeParks.wiki not fetched", extra={"error": str(exc)})
+            return found
+        except DBAPIError as exc:
+            if not connection_lost(exc):
+                raise
+            return found
+        day_ago = self.now() - timedelta(days=1)
+        for park_id in park_ids:
+            if park_id in paired:
+                found.asks.append(_WikiAsk(park_id, paired[park_id], "live"))
+                if fetched.get(park_id, day_ago) <= day_ago:
+                    found.asks.append(_WikiAsk(park_id, paired[park_id], "schedule"))
+        return found
+
+    def _record_wiki(self, fetched: _WikiFetch, second: _SecondSource) -> None:
+        """Archive, then store, a ThemeParks.wiki answer; a failure is counted and
+        logged, and never touches the Queue-Times polls."""
+        ask, report = fetched.ask, self.report
+        if fetched.body is None:  # not archived: an error line is a failed poll of the park
+            report.wiki_answers[f"{ask.kind} failed"] += 1
+            log.warning(
+                "ThemeParks.wiki answer not fetched",
+                extra={"park_id": ask.park_id, "kind": ask.kind, "error": fetched.error},
+            )
+            return
+        try:
+            document = decode_json(fetched.body)
+        except SourceError as exc:
+            report.wiki_answers[f"{ask.kind} failed"] += 1
+            log.warning(
+                "ThemeParks.wiki answer not JSON", extra={"park_id": ask.park_id, "error": str(exc)}
+            )
+            return
+        record_type = WikiLiveRecord if ask.kind == "live" else WikiScheduleRecord
+        if self.archive:
+            self.archive.write(
+                record_type(ask.park_id, fetched.fetched_at, _archivable(fetched.body, document))
+            )
+        if not self.database:
+            return
+        zone = ZoneInfo(second.zones[ask.park_id])
+
+        def store(conn: Connection) -> object:
+            if ask.kind == "live":
+                return store_live(conn, ask.park_id, fetched.fetched_at, document, second.overrides)
+            rules = self.settings.day_rules()
+            return store_schedule(conn, ask.park_id, fetched.fetched_at, document, zone, rules)
+
+        try:
+            transaction(self.engine, store)
+            report.wiki_answers[ask.kind] += 1
+        except DBAPIError as exc:
+            if not connection_lost(exc):
+                raise
+            report.wiki_answers[f"{ask.kind} not stored"] += 1
 
     def _record(self, poll: PollInput, body: bytes | None) -> None:
         """Archive the answer, then store it, retrying a dropped connection until the
@@ -562,6 +663,38 @@ class _Cycle:
 class _Fetch:
     poll: PollInput
     body: bytes | None
+
+
+@dataclass(frozen=True)
+class _WikiAsk:
+    park_id: int
+    wiki_id: str
+    kind: str
+    """`live` or `schedule`."""
+
+
+@dataclass
+class _SecondSource:
+    asks: list[_WikiAsk] = field(default_factory=list)
+    overrides: Overrides = NO_OVERRIDES
+    zones: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _WikiFetch:
+    ask: _WikiAsk
+    fetched_at: datetime
+    body: bytes | None
+    error: str | None
+
+
+def _fetch_wiki(client: HttpClient, ask: _WikiAsk, now: Clock) -> _WikiFetch:
+    fetched_at = now().replace(microsecond=0)
+    path = f"/entity/{ask.wiki_id}/{ask.kind}"
+    try:
+        return _WikiFetch(ask, fetched_at, client.get(path).body, None)
+    except FetchError as exc:
+        return _WikiFetch(ask, fetched_at, None, str(exc))
 
 
 def _fetch(client: HttpClient, park_id: int, now: Clock) -> _Fetch:
@@ -610,3 +743,7 @@ def _count(report: CycleReport, result: StoredPoll) -> None:
     report.status_changes += result.status_changes
     report.issues += result.issues
     report.active_parks += result.is_active
+
+
+def _paired(conn: Connection) -> tuple[dict[int, str], dict[int, datetime], dict[int, str]]:
+    return wiki.stored_parks(conn), wiki.schedules_fetched(conn), queries.park_timezones(conn)

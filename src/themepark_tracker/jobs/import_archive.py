@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from themepark_tracker.archive import (
     ArchiveLine,
@@ -20,13 +21,19 @@ from themepark_tracker.archive import (
     ErrorRecord,
     ParksRecord,
     QueueTimesRecord,
+    WikiLiveRecord,
+    WikiScheduleRecord,
     read_archive,
 )
 from themepark_tracker.config import Settings
 from themepark_tracker.ingest import PollInput
 from themepark_tracker.jobs.polls import PollRules, PollStore
+from themepark_tracker.jobs.second_source import store_live, store_schedule
 from themepark_tracker.jobs.sync_parks import sync_parks
+from themepark_tracker.jobs.wiki_map import read_overrides
 from themepark_tracker.sources.queue_times import SourceError
+from themepark_tracker.storage import queries
+from themepark_tracker.storage.db import transaction
 from themepark_tracker.storage.tables import POLL_OUTCOMES
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,8 @@ class ImportReport:
     late: Counter[tuple[int, date]] = field(default_factory=Counter)
     """Polls refused per closed (park, day): its polls were deleted by `cleanup`."""
     catalogues: int = 0
+    wiki_answers: int = 0
+    """ThemeParks.wiki answers stored (a re-import finds them stored)."""
     failed_fetches: int = 0
     bad_lines: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
@@ -54,7 +63,8 @@ class ImportReport:
         return (
             f"{self.records} records: {self.stored} polls stored, {self.duplicates} already "
             f"stored, {self.unknown_park} for unknown parks, {self.catalogues} catalogues, "
-            f"{len(self.bad_lines)} bad lines"
+            + (f"{self.wiki_answers} ThemeParks.wiki answers, " if self.wiki_answers else "")
+            + f"{len(self.bad_lines)} bad lines"
             + (f", {self.late.total()} late for closed days" if self.late else "")
             + f", in {self.duration_seconds:.1f} s"
         )
@@ -100,6 +110,7 @@ def import_archives(
         defer_stats=True,
     )
     pending: list[PollInput] = []
+    second = _SecondSource(engine, settings, report)
     for path in sorted(paths, key=_first_time):
         for line in read_archive(path):
             if progress:
@@ -109,13 +120,18 @@ def import_archives(
                 log.warning("bad archive line", extra={"where": str(line)})
                 if strict:
                     _flush(store, pending, report)
+                    second.flush()
                     store.refresh_stats()
                     raise ImportStopped(str(line))
                 continue
             report.records += 1
             record = line.record
+            if isinstance(record, WikiLiveRecord | WikiScheduleRecord):
+                second.pending.append(record)
+                continue
             if isinstance(record, ParksRecord):
                 _flush(store, pending, report)
+                second.flush()
                 store.refresh_stats()
                 _sync_catalogue(engine, line, record, settings, report)
                 store.forget()
@@ -125,7 +141,9 @@ def import_archives(
                 pending.append(poll)
             if len(pending) >= batch:
                 _flush(store, pending, report)
+                second.flush()
     _flush(store, pending, report)
+    second.flush()
     store.refresh_stats()
     report.duration_seconds = time.monotonic() - started
     log.info(
@@ -143,6 +161,42 @@ def import_archives(
         },
     )
     return report
+
+
+class _SecondSource:
+    """ThemeParks.wiki answers, stored after the polls read before them, whose rides
+    they may be paired with; one transaction for each flush."""
+
+    def __init__(self, engine: Engine, settings: Settings, report: ImportReport) -> None:
+        self.engine, self.settings, self.report = engine, settings, report
+        self.pending: list[WikiLiveRecord | WikiScheduleRecord] = []
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        overrides, rules = read_overrides(self.settings), self.settings.day_rules()
+        records, self.pending = self.pending, []
+
+        def store(conn: Connection) -> int:
+            zones = queries.park_timezones(conn)
+            stored = 0
+            for record in records:
+                if record.park_id not in zones:
+                    self.report.unknown_park += 1
+                    continue
+                if isinstance(record, WikiLiveRecord):
+                    stored += store_live(
+                        conn, record.park_id, record.fetched_at, record.payload, overrides
+                    )
+                else:
+                    zone = ZoneInfo(zones[record.park_id])
+                    store_schedule(
+                        conn, record.park_id, record.fetched_at, record.payload, zone, rules
+                    )
+                    stored += 1
+            return stored
+
+        self.report.wiki_answers += transaction(self.engine, store)
 
 
 def _flush(store: PollStore, pending: list[PollInput], report: ImportReport) -> None:

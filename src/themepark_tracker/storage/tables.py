@@ -223,6 +223,35 @@ wiki_rides = Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+#: Each ThemeParks.wiki live answer of a park, as the statuses of the rides paired
+#: when it was fetched (`{ride id}{O|D|C|R}`, comma-separated): the statuses of the
+#: park's polls come from the answer fetched within one interval of each. Raw like the
+#: polls: `cleanup` deletes a day's with them.
+wiki_live = Table(
+    "wiki_live",
+    metadata,
+    Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
+    Column("fetched_at", UTCSeconds, primary_key=True),
+    Column("statuses", Text, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_TABLE_OPTIONS,
+)
+
+#: A park's published hours per park day, as last fetched before the day ended.
+wiki_schedules = Table(
+    "wiki_schedules",
+    metadata,
+    Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
+    Column("park_date", Date, primary_key=True, comment="the park's local day"),
+    Column("kind", String(16), primary_key=True, comment="OPERATING, TICKETED_EVENT, ..."),
+    Column("opens_at", UTCSeconds, primary_key=True),
+    Column("closes_at", UTCSeconds, nullable=False),
+    Column("description", String(255), nullable=True),
+    Column("fetched_at", UTCSeconds, nullable=False),
+    sqlite_with_rowid=False,
+    **MYSQL_TABLE_OPTIONS,
+)
+
 #: Recovery pools prepared by `aggregate` (a pool of every park's rides of a tier holds
 #: thousands of outages; a list of rides down now asks a hundred rides' own): each
 #: pool's Kaplan–Meier curve over its park days `first_day` to `last_day`, packed

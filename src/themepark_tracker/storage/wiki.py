@@ -1,17 +1,28 @@
-"""The stored pairs of parks and rides with ThemeParks.wiki entities (`wiki_parks`,
-`wiki_rides`). A new mapping replaces the old one and says what it changed, so that the
-caller logs it: what was stored under the old pairs stays as it was."""
+"""What is stored of the second source: the pairs of parks and rides with ThemeParks.wiki
+entities (`wiki_parks`, `wiki_rides`), its live answers as ride statuses (`wiki_live`)
+and its published hours (`wiki_schedules`).
+
+A new mapping replaces the old one and says what it changed, so that the caller logs
+it: what was stored under the old pairs stays as it was (statuses are stored by ride,
+under the pairs of their time)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, insert, select
 
+from themepark_tracker.sources.themeparks_wiki import STATUSES, ScheduledHours, Status
 from themepark_tracker.storage import writes
-from themepark_tracker.storage.tables import rides, wiki_parks, wiki_rides
+from themepark_tracker.storage.tables import (
+    rides,
+    wiki_live,
+    wiki_parks,
+    wiki_rides,
+    wiki_schedules,
+)
 from themepark_tracker.wiki_mapping import ParkPair, RidePair
 
 
@@ -114,3 +125,140 @@ def _changes(kind: str, before: Mapping[int, str], after: Mapping[int, str]) -> 
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     ]
+
+
+def rides_by_entity(conn: Connection, park_id: int) -> dict[str, list[int]]:
+    """The park's paired rides by entity: several rides may be one entity."""
+    w = wiki_rides.c
+    found: dict[str, list[int]] = {}
+    query = select(w.wiki_id, w.ride_id).where(w.park_id == park_id).order_by(w.ride_id)
+    for wiki_id, ride_id in conn.execute(query):
+        found.setdefault(wiki_id, []).append(ride_id)
+    return found
+
+
+_LETTERS = {status: status[0] for status in STATUSES}
+_STATUSES = {letter: status for status, letter in _LETTERS.items()}
+
+
+def encode_statuses(statuses: Mapping[int, Status]) -> str:
+    """`{ride id}{O|D|C|R}`, comma-separated, by ride."""
+    return ",".join(f"{ride}{_LETTERS[statuses[ride]]}" for ride in sorted(statuses))
+
+
+def decode_statuses(text: str) -> dict[int, Status]:
+    return {int(token[:-1]): _STATUSES[token[-1]] for token in text.split(",") if token}
+
+
+def save_live(
+    conn: Connection, park_id: int, fetched_at: datetime, statuses: Mapping[int, Status]
+) -> bool:
+    """Store an answer's statuses; False when that fetch is stored already (a re-import)."""
+    w = wiki_live.c
+    key = (w.park_id == park_id, w.fetched_at == fetched_at)
+    if conn.execute(select(w.park_id).where(*key)).first() is not None:
+        return False
+    conn.execute(
+        insert(wiki_live).values(
+            park_id=park_id, fetched_at=fetched_at, statuses=encode_statuses(statuses)
+        )
+    )
+    return True
+
+
+def live_between(
+    conn: Connection, park_id: int, start: datetime, end: datetime
+) -> list[tuple[datetime, dict[int, Status]]]:
+    """The park's answers fetched in [start, end), in time order."""
+    w = wiki_live.c
+    query = (
+        select(w.fetched_at, w.statuses)
+        .where(w.park_id == park_id, w.fetched_at >= start, w.fetched_at < end)
+        .order_by(w.fetched_at)
+    )
+    return [(at, decode_statuses(text)) for at, text in conn.execute(query)]
+
+
+def delete_live(conn: Connection, park_id: int, start: datetime, end: datetime) -> int:
+    w = wiki_live.c
+    which = (w.park_id == park_id, w.fetched_at >= start, w.fetched_at < end)
+    return int(conn.execute(delete(wiki_live).where(*which)).rowcount or 0)
+
+
+def save_schedule(
+    conn: Connection,
+    park_id: int,
+    fetched_at: datetime,
+    hours: Sequence[ScheduledHours],
+    covered: tuple[date, date],
+    today: date,
+) -> int:
+    """A fetched schedule covering the park days `covered`: it replaces what is stored of
+    the days not over yet (from `today`, the park's day when it was fetched, on: a day
+    counts with the version last fetched before it ended), and fills the days before that
+    have none (a month asked for a day missed). Returns the days written."""
+    s = wiki_schedules.c
+    first, last = covered
+    by_day: dict[date, list[ScheduledHours]] = {}
+    for entry in hours:
+        if first <= entry.day <= last:
+            by_day.setdefault(entry.day, []).append(entry)
+    stored = set(
+        conn.execute(
+            select(s.park_date)
+            .where(s.park_id == park_id, s.park_date.between(first, last))
+            .distinct()
+        ).scalars()
+    )
+    replaced = [day for day in _days(max(first, today), last)]
+    filled = [day for day in by_day if day < today and day not in stored]
+    if replaced:
+        conn.execute(delete(wiki_schedules).where(s.park_id == park_id, s.park_date.in_(replaced)))
+    rows = [
+        {
+            "park_id": park_id,
+            "park_date": entry.day,
+            "kind": entry.kind,
+            "opens_at": entry.opens.replace(microsecond=0),
+            "closes_at": entry.closes.replace(microsecond=0),
+            "description": entry.description,
+            "fetched_at": fetched_at,
+        }
+        for day in sorted(set(replaced) | set(filled))
+        for entry in _unique(by_day.get(day, []))
+    ]
+    if rows:
+        conn.execute(insert(wiki_schedules), rows)
+    return len({row["park_date"] for row in rows})
+
+
+def schedule_of(conn: Connection, park_id: int, first: date, last: date) -> list[ScheduledHours]:
+    s = wiki_schedules.c
+    query = (
+        select(s.park_date, s.kind, s.opens_at, s.closes_at, s.description)
+        .where(s.park_id == park_id, s.park_date.between(first, last))
+        .order_by(s.park_date, s.opens_at)
+    )
+    return [ScheduledHours(*row) for row in conn.execute(query)]
+
+
+def _days(first: date, last: date) -> Iterable[date]:
+    day = first
+    while day <= last:
+        yield day
+        day = date.fromordinal(day.toordinal() + 1)
+
+
+def _unique(entries: list[ScheduledHours]) -> list[ScheduledHours]:
+    """One entry per (kind, opening): the key of the stored rows."""
+    seen: dict[tuple[str, datetime], ScheduledHours] = {}
+    for entry in entries:
+        seen.setdefault((entry.kind, entry.opens.replace(microsecond=0)), entry)
+    return list(seen.values())
+
+
+def schedules_fetched(conn: Connection) -> dict[int, datetime]:
+    """When each park's schedule was last fetched (its newest stored row's fetch)."""
+    s = wiki_schedules.c
+    query = select(s.park_id, func.max(s.fetched_at)).group_by(s.park_id)
+    return {park_id: at for park_id, at in conn.execute(query)}

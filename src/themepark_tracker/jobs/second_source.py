@@ -1,0 +1,78 @@
+"""Storing what ThemeParks.wiki answered, one path for the collector and the importer.
+
+A live answer becomes the statuses of the park's paired rides at its fetch time; a park
+with no ride pairs stored yet (an archive replayed into a new database) is paired from
+the names and ids in the answer itself. A schedule replaces the published hours of the
+park days it covers that are not over yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from themepark_tracker.engine.sessions import DayRules, park_day_of
+from themepark_tracker.sources.themeparks_wiki import Status, parse_live, parse_schedule
+from themepark_tracker.storage import wiki
+from themepark_tracker.wiki_mapping import Overrides, WikiRide, match_rides
+
+log = logging.getLogger(__name__)
+
+#: Days a schedule answer covers: today and the next 30 (the API's own span).
+SCHEDULE_DAYS = 30
+
+
+def store_live(
+    conn: Connection, park_id: int, fetched_at: datetime, document: Any, overrides: Overrides
+) -> bool:
+    """Store a live answer's statuses; False when that fetch is stored already."""
+    live, problems = parse_live(document)
+    for problem in problems[:5]:
+        log.warning(
+            "ThemeParks.wiki live entry not read",
+            extra={"park_id": park_id, "problem": str(problem)},
+        )
+    by_entity = wiki.rides_by_entity(conn, park_id)
+    if not by_entity:
+        rides = wiki.rides_of(conn, [park_id]).get(park_id, [])
+        entities = [WikiRide(entry.id, entry.name, entry.entity_type) for entry in live]
+        pairs = match_rides(rides, entities, overrides)
+        for change in wiki.save_rides(conn, park_id, pairs, fetched_at):
+            log.info(
+                "ThemeParks.wiki pair changed",
+                extra={"kind": change.kind, "queue_times_id": change.queue_times_id,
+                       "before": change.before, "after": change.after},
+            )  # fmt: skip
+        by_entity = wiki.rides_by_entity(conn, park_id)
+    statuses: dict[int, Status] = {
+        ride: entry.status
+        for entry in live
+        if entry.status is not None
+        for ride in by_entity.get(entry.id, [])
+    }
+    return wiki.save_live(conn, park_id, fetched_at, statuses)
+
+
+def store_schedule(
+    conn: Connection,
+    park_id: int,
+    fetched_at: datetime,
+    document: Any,
+    zone: ZoneInfo,
+    rules: DayRules,
+) -> int:
+    """Store a schedule answer: the days from the park's day at `fetched_at` through the
+    next 30. Returns the days written."""
+    hours, problems = parse_schedule(document)
+    for problem in problems[:5]:
+        log.warning(
+            "ThemeParks.wiki schedule entry not read",
+            extra={"park_id": park_id, "problem": str(problem)},
+        )
+    today = park_day_of(fetched_at, zone, rules)
+    covered = (today, today + timedelta(days=SCHEDULE_DAYS))
+    return wiki.save_schedule(conn, park_id, fetched_at, hours, covered, today)

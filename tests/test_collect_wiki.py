@@ -1,0 +1,148 @@
+"""The second source collected: each cycle fetches the paired parks' ThemeParks.wiki live
+answers beside their Queue-Times polls (schedules once a day), archives them, stores the
+paired rides' statuses, never lets one source's failure stop the other, and an import of
+the archive stores the same, idempotently, pairing rides from the answers themselves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from feed_fixtures import SimClock, catalogue, collector_settings
+from sqlalchemy import Engine, delete, func, select
+
+from themepark_tracker.archive import ArchiveWriter, read_archive
+from themepark_tracker.feed.model import FeedModel
+from themepark_tracker.feed.server import running_server
+from themepark_tracker.feed.wiki import WikiFeed
+from themepark_tracker.jobs.aggregate import aggregate, cleanup
+from themepark_tracker.jobs.collect import collect_cycle
+from themepark_tracker.jobs.import_archive import import_archives
+from themepark_tracker.jobs.wiki_map import map_sources
+from themepark_tracker.sources.themeparks_wiki import parse_live
+from themepark_tracker.storage import wiki
+from themepark_tracker.storage.tables import polls, wiki_live, wiki_rides, wiki_schedules
+
+MAGIC_KINGDOM, CEDAR_POINT = 6, 50
+T0 = datetime(2026, 7, 3, 16, tzinfo=UTC)
+
+
+@pytest.fixture
+def model() -> FeedModel:
+    return FeedModel(catalogue(MAGIC_KINGDOM, CEDAR_POINT))
+
+
+def _count(engine: Engine, table: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_each_cycle_stores_the_paired_rides_statuses_and_a_daily_schedule(
+    engine: Engine, model: FeedModel, tmp_path: Path
+) -> None:
+    clock = SimClock(T0)
+    feed = WikiFeed(model)
+    archive = tmp_path / "cycles.jsonl"
+    with running_server(model, clock, wiki=feed) as url:
+        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
+        collect_cycle(engine, settings, clock)  # the rides, then their pairs
+        map_sources(engine, settings, clock.now)
+        with ArchiveWriter(archive) as writer:
+            for _ in range(3):
+                clock.advance(minutes=10)
+                report = collect_cycle(engine, settings, clock, writer)
+                assert report.wiki_answers["live"] == 2
+    assert report.exit_code(0.1) == 0
+    with engine.connect() as conn:
+        for park_id in (MAGIC_KINGDOM, CEDAR_POINT):
+            answers = wiki.live_between(conn, park_id, T0, T0 + timedelta(hours=1))
+            assert len(answers) == 3
+            pairs = wiki.rides_by_entity(conn, park_id)
+            at, statuses = answers[-1]
+            live, _ = parse_live(feed.live(park_id, at))
+            expected = {
+                ride: entry.status
+                for entry in live
+                for ride in pairs.get(entry.id, [])
+                if entry.status is not None
+            }
+            assert statuses == expected and len(statuses) > 20
+            schedule = wiki.schedule_of(conn, park_id, at.date(), at.date() + timedelta(days=30))
+            assert schedule and {entry.kind for entry in schedule} >= {"OPERATING"}
+        s = wiki_schedules.c
+        fetches = conn.execute(select(s.park_id, s.fetched_at).distinct()).all()
+        assert len(fetches) == 2  # one per park: once a day
+    kinds = [line.record.kind for line in read_archive(archive) if line.record]
+    assert kinds.count("tpw_live") == 6 and kinds.count("tpw_schedule") == 2
+
+
+def test_a_second_source_that_fails_costs_the_polls_nothing(
+    engine: Engine, model: FeedModel
+) -> None:
+    clock = SimClock(T0)
+    with running_server(model, clock, wiki=WikiFeed(model)) as url:
+        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
+        collect_cycle(engine, settings, clock)
+        map_sources(engine, settings, clock.now)
+        clock.advance(minutes=10)
+        gone = collector_settings(url, THEMEPARKS_WIKI_BASE_URL="http://127.0.0.1:9/v1")
+        report = collect_cycle(engine, gone, clock)
+        off = collector_settings(url, THEMEPARKS_WIKI_ENABLED="false")
+        clock.advance(minutes=10)
+        quiet = collect_cycle(engine, off, clock)
+    assert report.exit_code(0.1) == 0 and report.outcomes["ok"] == 2
+    assert report.wiki_answers["live failed"] == 2
+    assert not quiet.wiki_answers and quiet.outcomes["ok"] == 2
+    assert _count(engine, polls) == 6 and _count(engine, wiki_live) == 0
+
+
+def test_an_archive_replays_the_second_source_idempotently(
+    engine: Engine, model: FeedModel, tmp_path: Path
+) -> None:
+    """Into a database that never paired the rides: they are paired from the live answers."""
+    clock = SimClock(T0)
+    archive = tmp_path / "cycles.jsonl"
+    with running_server(model, clock, wiki=WikiFeed(model)) as url:
+        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
+        collect_cycle(engine, settings, clock)
+        map_sources(engine, settings, clock.now)
+        with ArchiveWriter(archive) as writer:
+            for _ in range(2):
+                clock.advance(minutes=10)
+                collect_cycle(engine, settings, clock, writer)
+
+    def second_source() -> tuple[object, ...]:
+        with engine.connect() as conn:
+            return tuple(
+                sorted(map(tuple, conn.execute(select(table)).all()))
+                for table in (wiki_live, wiki_schedules)
+            )
+
+    collected = second_source()
+    with engine.begin() as conn:
+        for table in (wiki_live, wiki_schedules, wiki_rides):
+            conn.execute(delete(table))
+    first = import_archives(engine, [archive], settings)
+    again = import_archives(engine, [archive], settings)
+    assert first.wiki_answers == 4 + 2 and again.wiki_answers == 2  # schedules are rewritten
+    replayed = second_source()
+    assert replayed[0] == collected[0]
+    assert [row[:6] for row in replayed[1]] == [row[:6] for row in collected[1]]  # type: ignore[union-attr]
+
+
+def test_cleanup_deletes_a_day_s_live_answers_with_its_polls(
+    engine: Engine, model: FeedModel
+) -> None:
+    clock = SimClock(T0)
+    with running_server(model, clock, wiki=WikiFeed(model)) as url:
+        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
+        collect_cycle(engine, settings, clock)
+        map_sources(engine, settings, clock.now)
+        clock.advance(minutes=10)
+        collect_cycle(engine, settings, clock)
+    assert _count(engine, wiki_live) == 2
+    aggregate(engine, settings, T0 + timedelta(days=2))
+    cleanup(engine, settings, T0 + timedelta(days=4))
+    assert _count(engine, polls) == 0 and _count(engine, wiki_live) == 0
+    assert _count(engine, wiki_schedules) > 0  # published hours are kept
