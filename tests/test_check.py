@@ -37,7 +37,8 @@ def test_fresh_data_passes(runner: CliRunner, api_engine: Engine) -> None:
     result = _check(runner, api_engine)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
-        "HEALTHY: 2 of 2 parks answered; aggregate ran; no archive pending"
+        "HEALTHY: 2 of 2 parks answered; aggregate ran; "
+        "no park paired with ThemeParks.wiki (sources map); no archive pending"
     )
 
 
@@ -81,11 +82,36 @@ def test_an_unreachable_database_is_one_line(runner: CliRunner, tmp_path) -> Non
 def test_aggregation_behind_is_a_warning() -> None:
     facts = checks.Facts(NOW, 2, 2, NOW - timedelta(hours=1), overdue_days=3)
     limits = checks.Limits(timedelta(minutes=15), timedelta(hours=27))
-    (_, aggregation) = checks.judge(facts, NOW, limits)
+    (_, aggregation, _) = checks.judge(facts, NOW, limits)
     assert aggregation.status == "warning"
     assert aggregation.detail == "3 park days older than three days are not final"
     late = checks.judge(checks.Facts(NOW, 2, 2, NOW - timedelta(hours=30), 0), NOW, limits)
     assert late[1].detail == "last aggregate 30 h ago (limit 27 h)"
+
+
+@pytest.mark.parametrize(
+    ("answered_at", "answered", "status", "detail"),
+    [
+        (None, 0, "warning", "no ThemeParks.wiki answer stored yet"),
+        (NOW - timedelta(minutes=40), 3, "warning", "last ThemeParks.wiki answer 40 min ago"),
+        (NOW - timedelta(minutes=5), 2, "warning", "only 2 of 3 paired parks answered"),
+        (NOW - timedelta(minutes=5), 3, "ok", "3 of 3 paired parks answered"),
+    ],
+)
+def test_the_second_source_is_judged_on_its_paired_parks(
+    answered_at: datetime | None, answered: int, status: str, detail: str
+) -> None:
+    facts = checks.Facts(NOW, 5, 5, NOW, 0, 3, answered_at, answered)
+    limits = checks.Limits(timedelta(minutes=15), timedelta(hours=27))
+    second = checks.judge(facts, NOW, limits)[2]
+    assert (second.name, second.status) == ("second_source", status)
+    assert second.detail.startswith(detail)
+    off = checks.judge(
+        facts,
+        NOW,
+        checks.Limits(limits.stale_collection, limits.stale_aggregation, second_source=False),
+    )
+    assert off[2].detail == "ThemeParks.wiki turned off" and off[2].status == "ok"
 
 
 def _pending(directory: Path, started: datetime) -> Path:

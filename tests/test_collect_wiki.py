@@ -12,6 +12,7 @@ import pytest
 from feed_fixtures import SimClock, catalogue, collector_settings
 from sqlalchemy import Engine, delete, func, select
 
+from themepark_tracker import checks
 from themepark_tracker.archive import ArchiveWriter, read_archive
 from themepark_tracker.feed.model import FeedModel
 from themepark_tracker.feed.server import running_server
@@ -22,6 +23,7 @@ from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.wiki_map import map_sources
 from themepark_tracker.sources.themeparks_wiki import parse_live
 from themepark_tracker.storage import wiki
+from themepark_tracker.storage.health import facts
 from themepark_tracker.storage.tables import polls, wiki_live, wiki_rides, wiki_schedules
 
 MAGIC_KINGDOM, CEDAR_POINT = 6, 50
@@ -75,6 +77,13 @@ def test_each_cycle_stores_the_paired_rides_statuses_and_a_daily_schedule(
         assert len(fetches) == 2  # one per park: once a day
     kinds = [line.record.kind for line in read_archive(archive) if line.record]
     assert kinds.count("tpw_live") == 6 and kinds.count("tpw_schedule") == 2
+    with engine.connect() as conn:
+        found = facts(conn, timedelta(minutes=10), clock.now)
+    limits = checks.Limits(timedelta(minutes=25), timedelta(hours=27))
+    second = checks.judge(found, clock.now, limits)[2]
+    assert (second.status, second.detail) == ("ok", "2 of 2 paired parks answered")
+    later = checks.judge(found, clock.now + timedelta(hours=1), limits)[2]
+    assert later.status == "warning" and "last ThemeParks.wiki answer 60 min ago" in later.detail
 
 
 def test_a_second_source_that_fails_costs_the_polls_nothing(

@@ -21,13 +21,15 @@ from themepark_tracker.jobs.wiki_map import map_sources
 from themepark_tracker.storage.tables import rides, wiki_parks, wiki_rides
 from themepark_tracker.wiki_mapping import shipped_parks
 
-MAGIC_KINGDOM, GREAT_AMERICA = 6, 57  # a verified row of the table, and a name match
+#: A verified row of the table, and a name match nobody verified (and wrong: Queue-Times'
+#: 57 is Canada's Wonderland, the table's row says Great America).
+MAGIC_KINGDOM, WONDERLAND = 6, 57
 T0 = datetime(2026, 7, 3, 16, tzinfo=UTC)
 
 
 @pytest.fixture
 def model() -> FeedModel:
-    return FeedModel(catalogue(MAGIC_KINGDOM, GREAT_AMERICA))
+    return FeedModel(catalogue(MAGIC_KINGDOM, WONDERLAND))
 
 
 def _pairs(engine: Engine) -> tuple[dict[int, str], dict[int, tuple[str, str]]]:
@@ -56,11 +58,15 @@ def test_every_park_and_ride_is_paired_and_changes_are_logged(
         }
         first = runner.invoke(cli, ["sources", "map"], env=env)
         assert first.exit_code == 0, first.output
-        assert "2 parks mapped (1 never verified)" in first.output
+        assert "1 parks mapped, 1 awaiting review" in first.output
         parks, pairs = _pairs(engine)
-        assert parks == {p: shipped_parks()[p].wiki_id for p in (MAGIC_KINGDOM, GREAT_AMERICA)}
+        assert parks == {MAGIC_KINGDOM: shipped_parks()[MAGIC_KINGDOM].wiki_id}
         with engine.connect() as conn:
-            stored = dict(conn.execute(select(rides.c.id, rides.c.name)).all())
+            stored = dict(
+                conn.execute(
+                    select(rides.c.id, rides.c.name).where(rides.c.park_id == MAGIC_KINGDOM)
+                ).all()
+            )
         simulated = {ride.id: ride for park in model.parks.values() for ride in park.rides}
         checked = single = 0
         for ride_id, name in stored.items():
@@ -74,11 +80,15 @@ def test_every_park_and_ride_is_paired_and_changes_are_logged(
 
         review = runner.invoke(cli, ["sources", "map", "--review"], env=env)
         assert review.exit_code == 0
-        assert f"park,{GREAT_AMERICA},{shipped_parks()[GREAT_AMERICA].wiki_id}" in review.output
+        row = f"park,{WONDERLAND},{shipped_parks()[WONDERLAND].wiki_id}"
+        assert row in review.output and "Canada's Wonderland = Great America?" in review.output
 
         some_ride = min(pairs)
+        wonderland = wiki.park_ids[WONDERLAND]  # what a person would find and confirm
         (tmp_path / "themeparks_wiki_map.csv").write_text(
-            f"kind,queue_times_id,themeparks_wiki_id\npark,{GREAT_AMERICA},\nride,{some_ride},\n"
+            "kind,queue_times_id,themeparks_wiki_id\n"
+            f"park,{WONDERLAND},{wonderland}\n"
+            f"ride,{some_ride},\n"
         )
         job_log = logging.getLogger("themepark_tracker.jobs.wiki_map")
         job_log.addHandler(caplog.handler)
@@ -88,9 +98,14 @@ def test_every_park_and_ride_is_paired_and_changes_are_logged(
         finally:
             job_log.removeHandler(caplog.handler)
     parks_after, pairs_after = _pairs(engine)
-    assert set(parks_after) == {MAGIC_KINGDOM} and some_ride not in pairs_after
+    assert parks_after == {**parks, WONDERLAND: wonderland} and some_ride not in pairs_after
     changes = {(c.kind, c.queue_times_id, c.after) for c in report.changes}
-    assert changes == {("park", GREAT_AMERICA, None), ("ride", some_ride, None)}
+    assert ("park", WONDERLAND, wonderland) in changes and ("ride", some_ride, None) in changes
+    assert all(
+        c.after is not None
+        for c in report.changes
+        if c.kind == "ride" and c.queue_times_id != some_ride
+    )
     logged = {
         (r.kind, r.queue_times_id, r.after)  # type: ignore[attr-defined]
         for r in caplog.records
@@ -106,7 +121,7 @@ def test_a_park_that_cannot_be_paired_is_reported_and_the_rest_is_stored(
     collect_every_ten_minutes(engine, model, clock, 1)
     (tmp_path / "themeparks_wiki_map.csv").write_text(
         "kind,queue_times_id,themeparks_wiki_id\n"
-        f"park,{GREAT_AMERICA},00000000-0000-0000-0000-000000000000\n"
+        f"park,{WONDERLAND},00000000-0000-0000-0000-000000000000\n"
     )
     with running_server(model, clock, wiki=WikiFeed(model)) as url:
         env = {
@@ -119,6 +134,6 @@ def test_a_park_that_cannot_be_paired_is_reported_and_the_rest_is_stored(
             cli, ["sources", "map"], env={**env, "THEMEPARKS_WIKI_ENABLED": "false"}
         )
     assert result.exit_code == 3
-    assert f"not mapped: park {GREAT_AMERICA}: 00000000" in result.output
+    assert f"not mapped: park {WONDERLAND}: 00000000" in result.output
     assert set(_pairs(engine)[0]) == {MAGIC_KINGDOM}
     assert off.exit_code == 1 and "turned off (THEMEPARKS_WIKI_ENABLED)" in off.output

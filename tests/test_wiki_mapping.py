@@ -66,18 +66,23 @@ def test_rides_pair_by_normalised_name_single_rider_queues_included() -> None:
 
 def test_overrides_pair_turn_off_and_confirm() -> None:
     tron = next(ride.id for ride in magic_kingdom() if ride.name == "TRON Lightcycle / Run")
+    seaworld = shipped_parks()[22]  # a name match nobody verified
     text = (
         "kind,queue_times_id,themeparks_wiki_id,note\n"
         f"ride,5,{tron},by hand\n"
         "ride,2,,never this one\n"
-        "park,57,,off\n"
+        "park,6,,off\n"
         f"park,999,{MAGIC_KINGDOM},a park the table lacks\n"
+        f"park,22,{seaworld.wiki_id},confirmed\n"
     )
     overrides = parse_overrides(text, "map.csv")
     pairs = match_rides([(2, "TRON Lightcycle / Run"), (5, "Anything")], magic_kingdom(), overrides)
     assert [(p.how, p.wiki_id) for p in pairs] == [("off", None), ("override", tron)]
+    unconfirmed = park_pairs(shipped_parks(), NO_OVERRIDES, {})
+    assert 22 not in unconfirmed and 57 not in unconfirmed and len(unconfirmed) == 35
     parks = park_pairs(shipped_parks(), overrides, {MAGIC_KINGDOM: "Magic Kingdom Park"})
-    assert 57 not in parks and parks[999].how == "override"
+    assert 6 not in parks and parks[999].how == "override"
+    assert parks[22].wiki_id == seaworld.wiki_id and parks[22].how == "override"
 
 
 @pytest.mark.parametrize(
@@ -98,9 +103,11 @@ def test_a_bad_overrides_file_names_its_line(text: str, error: str) -> None:
 def test_the_review_lists_what_needs_a_person_and_loads_back() -> None:
     rides = [(1, "Space Mountain"), (2, "Walt Disney World Railroad")]
     pairs = match_rides(rides, magic_kingdom(), NO_OVERRIDES)
-    text = review_csv(shipped_parks().values(), [(6, pair) for pair in pairs])
+    unverified = [pair for pair in shipped_parks().values() if pair.how == "unverified"]
+    text = review_csv(unverified, [(6, pair) for pair in pairs], {57: "Canada's Wonderland"})
     lines = text.splitlines()
     assert len(lines) == 1 + 14 + 1  # the unverified parks, the one unmatched ride
+    assert "Canada's Wonderland = Great America?" in text
     loaded = parse_overrides(text, "review.csv")
     assert len(loaded.parks) == 14 and loaded.rides == {2: None}
 

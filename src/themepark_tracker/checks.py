@@ -23,6 +23,11 @@ class Facts:
     active_parks: int
     last_aggregation_at: datetime | None
     overdue_days: int
+    paired_parks: int = 0
+    """Active parks paired with ThemeParks.wiki (`sources map`)."""
+    last_wiki_answer_at: datetime | None = None
+    parks_in_last_wiki: int = 0
+    """Paired parks whose live answer came within one interval of the newest."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Limits:
     stale_collection: timedelta
     stale_aggregation: timedelta
     min_parks: int | None = None
+    second_source: bool = True
+    """Whether ThemeParks.wiki is on (THEMEPARKS_WIKI_ENABLED)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,30 @@ def judge(facts: Facts, now: datetime, limits: Limits) -> list[Check]:
         )
     else:
         aggregation = Check("aggregation", "ok", "aggregate ran", aggregated, _age(aggregated, now))
-    return [collection, aggregation]
+    return [collection, aggregation, _second_source(facts, now, limits)]
+
+
+def _second_source(facts: Facts, now: datetime, limits: Limits) -> Check:
+    """`warning` when ThemeParks.wiki answers for the paired parks stop coming (the
+    figures then count without statuses), or some paired parks went unanswered."""
+    name, last = "second_source", facts.last_wiki_answer_at
+    if not limits.second_source:
+        return Check(name, "ok", "ThemeParks.wiki turned off")
+    if not facts.paired_parks:
+        return Check(name, "ok", "no park paired with ThemeParks.wiki (sources map)")
+    if last is None:
+        return Check(name, "warning", "no ThemeParks.wiki answer stored yet")
+    if now - last > limits.stale_collection:
+        minutes = limits.stale_collection.total_seconds() / 60
+        detail = (
+            f"last ThemeParks.wiki answer {_age(last, now):.0f} min ago (limit {minutes:.0f} min)"
+        )
+        return Check(name, "warning", detail, last, _age(last, now))
+    if facts.parks_in_last_wiki < facts.paired_parks:
+        detail = f"only {facts.parks_in_last_wiki} of {facts.paired_parks} paired parks answered"
+        return Check(name, "warning", detail, last, _age(last, now))
+    detail = f"{facts.parks_in_last_wiki} of {facts.paired_parks} paired parks answered"
+    return Check(name, "ok", detail, last, _age(last, now))
 
 
 def judge_archive(facts: ArchiveFacts, now: datetime, interval: timedelta) -> Check:

@@ -433,8 +433,8 @@ def check_command(
 ) -> None:
     """The dead-man's switch: exit 1 with one line when collection is stale, fewer parks
     answered than expected, daily aggregation is behind, an archive of `collect` has been
-    pending for two collection intervals or ARCHIVE_DIR cannot be written; exit 0 when
-    all is well.
+    pending for two collection intervals, ARCHIVE_DIR cannot be written, or the paired
+    parks' ThemeParks.wiki answers are stale; exit 0 when all is well.
 
     The same facts as /api/health. Meant for cron every 15 minutes, with PING_URL.
 
@@ -447,6 +447,7 @@ def check_command(
         timedelta(minutes=max_age or settings.stale_collection_minutes),
         timedelta(hours=settings.stale_aggregation_hours),
         min_parks,
+        settings.themeparks_wiki_enabled,
     )
     results = checks.judge(found, now, limits)
     interval = timedelta(minutes=settings.collection_interval_minutes)
@@ -702,22 +703,22 @@ def sources_group() -> None:
 def sources_map_command(runtime: Runtime, review: bool) -> None:
     """Pair every tracked park and ride with its ThemeParks.wiki park and entity.
 
-    Parks: the shipped table (14 of its 49 rows are name matches nobody verified),
-    under THEMEPARKS_WIKI_MAP_FILE. Rides: by normalised name within their park; a
-    single-rider queue pairs with its ride. Changed pairs are logged and apply from
-    now on: nothing collected before is rewritten. Exit 3 when a park could not be
-    read (its stored pairs are kept).
+    Parks: the shipped table under THEMEPARKS_WIKI_MAP_FILE; 14 of its 49 rows are
+    name matches nobody verified, used only once confirmed there. Rides: by
+    normalised name within their park; a single-rider queue pairs with its ride.
+    Changed pairs are logged and apply from now on: nothing collected before is
+    rewritten. Exit 3 when a park could not be read (its stored pairs are kept).
 
-    Example: themepark-tracker sources map --review > review.csv. Fill in
-    themeparks_wiki_id (empty turns the source off for that park or ride), keep the
-    rows you decided and copy them into THEMEPARKS_WIKI_MAP_FILE.
+    Example: themepark-tracker sources map --review > review.csv. Keep, change or
+    empty themeparks_wiki_id (empty turns the source off for that park or ride), keep
+    the rows you decided and copy them into THEMEPARKS_WIKI_MAP_FILE.
     """
     try:
         report = map_sources(runtime.engine, runtime.settings, _now())
     except MappingError as exc:
         raise click.ClickException(str(exc)) from None
     if review:
-        click.echo(wiki_review_csv(report.parks.values(), report.rides), nl=False)
+        click.echo(wiki_review_csv(report.unverified, report.rides, report.names), nl=False)
     else:
         click.echo(report.summary())
     for failure in report.failures:

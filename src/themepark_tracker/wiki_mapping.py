@@ -2,7 +2,9 @@
 
 Neither source names the other's ids. Parks come from a shipped table (49 North
 American parks: 35 taken from a published mapping, 14 matched by name and never
-verified, which are used but listed for review), then from a manual overrides file.
+verified, which are not used until a person confirms them in the overrides file: one
+of them pairs Queue-Times' 57, Canada's Wonderland, with Great America), then from that
+file.
 Rides are matched within their park by normalised name; several Queue-Times entries may
 be one entity (a single-rider queue is the ride's own queue there). Pure functions: the
 CLI and the collector read and store.
@@ -106,10 +108,10 @@ def _override(row: dict[str | Any, Any], where: str) -> tuple[str, int, str | No
 def park_pairs(
     shipped: Mapping[int, ParkPair], overrides: Overrides, names: Mapping[str, str]
 ) -> dict[int, ParkPair]:
-    """Every mapped park: the shipped table under the overrides (an override without a
-    park turns it off). `names` gives an overriding park's ThemeParks.wiki name, when
-    known."""
-    pairs = dict(shipped)
+    """Every park to pair: the shipped table's verified rows under the overrides (an
+    override without a park turns it off, one with a park confirms or replaces a row).
+    `names` gives an overriding park's ThemeParks.wiki name, when known."""
+    pairs = {park_id: pair for park_id, pair in shipped.items() if pair.how == "table"}
     for park_id, wiki_id in overrides.parks.items():
         if wiki_id is None:
             pairs.pop(park_id, None)
@@ -180,17 +182,21 @@ def match_rides(
     return pairs
 
 
-def review_csv(parks: Iterable[ParkPair], rides: Iterable[tuple[int, RidePair]]) -> str:
-    """The pairs a person should look at (unverified parks; unmatched and ambiguous
-    rides) as an overrides CSV: fill in `themeparks_wiki_id` (or leave it empty to turn
-    the source off) and load it."""
+def review_csv(
+    unverified: Iterable[ParkPair],
+    rides: Iterable[tuple[int, RidePair]],
+    names: Mapping[int, str] | None = None,
+) -> str:
+    """The pairs a person should decide (the table's unverified parks, with both names;
+    unmatched and ambiguous rides) as an overrides CSV: keep `themeparks_wiki_id` to
+    confirm, change it, or empty it to turn the source off, then load it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["kind", "queue_times_id", "themeparks_wiki_id", "note", "queue_times_park_id"])
-    for park in sorted(parks, key=lambda pair: pair.queue_times_id):
-        if park.how == "unverified":
-            note = f"name match, never verified: {park.wiki_name}"
-            writer.writerow(["park", park.queue_times_id, park.wiki_id, note, park.queue_times_id])
+    for park in sorted(unverified, key=lambda pair: pair.queue_times_id):
+        ours = (names or {}).get(park.queue_times_id, "?")
+        note = f"name match, never verified: {ours} = {park.wiki_name}?"
+        writer.writerow(["park", park.queue_times_id, park.wiki_id, note, park.queue_times_id])
     for park_id, ride in sorted(rides, key=lambda item: (item[0], item[1].queue_times_id)):
         if ride.how in ("unmatched", "ambiguous"):
             note = f"{ride.how}: {ride.queue_times_name}"

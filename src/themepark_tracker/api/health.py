@@ -1,4 +1,5 @@
-"""`/api/health`: is the database there, and are collection and aggregation keeping up;
+"""`/api/health`: is the database there, and are collection, aggregation and the second
+source (ThemeParks.wiki, for the paired parks) keeping up;
 the same facts, judged the same way, as `themepark-tracker check` (`checks.py`).
 
 200 when healthy or degraded (stale data is still worth serving), 503 when unhealthy
@@ -28,6 +29,7 @@ def limits(settings: Settings) -> checks.Limits:
     return checks.Limits(
         timedelta(minutes=settings.stale_collection_minutes),
         timedelta(hours=settings.stale_aggregation_hours),
+        second_source=settings.themeparks_wiki_enabled,
     )
 
 

@@ -19,7 +19,7 @@ from themepark_tracker.config import Settings
 from themepark_tracker.sources.http import FetchError, HttpClient
 from themepark_tracker.sources.queue_times import SourceError, decode_json
 from themepark_tracker.sources.themeparks_wiki import parse_children, parse_destinations
-from themepark_tracker.storage import queries, wiki
+from themepark_tracker.storage import details, queries, wiki
 from themepark_tracker.storage.db import transaction
 from themepark_tracker.wiki_mapping import (
     NO_OVERRIDES,
@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class MapReport:
     parks: dict[int, ParkPair] = field(default_factory=dict)
+    unverified: list[ParkPair] = field(default_factory=list)
+    """The table's rows for tracked parks that nobody confirmed: not used."""
+    names: dict[int, str] = field(default_factory=dict)
+    """Our parks' names, for the review."""
     rides: list[tuple[int, RidePair]] = field(default_factory=list)
     changes: list[wiki.Change] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -49,9 +53,8 @@ class MapReport:
         return sum(1 for _, pair in self.rides if pair.how == how)
 
     def summary(self) -> str:
-        unverified = sum(pair.how == "unverified" for pair in self.parks.values())
         return (
-            f"{len(self.parks)} parks mapped ({unverified} never verified), "
+            f"{len(self.parks)} parks mapped, {len(self.unverified)} awaiting review, "
             f"{self.count('name') + self.count('override')} rides matched, "
             f"{self.count('unmatched')} unmatched, {self.count('ambiguous')} ambiguous, "
             f"{len(self.changes)} pairs changed"
@@ -89,7 +92,14 @@ def map_sources(engine: Engine, settings: Settings, now: datetime) -> MapReport:
         with engine.connect() as conn:
             active = set(queries.active_park_ids(conn))
             rides = wiki.rides_of(conn, active)
-        for park_id, pair in sorted(park_pairs(shipped_parks(), overrides, names).items()):
+            report.names = {info.id: info.name for info in details.park_infos(conn)}
+        shipped = shipped_parks()
+        report.unverified = [
+            pair
+            for park_id, pair in sorted(shipped.items())
+            if pair.how == "unverified" and park_id in active and park_id not in overrides.parks
+        ]
+        for park_id, pair in sorted(park_pairs(shipped, overrides, names).items()):
             if park_id not in active:
                 continue
             if pair.wiki_id not in names:

@@ -7,7 +7,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, select
 
 from themepark_tracker.checks import Facts
-from themepark_tracker.storage.tables import aggregation_log, park_daily_stats, parks, polls
+from themepark_tracker.storage.tables import (
+    aggregation_log,
+    park_daily_stats,
+    parks,
+    polls,
+    wiki_live,
+    wiki_parks,
+)
 
 
 def data_version(conn: Connection) -> tuple[object, ...]:
@@ -63,4 +70,27 @@ def facts(conn: Connection, interval: timedelta, now: datetime) -> Facts:
             ~park_daily_stats.c.is_final,
         )
     ).scalar_one()
-    return Facts(last, int(reached), int(active), aggregated, int(overdue))
+    paired = conn.execute(
+        select(func.count())
+        .select_from(wiki_parks)
+        .join(parks, parks.c.id == wiki_parks.c.park_id)
+        .where(parks.c.is_active)
+    ).scalar_one()
+    answered_at = conn.execute(select(func.max(wiki_live.c.fetched_at))).scalar_one_or_none()
+    answered = 0
+    if answered_at is not None:
+        answered = conn.execute(
+            select(func.count(func.distinct(wiki_live.c.park_id))).where(
+                wiki_live.c.fetched_at > answered_at - interval
+            )
+        ).scalar_one()
+    return Facts(
+        last,
+        int(reached),
+        int(active),
+        aggregated,
+        int(overdue),
+        int(paired),
+        answered_at,
+        int(answered),
+    )

@@ -203,7 +203,7 @@ wiki_parks = Table(
     Column("park_id", Integer, ForeignKey("parks.id"), primary_key=True),
     Column("wiki_id", String(64), nullable=False),
     Column("wiki_name", String(255), nullable=False),
-    Column("how", String(10), nullable=False, comment="table, unverified or override"),
+    Column("how", String(10), nullable=False, comment="table or override"),
     Column("mapped_at", UTCDateTime, nullable=False),
     **MYSQL_TABLE_OPTIONS,
 )

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("park_id", sa.Integer(), nullable=False),
         sa.Column("wiki_id", sa.String(64), nullable=False),
         sa.Column("wiki_name", sa.String(255), nullable=False),
-        sa.Column("how", sa.String(10), nullable=False, comment="table, unverified or override"),
+        sa.Column("how", sa.String(10), nullable=False, comment="table or override"),
         sa.Column("mapped_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["park_id"], ["parks.id"], name=op.f("fk_wiki_parks_park_id")),
         sa.PrimaryKeyConstraint("park_id", name=op.f("pk_wiki_parks")),
