@@ -13,8 +13,9 @@ from feed_fixtures import SimClock, catalogue, collector_settings
 from sqlalchemy import Engine, delete, func, select
 
 from themepark_tracker import checks
+from themepark_tracker.api import create_app
 from themepark_tracker.archive import ArchiveWriter, read_archive
-from themepark_tracker.feed.model import FeedModel
+from themepark_tracker.feed.model import FeedConfig, FeedModel
 from themepark_tracker.feed.server import running_server
 from themepark_tracker.feed.wiki import WikiFeed
 from themepark_tracker.jobs.aggregate import aggregate, cleanup
@@ -24,7 +25,13 @@ from themepark_tracker.jobs.wiki_map import map_sources
 from themepark_tracker.sources.themeparks_wiki import parse_live
 from themepark_tracker.storage import wiki
 from themepark_tracker.storage.health import facts
-from themepark_tracker.storage.tables import polls, wiki_live, wiki_rides, wiki_schedules
+from themepark_tracker.storage.tables import (
+    polls,
+    rides,
+    wiki_live,
+    wiki_rides,
+    wiki_schedules,
+)
 
 MAGIC_KINGDOM, CEDAR_POINT = 6, 50
 T0 = datetime(2026, 7, 3, 16, tzinfo=UTC)
@@ -155,3 +162,32 @@ def test_cleanup_deletes_a_day_s_live_answers_with_its_polls(
     cleanup(engine, settings, T0 + timedelta(days=4))
     assert _count(engine, polls) == 0 and _count(engine, wiki_live) == 0
     assert _count(engine, wiki_schedules) > 0  # published hours are kept
+
+
+def test_live_status_takes_the_statuses_of_the_cycle(engine: Engine) -> None:
+    """A ride on a refurbishment day is `refurbishment` live, in storage and on its page;
+    each ride down in the feed's answer and closed in the poll is down."""
+    model = FeedModel(catalogue(MAGIC_KINGDOM, CEDAR_POINT), FeedConfig(refurbishment=0.3))
+    feed = WikiFeed(model)
+    clock = SimClock(T0)
+    with running_server(model, clock, wiki=feed) as url:
+        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
+        collect_cycle(engine, settings, clock)
+        map_sources(engine, settings, clock.now)
+        clock.advance(minutes=10)
+        collect_cycle(engine, settings, clock)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(rides.c.id, rides.c.live_status)).all())
+        paired = wiki.stored_rides(conn)
+    refurbished = [
+        ride.id
+        for park_id in (MAGIC_KINGDOM, CEDAR_POINT)
+        for ride in model.parks[park_id].rides
+        if ride.id in paired
+        and ride.parent_id is None
+        and model.refurbishing(ride, model.schedule_day(park_id, clock.now))
+    ]
+    assert refurbished and all(stored[ride] == "refurbishment" for ride in refurbished)
+    client = create_app(settings, engine, clock=lambda: clock.now).test_client()
+    page = client.get(f"/api/rides/{refurbished[0]}").get_json()
+    assert page["data"]["ride"]["live_status"] == "refurbishment"

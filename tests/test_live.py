@@ -160,3 +160,18 @@ def test_saving_live_status_writes_the_changes_only_and_unknown_for_rides_left_o
     assert after[broken] == "down" and after[never_written] == "closed"
     assert {after[ride] for ride in statuses} == {"running"}
     assert {status for ride, status in after.items() if ride not in stored} == {"running"}
+
+
+def test_statuses_tell_a_refurbishment_and_a_ride_down_since_the_morning() -> None:
+    """With ThemeParks.wiki's statuses: a ride not open under REFURBISHMENT is under
+    refurbishment, and one closed with a DOWN status while the session runs is down,
+    though it never opened today; an open reading stays running whatever the status."""
+    closed_all_day: dict[int, State] = {1: "closed", 2: "closed", 3: "open", 4: "closed"}
+    history = polls([closed_all_day, closed_all_day], [True, True])
+    now = history[-1].at + timedelta(minutes=2)
+    today = compute_park_day(date(2026, 7, 4), history, now=now, rules=RULES)
+    statuses = {1: "REFURBISHMENT", 2: "DOWN", 3: "DOWN", 4: "CLOSED"}
+    live = live_status(today, history[-1], [1, 2, 3, 4], now, RULES, statuses)
+    assert live.rides == {1: "refurbishment", 2: "down", 3: "running", 4: "closed"}
+    without = live_status(today, history[-1], [1, 2, 3, 4], now, RULES)
+    assert without.rides == {1: "closed", 2: "closed", 3: "running", 4: "closed"}

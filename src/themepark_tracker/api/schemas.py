@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 QUEUE_TIMES = "https://queue-times.com"
-LiveStatus = Literal["running", "down", "closed", "unknown"]
+LiveStatus = Literal["running", "down", "closed", "refurbishment", "unknown"]
 
 
 class Model(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -10,7 +10,7 @@ from typing import Literal
 from themepark_tracker.engine.days import ParkDay
 from themepark_tracker.engine.sessions import DayRules, Poll
 
-LiveState = Literal["running", "down", "closed", "unknown"]
+LiveState = Literal["running", "down", "closed", "refurbishment", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -50,20 +50,32 @@ def status_now(status: str | None, at: datetime | None, now: datetime, max_gap: 
 
 
 def live_status(
-    today: ParkDay, latest: Poll | None, ride_ids: Iterable[int], now: datetime, rules: DayRules
+    today: ParkDay,
+    latest: Poll | None,
+    ride_ids: Iterable[int],
+    now: datetime,
+    rules: DayRules,
+    statuses: Mapping[int, str] | None = None,
 ) -> Live:
     """Running when open; down when closed while today's session runs and the ride was
-    open earlier in it; closed otherwise; unknown without a fresh poll or a known state."""
+    open earlier in it; closed otherwise; unknown without a fresh poll or a known state.
+    With statuses (ThemeParks.wiki's, fetched within one interval of the poll): a ride
+    not open whose status is REFURBISHMENT is under refurbishment, and one closed with a
+    DOWN status while the session runs is down, opened earlier or not."""
     ids = list(ride_ids)
     if latest is None or not is_fresh(latest.at, now, rules.max_gap):
         return Live(latest.at if latest else None, False, dict.fromkeys(ids, "unknown"))
     rides: dict[int, LiveState] = {}
     for ride_id in ids:
         state = latest.states.get(ride_id, "unknown")
+        status = (statuses or {}).get(ride_id)
         if state == "open":
             rides[ride_id] = "running"
+        elif status == "REFURBISHMENT":
+            rides[ride_id] = "refurbishment"
         elif state == "closed":
-            rides[ride_id] = "down" if today.running and ride_id in today.rides else "closed"
+            opened = ride_id in today.rides or status == "DOWN"
+            rides[ride_id] = "down" if today.running and opened else "closed"
         else:
             rides[ride_id] = "unknown"
     return Live(latest.at, latest.active, rides)

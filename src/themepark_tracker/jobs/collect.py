@@ -51,7 +51,9 @@ from themepark_tracker.archive import (
     WikiScheduleRecord,
 )
 from themepark_tracker.config import Settings
+from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.ingest import PollInput
+from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.polls import PollRules, PollStore, StoredPoll
 from themepark_tracker.jobs.second_source import store_live, store_schedule
@@ -617,9 +619,14 @@ class _Cycle:
         zone = ZoneInfo(second.zones[ask.park_id])
 
         def store(conn: Connection) -> object:
-            if ask.kind == "live":
-                return store_live(conn, ask.park_id, fetched.fetched_at, document, second.overrides)
             rules = self.settings.day_rules()
+            if ask.kind == "live":
+                store_live(conn, ask.park_id, fetched.fetched_at, document, second.overrides)
+                # The park's poll of this cycle may be stored already: its live status
+                # takes these statuses now.
+                today = park_day_of(self.now(), zone, rules)
+                stats = StatsRules(self.settings.state_rules(), rules)
+                return refresh_park_day(conn, ask.park_id, zone, today, now=self.now(), rules=stats)
             return store_schedule(conn, ask.park_id, fetched.fetched_at, document, zone, rules)
 
         try:

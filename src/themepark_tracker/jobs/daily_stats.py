@@ -12,7 +12,7 @@ from themepark_tracker.engine.days import compute_park_day
 from themepark_tracker.engine.live import live_status
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.engine.states import StateRules
-from themepark_tracker.storage import park_days, queries, writes
+from themepark_tracker.storage import park_days, queries, wiki, writes
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ def refresh_park_day(
     cleared with the figures; a closed day (its polls deleted) is left as it is, since
     whatever polls it has now are not all it had.
 
-    When the day is the park's current day, its live status is refreshed too. The cost is
+    When the day is the park's current day, its live status is refreshed too, with the
+    ThemeParks.wiki statuses fetched within one interval of its latest poll. The cost is
     bounded by one day of one park's polls, whatever the history.
     """
     writes.lock_parks(conn, [park_id], changing=True)
@@ -59,6 +60,8 @@ def refresh_park_day(
     if day == park_day_of(now, zone, rules.days):
         latest = polls[-1] if polls else None
         ride_ids = set(tiers) | (set(latest.states) if latest else set())
-        live = live_status(park_day, latest, ride_ids, now, rules.days)
+        interval = rules.days.interval
+        statuses = wiki.live_near(conn, park_id, latest.at, interval) if latest else None
+        live = live_status(park_day, latest, ride_ids, now, rules.days, statuses)
         writes.save_live(conn, park_id, live, known.live)
     return written

@@ -102,7 +102,14 @@ rides = Table(
     Column("category", String(20), nullable=True, comment="ride, show, meet_greet, parade, other"),
     Column("current_state", String(8), nullable=True, comment="last open or closed seen"),
     Column("state_since", UTCDateTime, nullable=True, comment="poll time it became so"),
-    Column("live_status", String(8), nullable=True, comment="running, down, closed, unknown"),
+    # SQLite declares 8 characters (migration 0019 says why) and, as it never limits a
+    # VARCHAR, holds `refurbishment` all the same.
+    Column(
+        "live_status",
+        String(16).with_variant(String(8), "sqlite"),
+        nullable=True,
+        comment="running, down, closed, refurbishment, unknown",
+    ),
     Column("is_active", Boolean, nullable=False, server_default=true()),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, insert, select
 
@@ -177,6 +177,17 @@ def live_between(
         .order_by(w.fetched_at)
     )
     return [(at, decode_statuses(text)) for at, text in conn.execute(query)]
+
+
+def live_near(
+    conn: Connection, park_id: int, at: datetime, within: timedelta
+) -> dict[int, Status] | None:
+    """The statuses of the park's answer fetched nearest `at`, if one was within `within`
+    of it (None: no statuses to go by)."""
+    found = live_between(conn, park_id, at - within, at + within + timedelta(seconds=1))
+    if not found:
+        return None
+    return min(found, key=lambda answer: abs(answer[0] - at))[1]
 
 
 def delete_live(conn: Connection, park_id: int, start: datetime, end: datetime) -> int:

@@ -135,7 +135,7 @@
   }
 
   function statusBadge(status) {
-    const label = { running: "Running", down: "Down", closed: "Closed", unknown: "Unknown" }[status] || status;
+    const label = { running: "Running", down: "Down", closed: "Closed", refurbishment: "Refurbishment", unknown: "Unknown" }[status] || status;
     return h("span", { class: `status ${status}` }, label);
   }
 
