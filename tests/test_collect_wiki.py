@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, func, select
 from themepark_tracker import checks
 from themepark_tracker.api import create_app
 from themepark_tracker.archive import ArchiveWriter, read_archive
+from themepark_tracker.config import Settings
 from themepark_tracker.feed.model import FeedConfig, FeedModel
 from themepark_tracker.feed.server import running_server
 from themepark_tracker.feed.wiki import WikiFeed
@@ -40,6 +41,15 @@ T0 = datetime(2026, 7, 3, 16, tzinfo=UTC)
 @pytest.fixture
 def model() -> FeedModel:
     return FeedModel(catalogue(MAGIC_KINGDOM, CEDAR_POINT))
+
+
+def paired(engine: Engine, url: str, clock: SimClock) -> Settings:
+    """The settings of a collector of both sources, after a first cycle stored the rides
+    and `sources map` paired them."""
+    settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
+    collect_cycle(engine, settings, clock)
+    map_sources(engine, settings, clock.now)
+    return settings
 
 
 def _count(engine: Engine, table: object) -> int:
@@ -98,9 +108,7 @@ def test_a_second_source_that_fails_costs_the_polls_nothing(
 ) -> None:
     clock = SimClock(T0)
     with running_server(model, clock, wiki=WikiFeed(model)) as url:
-        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
-        collect_cycle(engine, settings, clock)
-        map_sources(engine, settings, clock.now)
+        paired(engine, url, clock)
         clock.advance(minutes=10)
         gone = collector_settings(url, THEMEPARKS_WIKI_BASE_URL="http://127.0.0.1:9/v1")
         report = collect_cycle(engine, gone, clock)
@@ -120,9 +128,7 @@ def test_an_archive_replays_the_second_source_idempotently(
     clock = SimClock(T0)
     archive = tmp_path / "cycles.jsonl"
     with running_server(model, clock, wiki=WikiFeed(model)) as url:
-        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
-        collect_cycle(engine, settings, clock)
-        map_sources(engine, settings, clock.now)
+        settings = paired(engine, url, clock)
         with ArchiveWriter(archive) as writer:
             for _ in range(2):
                 clock.advance(minutes=10)
@@ -152,9 +158,7 @@ def test_cleanup_deletes_a_day_s_live_answers_with_its_polls(
 ) -> None:
     clock = SimClock(T0)
     with running_server(model, clock, wiki=WikiFeed(model)) as url:
-        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
-        collect_cycle(engine, settings, clock)
-        map_sources(engine, settings, clock.now)
+        settings = paired(engine, url, clock)
         clock.advance(minutes=10)
         collect_cycle(engine, settings, clock)
     assert _count(engine, wiki_live) == 2
@@ -171,19 +175,17 @@ def test_live_status_takes_the_statuses_of_the_cycle(engine: Engine) -> None:
     feed = WikiFeed(model)
     clock = SimClock(T0)
     with running_server(model, clock, wiki=feed) as url:
-        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
-        collect_cycle(engine, settings, clock)
-        map_sources(engine, settings, clock.now)
+        settings = paired(engine, url, clock)
         clock.advance(minutes=10)
         collect_cycle(engine, settings, clock)
     with engine.connect() as conn:
         stored = dict(conn.execute(select(rides.c.id, rides.c.live_status)).all())
-        paired = wiki.stored_rides(conn)
+        ride_pairs = wiki.stored_rides(conn)
     refurbished = [
         ride.id
         for park_id in (MAGIC_KINGDOM, CEDAR_POINT)
         for ride in model.parks[park_id].rides
-        if ride.id in paired
+        if ride.id in ride_pairs
         and ride.parent_id is None
         and model.refurbishing(ride, model.schedule_day(park_id, clock.now))
     ]

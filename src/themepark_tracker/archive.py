@@ -132,45 +132,38 @@ class ParksRecord:
 
 
 @dataclass(frozen=True)
-class QueueTimesRecord:
-    """A fetched `parks/{park_id}/queue_times.json`; `payload` as in ParksRecord."""
+class _ParkAnswer:
+    """A fetched answer about one park; `payload` as in ParksRecord."""
 
     park_id: int
     fetched_at: datetime
     payload: Any
+    kind: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        _check_park_id(self.park_id)
+        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
+
+
+@dataclass(frozen=True)
+class QueueTimesRecord(_ParkAnswer):
+    """A fetched `parks/{park_id}/queue_times.json`."""
+
     kind: ClassVar[str] = "queue_times"
 
-    def __post_init__(self) -> None:
-        _check_park_id(self.park_id)
-        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
-
 
 @dataclass(frozen=True)
-class WikiLiveRecord:
+class WikiLiveRecord(_ParkAnswer):
     """A fetched ThemeParks.wiki `/entity/{id}/live` of a park (`park_id`: Queue-Times')."""
 
-    park_id: int
-    fetched_at: datetime
-    payload: Any
     kind: ClassVar[str] = "tpw_live"
-
-    def __post_init__(self) -> None:
-        _check_park_id(self.park_id)
-        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
 
 
 @dataclass(frozen=True)
-class WikiScheduleRecord:
+class WikiScheduleRecord(_ParkAnswer):
     """A fetched ThemeParks.wiki `/entity/{id}/schedule` of a park."""
 
-    park_id: int
-    fetched_at: datetime
-    payload: Any
     kind: ClassVar[str] = "tpw_schedule"
-
-    def __post_init__(self) -> None:
-        _check_park_id(self.park_id)
-        object.__setattr__(self, "fetched_at", _fetch_time(self.fetched_at))
 
 
 @dataclass(frozen=True)

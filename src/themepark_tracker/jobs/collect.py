@@ -59,7 +59,7 @@ from themepark_tracker.jobs.polls import PollRules, PollStore, StoredPoll
 from themepark_tracker.jobs.second_source import store_live, store_schedule
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.jobs.wiki_map import read_overrides
-from themepark_tracker.sources.http import FetchError, HttpClient
+from themepark_tracker.sources.http import FetchError, HttpClient, client_for
 from themepark_tracker.sources.queue_times import SourceError, decode_json
 from themepark_tracker.storage import queries, wiki
 from themepark_tracker.storage.db import connection_lost, transaction
@@ -411,24 +411,8 @@ class _Cycle:
             rules=PollRules.from_settings(settings),
             now=now,
         )
-        self.client = HttpClient(
-            settings.queue_times_base_url,
-            timeout=settings.http_timeout_seconds,
-            user_agent=settings.user_agent,
-            attempts=settings.collect_attempts,
-            retry_wait=settings.retry_wait_seconds,
-            pool_size=settings.collect_concurrency,
-            deadline=self.deadline,
-        )
-        self.wiki_client = HttpClient(
-            settings.themeparks_wiki_base_url,
-            timeout=settings.http_timeout_seconds,
-            user_agent=settings.user_agent,
-            attempts=settings.collect_attempts,
-            retry_wait=settings.retry_wait_seconds,
-            pool_size=settings.collect_concurrency,
-            deadline=self.deadline,
-        )
+        self.client = client_for(settings, settings.queue_times_base_url, self.deadline)
+        self.wiki_client = client_for(settings, settings.themeparks_wiki_base_url, self.deadline)
 
     def run(self, known_parks: Callable[[], list[int]] | None) -> CycleReport:
         report = self.report

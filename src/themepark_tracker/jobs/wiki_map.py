@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 
 from themepark_tracker.config import Settings
-from themepark_tracker.sources.http import FetchError, HttpClient
+from themepark_tracker.sources.http import FetchError, client_for
 from themepark_tracker.sources.queue_times import SourceError, decode_json
 from themepark_tracker.sources.themeparks_wiki import parse_children, parse_destinations
 from themepark_tracker.storage import details, queries, wiki
@@ -76,13 +76,7 @@ def map_sources(engine: Engine, settings: Settings, now: datetime) -> MapReport:
         raise MappingError("the ThemeParks.wiki source is turned off (THEMEPARKS_WIKI_ENABLED)")
     overrides = read_overrides(settings)
     report = MapReport()
-    client = HttpClient(
-        settings.themeparks_wiki_base_url,
-        timeout=settings.http_timeout_seconds,
-        user_agent=settings.user_agent,
-        attempts=settings.collect_attempts,
-        retry_wait=settings.retry_wait_seconds,
-    )
+    client = client_for(settings, settings.themeparks_wiki_base_url)
     try:
         try:
             known, _ = parse_destinations(decode_json(client.get("/destinations").body))

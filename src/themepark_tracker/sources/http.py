@@ -12,6 +12,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential, wait_random
 
+from themepark_tracker.config import Settings
+
 
 class FetchError(Exception):
     """A request that failed for good; `outcome` is one of the polls table's outcomes."""
@@ -155,6 +157,19 @@ class HttpClient:
             return error.retry_after
         backoff = wait_exponential(multiplier=self.retry_wait, max=30)
         return float((backoff + wait_random(0, self.retry_wait))(state))
+
+
+def client_for(settings: Settings, base_url: str, deadline: float | None = None) -> HttpClient:
+    """A client of either source with the collector's timeout, retries and pool."""
+    return HttpClient(
+        base_url,
+        timeout=settings.http_timeout_seconds,
+        user_agent=settings.user_agent,
+        attempts=settings.collect_attempts,
+        retry_wait=settings.retry_wait_seconds,
+        pool_size=settings.collect_concurrency,
+        deadline=deadline,
+    )
 
 
 def _seconds(response: requests.Response, header: str) -> float | None:

@@ -8,9 +8,10 @@ Parsing is pure: decoded JSON in, plain records and problems out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -75,19 +76,8 @@ def parse_destinations(document: Any) -> tuple[list[WikiPark], list[Problem]]:
     """Every park of every destination."""
     found: list[WikiPark] = []
     problems: list[Problem] = []
-    for index, raw in enumerate(_list_of(document, "destinations", problems)):
-        try:
-            destination = _Destination.model_validate(raw)
-        except ValidationError as exc:
-            problems.append(Problem(f"destinations[{index}]", _first_error(exc)))
-            continue
-        for position, park_raw in enumerate(destination.parks):
-            try:
-                park = _Id.model_validate(park_raw)
-            except ValidationError as exc:
-                where = f"destinations[{index}].parks[{position}]"
-                problems.append(Problem(where, _first_error(exc)))
-                continue
+    for where, destination in _entries(document, "destinations", _Destination, problems):
+        for _, park in _entries({"parks": destination.parks}, "parks", _Id, problems, where):
             found.append(WikiPark(park.id, park.name, destination.id, destination.name))
     return found, problems
 
@@ -110,15 +100,11 @@ class _Child(_Id):
 
 def parse_children(document: Any) -> tuple[list[WikiEntity], list[Problem]]:
     """The entities under a park: attractions, shows, restaurants."""
-    found: list[WikiEntity] = []
     problems: list[Problem] = []
-    for index, raw in enumerate(_list_of(document, "children", problems)):
-        try:
-            child = _Child.model_validate(raw)
-        except ValidationError as exc:
-            problems.append(Problem(f"children[{index}]", _first_error(exc)))
-            continue
-        found.append(WikiEntity(child.id, child.name, child.entityType, child.parentId))
+    found = [
+        WikiEntity(child.id, child.name, child.entityType, child.parentId)
+        for _, child in _entries(document, "children", _Child, problems)
+    ]
     return found, problems
 
 
@@ -158,13 +144,7 @@ def parse_live(document: Any) -> tuple[list[WikiLive], list[Problem]]:
     """Each entry of `liveData`. An entity with nothing to report is absent: no data."""
     found: list[WikiLive] = []
     problems: list[Problem] = []
-    for index, raw in enumerate(_list_of(document, "liveData", problems)):
-        try:
-            live = _Live.model_validate(raw)
-        except ValidationError as exc:
-            problems.append(Problem(f"liveData[{index}]", _first_error(exc)))
-            continue
-        where = f"liveData[{index}]"
+    for where, live in _entries(document, "liveData", _Live, problems):
         wait = _standby(live.queue)
         if wait is not None and not 0 <= wait <= MAX_WAIT:
             problems.append(Problem(where, f"standby wait {wait} out of range"))
@@ -216,14 +196,9 @@ def parse_schedule(document: Any) -> tuple[list[ScheduledHours], list[Problem]]:
     closes before it opens is refused."""
     found: list[ScheduledHours] = []
     problems: list[Problem] = []
-    for index, raw in enumerate(_list_of(document, "schedule", problems)):
-        try:
-            entry = _Entry.model_validate(raw)
-        except ValidationError as exc:
-            problems.append(Problem(f"schedule[{index}]", _first_error(exc)))
-            continue
+    for where, entry in _entries(document, "schedule", _Entry, problems):
         if entry.closingTime <= entry.openingTime:
-            problems.append(Problem(f"schedule[{index}]", "closes before it opens"))
+            problems.append(Problem(where, "closes before it opens"))
             continue
         description = None if entry.description is None else safe_text(entry.description, 255)
         found.append(
@@ -236,6 +211,22 @@ def parse_schedule(document: Any) -> tuple[list[ScheduledHours], list[Problem]]:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _entries(
+    document: Any, key: str, model: type[M], problems: list[Problem], within: str = ""
+) -> Iterator[tuple[str, M]]:
+    """Each entry of the list under `key` that `model` reads, with where it stands; each
+    other one is a problem named."""
+    for index, raw in enumerate(_list_of(document, key, problems)):
+        where = f"{within}.{key}[{index}]" if within else f"{key}[{index}]"
+        try:
+            yield where, model.model_validate(raw)
+        except ValidationError as exc:
+            problems.append(Problem(where, _first_error(exc)))
 
 
 def _list_of(document: Any, key: str, problems: list[Problem]) -> list[Any]:
