@@ -5,8 +5,9 @@ the archive stores the same, idempotently, pairing rides from the answers themse
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from feed_fixtures import SimClock, catalogue, collector_settings
@@ -22,6 +23,7 @@ from themepark_tracker.feed.wiki import WikiFeed
 from themepark_tracker.jobs.aggregate import aggregate, cleanup
 from themepark_tracker.jobs.collect import collect_cycle
 from themepark_tracker.jobs.import_archive import import_archives
+from themepark_tracker.jobs.second_source import store_schedule
 from themepark_tracker.jobs.wiki_map import map_sources
 from themepark_tracker.sources.themeparks_wiki import parse_live
 from themepark_tracker.storage import wiki
@@ -193,3 +195,40 @@ def test_live_status_takes_the_statuses_of_the_cycle(engine: Engine) -> None:
     client = create_app(settings, engine, clock=lambda: clock.now).test_client()
     page = client.get(f"/api/rides/{refurbished[0]}").get_json()
     assert page["data"]["ride"]["live_status"] == "refurbishment"
+
+
+def test_a_schedule_keeps_the_newest_fetch_of_each_day_not_over(
+    engine: Engine, model: FeedModel
+) -> None:
+    """Re-importing an older fetch changes nothing; an answer nothing can be read from
+    erases nothing; at 02:00 local the date before (its park day still running, no longer
+    in the answer) keeps its hours."""
+    clock = SimClock(T0)
+    with running_server(model, clock) as url:
+        collect_cycle(engine, collector_settings(url), clock)
+    zone = ZoneInfo("America/New_York")
+
+    def answer(day: date, opens: int) -> dict[str, object]:
+        start = datetime(day.year, day.month, day.day, opens, tzinfo=zone)
+        entry = {"date": day.isoformat(), "type": "OPERATING",
+                 "openingTime": start.isoformat(),
+                 "closingTime": (start + timedelta(hours=12)).isoformat()}  # fmt: skip
+        return {"schedule": [entry]}
+
+    def opening(day: date) -> list[int]:
+        with engine.connect() as conn:
+            found = wiki.schedule_of(conn, MAGIC_KINGDOM, day, day)
+        return [entry.opens.astimezone(zone).hour for entry in found]
+
+    day = date(2026, 7, 4)
+    older, newer = T0, T0 + timedelta(hours=1)
+    with engine.begin() as conn:
+        store_schedule(conn, MAGIC_KINGDOM, older, answer(day, 9), zone)
+        store_schedule(conn, MAGIC_KINGDOM, newer, answer(day, 8), zone)
+        store_schedule(conn, MAGIC_KINGDOM, older, answer(day, 9), zone)  # a re-import
+        assert store_schedule(conn, MAGIC_KINGDOM, newer, {"schedule": "?"}, zone) == 0
+    assert opening(day) == [8]
+    after_midnight = datetime(2026, 7, 5, 2, tzinfo=zone).astimezone(UTC)
+    with engine.begin() as conn:
+        store_schedule(conn, MAGIC_KINGDOM, after_midnight, answer(date(2026, 7, 5), 9), zone)
+    assert opening(day) == [8] and opening(date(2026, 7, 5)) == [9]

@@ -94,7 +94,10 @@ def aggregate(engine: Engine, settings: Settings, now: datetime) -> JobReport:
             log.exception("aggregation failed", extra={"park_id": park_id, "day": str(day)})
             with writing(engine) as conn:
                 _log(conn, park_id, day, "aggregate", (began, clock()), 0, error=str(exc)[:2000])
-    report.pools = transaction(engine, partial(_prepare_pools, settings=settings, now=now))
+    with engine.connect() as conn:
+        zones = queries.park_timezones(conn)
+    prepare = partial(_prepare_pools, zones=zones, settings=settings, now=now)
+    report.pools = transaction(engine, prepare)
     report.duration_seconds = time.monotonic() - started
     log.info(
         "aggregation finished",
@@ -147,12 +150,17 @@ def cleanup(engine: Engine, settings: Settings, now: datetime) -> JobReport:
     return report
 
 
-def _prepare_pools(conn: Connection, *, settings: Settings, now: datetime) -> int:
-    """Each park's fallback recovery pools over the park days before its today, the
-    window a recovery estimate asked now uses."""
+def _prepare_pools(
+    conn: Connection, *, zones: dict[int, str], settings: Settings, now: datetime
+) -> int:
+    """Each park's recovery pools over the park days before its today, the window a
+    recovery estimate asked now uses. The parks are locked first, as a writer of their
+    days locks them: a day written meanwhile either lands before the pools are read, or
+    waits and then forgets the pools it changes."""
+    writes.lock_parks(conn, zones)
     rules = settings.day_rules()
     windows = {}
-    for park_id, zone_name in queries.park_timezones(conn).items():
+    for park_id, zone_name in zones.items():
         today = park_day_of(now, ZoneInfo(zone_name), rules)
         windows[park_id] = (
             today - timedelta(days=settings.recovery_window_days),

@@ -61,7 +61,7 @@ from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.jobs.wiki_map import read_overrides
 from themepark_tracker.sources.http import FetchError, HttpClient, client_for
 from themepark_tracker.sources.queue_times import SourceError, decode_json
-from themepark_tracker.storage import queries, wiki
+from themepark_tracker.storage import queries, wiki, writes
 from themepark_tracker.storage.db import connection_lost, transaction
 from themepark_tracker.wiki_mapping import NO_OVERRIDES, MappingError, Overrides
 
@@ -604,6 +604,7 @@ class _Cycle:
 
         def store(conn: Connection) -> object:
             rules = self.settings.day_rules()
+            writes.lock_parks(conn, [ask.park_id], changing=ask.kind == "live")
             if ask.kind == "live":
                 store_live(conn, ask.park_id, fetched.fetched_at, document, second.overrides)
                 # The park's poll of this cycle may be stored already: its live status
@@ -611,14 +612,16 @@ class _Cycle:
                 today = park_day_of(self.now(), zone, rules)
                 stats = StatsRules(self.settings.state_rules(), rules)
                 return refresh_park_day(conn, ask.park_id, zone, today, now=self.now(), rules=stats)
-            return store_schedule(conn, ask.park_id, fetched.fetched_at, document, zone, rules)
+            return store_schedule(conn, ask.park_id, fetched.fetched_at, document, zone)
 
         try:
             transaction(self.engine, store)
             report.wiki_answers[ask.kind] += 1
-        except DBAPIError as exc:
-            if not connection_lost(exc):
-                raise
+        except Exception:  # the second source never stops the first: counted and logged
+            log.exception(
+                "ThemeParks.wiki answer not stored",
+                extra={"park_id": ask.park_id, "kind": ask.kind},
+            )
             report.wiki_answers[f"{ask.kind} not stored"] += 1
 
     def _record(self, poll: PollInput, body: bytes | None) -> None:

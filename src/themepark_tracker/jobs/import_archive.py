@@ -26,6 +26,7 @@ from themepark_tracker.archive import (
     read_archive,
 )
 from themepark_tracker.config import Settings
+from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.ingest import PollInput
 from themepark_tracker.jobs.polls import PollRules, PollStore
 from themepark_tracker.jobs.second_source import store_live, store_schedule
@@ -184,15 +185,17 @@ class _SecondSource:
                 if record.park_id not in zones:
                     self.report.unknown_park += 1
                     continue
+                zone = ZoneInfo(zones[record.park_id])
                 if isinstance(record, WikiLiveRecord):
+                    day = park_day_of(record.fetched_at, zone, rules)
+                    if queries.is_closed(conn, record.park_id, day):
+                        self.report.late[(record.park_id, day)] += 1  # its polls are gone
+                        continue
                     stored += store_live(
                         conn, record.park_id, record.fetched_at, record.payload, overrides
                     )
                 else:
-                    zone = ZoneInfo(zones[record.park_id])
-                    store_schedule(
-                        conn, record.park_id, record.fetched_at, record.payload, zone, rules
-                    )
+                    store_schedule(conn, record.park_id, record.fetched_at, record.payload, zone)
                     stored += 1
             return stored
 

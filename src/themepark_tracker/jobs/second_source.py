@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from themepark_tracker.engine.sessions import DayRules, park_day_of
 from themepark_tracker.sources.themeparks_wiki import Status, parse_live, parse_schedule
 from themepark_tracker.storage import wiki
 from themepark_tracker.wiki_mapping import Overrides, WikiRide, match_rides
@@ -63,16 +62,19 @@ def store_schedule(
     fetched_at: datetime,
     document: Any,
     zone: ZoneInfo,
-    rules: DayRules,
 ) -> int:
-    """Store a schedule answer: the days from the park's day at `fetched_at` through the
-    next 30. Returns the days written."""
+    """Store a schedule answer: the park's local dates from the one it was fetched on
+    (the API's dates, not park days: at 02:00 the park day of the date before is still
+    running, and the answer no longer lists it) through the next 30. An answer nothing
+    could be read from changes nothing. Returns the days written."""
     hours, problems = parse_schedule(document)
     for problem in problems[:5]:
         log.warning(
             "ThemeParks.wiki schedule entry not read",
             extra={"park_id": park_id, "problem": str(problem)},
         )
-    today = park_day_of(fetched_at, zone, rules)
+    if problems and not hours:
+        return 0
+    today = fetched_at.astimezone(zone).date()
     covered = (today, today + timedelta(days=SCHEDULE_DAYS))
-    return wiki.save_schedule(conn, park_id, fetched_at, hours, covered, today)
+    return wiki.save_schedule(conn, park_id, fetched_at, hours, covered)

@@ -80,9 +80,10 @@ def facts(conn: Connection, interval: timedelta, now: datetime) -> Facts:
     answered = 0
     if answered_at is not None:
         answered = conn.execute(
-            select(func.count(func.distinct(wiki_live.c.park_id))).where(
-                wiki_live.c.fetched_at > answered_at - interval
-            )
+            select(func.count(func.distinct(wiki_live.c.park_id)))
+            .join(wiki_parks, wiki_parks.c.park_id == wiki_live.c.park_id)
+            .join(parks, parks.c.id == wiki_live.c.park_id)
+            .where(wiki_live.c.fetched_at > answered_at - interval, parks.c.is_active)
         ).scalar_one()
     return Facts(
         last,

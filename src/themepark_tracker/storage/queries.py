@@ -369,6 +369,7 @@ def live_summary(
             open_parks.add(park_id)
         if ride_id is not None and is_counted(name, category, rules):
             shown = status_now(status, live_at, now, max_age)
+            shown = "closed" if shown == "refurbishment" else shown  # closed, for a reason
             counts[shown if shown in counts else "unknown"] += 1
     return LiveSummary(
         counts["running"],

@@ -158,11 +158,10 @@ def save_live(
     key = (w.park_id == park_id, w.fetched_at == fetched_at)
     if conn.execute(select(w.park_id).where(*key)).first() is not None:
         return False
-    conn.execute(
-        insert(wiki_live).values(
-            park_id=park_id, fetched_at=fetched_at, statuses=encode_statuses(statuses)
-        )
-    )
+    # An upsert: a collector and an import storing the same fetch at once both pass the
+    # look above, and the second must not fail on the key.
+    row = {"park_id": park_id, "fetched_at": fetched_at, "statuses": encode_statuses(statuses)}
+    writes.upsert(conn, wiki_live, [row], ["park_id", "fetched_at"], ["statuses"])
     return True
 
 
@@ -202,27 +201,29 @@ def save_schedule(
     fetched_at: datetime,
     hours: Sequence[ScheduledHours],
     covered: tuple[date, date],
-    today: date,
 ) -> int:
-    """A fetched schedule covering the park days `covered`: it replaces what is stored of
-    the days not over yet (from `today`, the park's day when it was fetched, on: a day
-    counts with the version last fetched before it ended), and fills the days before that
-    have none (a month asked for a day missed). Returns the days written."""
+    """A fetched schedule covering the dates `covered` (from the park's local date when it
+    was fetched: none of them is over): it replaces each of those days stored from an
+    older fetch or not at all (a day missing from it is not published), so that a day
+    counts with the version last fetched before it ended, and a re-import of an older
+    fetch changes nothing. Days before `covered` in it (a month asked for) fill days that
+    have none. Returns the days written."""
     s = wiki_schedules.c
     first, last = covered
     by_day: dict[date, list[ScheduledHours]] = {}
     for entry in hours:
-        if first <= entry.day <= last:
+        if entry.day <= last:
             by_day.setdefault(entry.day, []).append(entry)
-    stored = set(
+    earliest = min([first, *by_day])
+    stored = dict(
         conn.execute(
-            select(s.park_date)
-            .where(s.park_id == park_id, s.park_date.between(first, last))
-            .distinct()
-        ).scalars()
+            select(s.park_date, func.max(s.fetched_at))
+            .where(s.park_id == park_id, s.park_date.between(earliest, last))
+            .group_by(s.park_date)
+        ).all()
     )
-    replaced = [day for day in _days(max(first, today), last)]
-    filled = [day for day in by_day if day < today and day not in stored]
+    replaced = [day for day in _days(first, last) if day not in stored or stored[day] < fetched_at]
+    filled = [day for day in by_day if day < first and day not in stored]
     if replaced:
         conn.execute(delete(wiki_schedules).where(s.park_id == park_id, s.park_date.in_(replaced)))
     rows = [
