@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,8 @@ from themepark_tracker.engine.recovery import (
     PoolCurve,
     Survival,
     choose_pool,
+    pool_window,
+    pools_in_turn,
     recovery,
     still_down,
 )
@@ -158,10 +160,7 @@ def back_soon(ask: Ask, asked: Sequence[DownFor], *, curves: bool = True) -> lis
     windows = {}
     for down in asked:
         today = park_day_of(ask.now, ZoneInfo(down.timezone), ask.day_rules)
-        windows[down.ride.ride_id] = (
-            today - timedelta(days=ask.settings.recovery_window_days),
-            today - timedelta(days=1),
-        )
+        windows[down.ride.ride_id] = pool_window(today, ask.settings.recovery_window_days)
 
     def key(name: str, down: DownFor) -> pools.PoolKey:
         return pools.key_of(name, down.ride, *windows[down.ride.ride_id])
@@ -181,9 +180,10 @@ def _estimate(
     ask: Ask, down: DownFor, pool_named: Callable[[str, DownFor], PoolCurve], curves: bool
 ) -> schemas.Recovery:
     down_for = down.minutes
-    names = ("park_wide",) if down.park_wide else ("ride", "park_tier", "tier")
     chosen = choose_pool(
-        (pool_named(name, down) for name in names), down_for, ask.settings.min_recovery_outages
+        (pool_named(name, down) for name in pools_in_turn(down.park_wide)),
+        down_for,
+        ask.settings.min_recovery_outages,
     )
     if chosen is None:
         return schemas.Recovery(

@@ -60,8 +60,8 @@ def live_status(
     """Running when open; down when closed while today's session runs and the ride was
     open earlier in it; closed otherwise; unknown without a fresh poll or a known state.
     With statuses (ThemeParks.wiki's, fetched within one interval of the poll): a ride
-    not open whose status is REFURBISHMENT is under refurbishment, and one closed with a
-    DOWN status while the session runs is down, opened earlier or not."""
+    whose status is REFURBISHMENT is under refurbishment, and one closed with a DOWN
+    status while the session runs is down, opened earlier or not."""
     ids = list(ride_ids)
     if latest is None or not is_fresh(latest.at, now, rules.max_gap):
         return Live(latest.at if latest else None, False, dict.fromkeys(ids, "unknown"))
@@ -69,10 +69,10 @@ def live_status(
     for ride_id in ids:
         state = latest.states.get(ride_id, "unknown")
         status = (statuses or {}).get(ride_id)
-        if state == "open":
-            rides[ride_id] = "running"
-        elif status == "REFURBISHMENT":
+        if status == "REFURBISHMENT":
             rides[ride_id] = "refurbishment"
+        elif state == "open":
+            rides[ride_id] = "running"
         elif state == "closed":
             opened = ride_id in today.rides or status == "DOWN"
             rides[ride_id] = "down" if today.running and opened else "closed"

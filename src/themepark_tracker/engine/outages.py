@@ -155,6 +155,17 @@ def period_outages(ended: Iterable[tuple[float, bool]]) -> PeriodOutages:
     )
 
 
+#: The buckets of outage lengths a period over 31 days may be read from: a poll interval.
+BUCKET_MINUTES = 10
+
+
+def bucket_of(seconds: int) -> int:
+    """The bucket of a length in seconds: its nearest whole number of buckets (a half
+    rounds up)."""
+    half = BUCKET_MINUTES * 30
+    return (seconds + half) // (2 * half)
+
+
 def lengths_of_buckets(counts: Sequence[int], total: float, width: int) -> Lengths:
     """The figures of lengths counted in buckets (`counts[b]` lengths nearest `b` ×
     `width` minutes), whose exact sum is `total` minutes."""

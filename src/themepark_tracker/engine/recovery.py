@@ -12,7 +12,7 @@ import bisect
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 #: The horizons (minutes) a recovery estimate answers for.
 HORIZONS = (15, 30, 60)
@@ -141,6 +141,18 @@ def pool_curve(pool: Pool) -> PoolCurve:
         left -= ending[t]
         longer.append(left)
     return PoolCurve(pool.name, curve, len(pool.ended), len(pool.censored), tuple(longer))
+
+
+def pool_window(today: date, days: int) -> tuple[date, date]:
+    """The park days a pool holds the outages of: the `days` before today's."""
+    return today - timedelta(days=days), today - timedelta(days=1)
+
+
+def pools_in_turn(park_wide: bool) -> tuple[str, ...]:
+    """The pools an outage learns from, in the order they are tried: a park-wide
+    outage from its park's park-wide outages; any other from ride outages, of the ride
+    itself, then its park's rides of its tier, then every park's."""
+    return ("park_wide",) if park_wide else ("ride", "park_tier", "tier")
 
 
 def choose_pool(candidates: Iterable[PoolCurve], down_for: float, minimum: int) -> PoolCurve | None:

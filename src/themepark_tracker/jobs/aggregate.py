@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 
 from themepark_tracker.config import Settings
+from themepark_tracker.engine.recovery import pool_window
 from themepark_tracker.engine.sessions import DayRules, day_bounds, park_day_of
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.storage import pools, queries, wiki, writes
@@ -162,10 +163,7 @@ def _prepare_pools(
     windows = {}
     for park_id, zone_name in zones.items():
         today = park_day_of(now, ZoneInfo(zone_name), rules)
-        windows[park_id] = (
-            today - timedelta(days=settings.recovery_window_days),
-            today - timedelta(days=1),
-        )
+        windows[park_id] = pool_window(today, settings.recovery_window_days)
     return pools.prepare(conn, windows, now)
 
 

@@ -51,9 +51,8 @@ from themepark_tracker.archive import (
     WikiScheduleRecord,
 )
 from themepark_tracker.config import Settings
-from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.ingest import PollInput
-from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
+from themepark_tracker.jobs.daily_stats import StatsRules, refresh_live
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.polls import PollRules, PollStore, StoredPoll
 from themepark_tracker.jobs.second_source import store_live, store_schedule
@@ -549,11 +548,11 @@ class _Cycle:
                 )
                 self._record(poll, None)
 
-    def _second_source(self, park_ids: list[int]) -> _SecondSource:
+    def _second_source(self, park_ids: list[int]) -> _WikiPlan:
         """The paired parks' ThemeParks.wiki answers to fetch this cycle: every one's
         live answer, and its schedule once a day (and the first time). None when the
         source is off, the database is unreachable or the overrides cannot be read."""
-        found = _SecondSource()
+        found = _WikiPlan()
         if not (self.settings.themeparks_wiki_enabled and self.database):
             return found
         try:
@@ -574,7 +573,7 @@ class _Cycle:
                     found.asks.append(_WikiAsk(park_id, paired[park_id], "schedule"))
         return found
 
-    def _record_wiki(self, fetched: _WikiFetch, second: _SecondSource) -> None:
+    def _record_wiki(self, fetched: _WikiFetch, second: _WikiPlan) -> None:
         """Archive, then store, a ThemeParks.wiki answer; a failure is counted and
         logged, and never touches the Queue-Times polls."""
         ask, report = fetched.ask, self.report
@@ -609,9 +608,9 @@ class _Cycle:
                 store_live(conn, ask.park_id, fetched.fetched_at, document, second.overrides)
                 # The park's poll of this cycle may be stored already: its live status
                 # takes these statuses now.
-                today = park_day_of(self.now(), zone, rules)
                 stats = StatsRules(self.settings.state_rules(), rules)
-                return refresh_park_day(conn, ask.park_id, zone, today, now=self.now(), rules=stats)
+                refresh_live(conn, ask.park_id, zone, now=self.now(), rules=stats)
+                return None
             return store_schedule(conn, ask.park_id, fetched.fetched_at, document, zone)
 
         try:
@@ -668,7 +667,7 @@ class _WikiAsk:
 
 
 @dataclass
-class _SecondSource:
+class _WikiPlan:
     asks: list[_WikiAsk] = field(default_factory=list)
     overrides: Overrides = NO_OVERRIDES
     zones: dict[int, str] = field(default_factory=dict)

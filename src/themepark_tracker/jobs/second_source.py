@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from themepark_tracker.jobs.wiki_map import log_changes
 from themepark_tracker.sources.themeparks_wiki import Status, parse_live, parse_schedule
 from themepark_tracker.storage import wiki
 from themepark_tracker.wiki_mapping import Overrides, WikiRide, match_rides
@@ -40,12 +41,7 @@ def store_live(
         rides = wiki.rides_of(conn, [park_id]).get(park_id, [])
         entities = [WikiRide(entry.id, entry.name, entry.entity_type) for entry in live]
         pairs = match_rides(rides, entities, overrides)
-        for change in wiki.save_rides(conn, park_id, pairs, fetched_at):
-            log.info(
-                "ThemeParks.wiki pair changed",
-                extra={"kind": change.kind, "queue_times_id": change.queue_times_id,
-                       "before": change.before, "after": change.after},
-            )  # fmt: skip
+        log_changes(wiki.save_rides(conn, park_id, pairs, fetched_at))
         by_entity = wiki.rides_by_entity(conn, park_id)
     statuses: dict[int, Status] = {
         ride: entry.status

@@ -123,7 +123,13 @@ def map_sources(engine: Engine, settings: Settings, now: datetime) -> MapReport:
         return changes
 
     report.changes = transaction(engine, save)
-    for change in report.changes:
+    log_changes(report.changes)
+    return report
+
+
+def log_changes(changes: list[wiki.Change]) -> None:
+    """One line a changed pair: what was stored under the old one stays as it was."""
+    for change in changes:
         log.info(
             "ThemeParks.wiki pair changed",
             extra={
@@ -133,4 +139,3 @@ def map_sources(engine: Engine, settings: Settings, now: datetime) -> MapReport:
                 "after": change.after,
             },
         )
-    return report

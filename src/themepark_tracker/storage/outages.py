@@ -8,11 +8,14 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from themepark_tracker.engine.outages import (
+    BUCKET_MINUTES,
     PeriodOutages,
+    bucket_of,
     lengths_of,
     lengths_of_buckets,
 )
@@ -75,8 +78,6 @@ def outage_lengths_by_ride(
 #: A park's outages over a period of more than this many days are read from buckets
 #: (`CHECKPOINT_DAYS`); over a shorter one, exactly from each day's lengths.
 EXACT_DAYS = 31
-#: The buckets' width: a poll interval.
-BUCKET_MINUTES = 10
 #: Every this many park days, the park's row holds the buckets of all its days so far:
 #: any day's are then that and at most 7 days' lengths.
 CHECKPOINT_DAYS = 8
@@ -115,7 +116,7 @@ def _seconds_by_park(
         or_(*(p.park_id.in_(ids) & p.stat_date.between(*span) for span, ids in groups.items())),
     )
     for park_id, packed in conn.execute(query):
-        found[park_id].extend(_ints("i", packed))
+        found[park_id].extend(from_little_endian("i", packed))
     return found
 
 
@@ -161,20 +162,19 @@ def buckets_through(
         for number in range(lo, hi + 1):
             packed, checkpoint = rows.get((park_id, number), (None, None))
             if number == lo and checkpoint is not None:
-                into[:] = _added(into, _ints("q", checkpoint))
+                into[:] = _added(into, from_little_endian("q", checkpoint))
             elif number > lo and packed is not None:
-                add_to_buckets(into, _ints("i", packed))
+                add_to_buckets(into, from_little_endian("i", packed))
     return found
 
 
 def add_to_buckets(buckets: list[int], seconds: Iterable[int]) -> None:
     """Count lengths (seconds, negative when park-wide) into `buckets`, each in the one
     of its nearest 10 minutes."""
-    half = BUCKET_MINUTES * 30
     for length in seconds:
         wide = length < 0
         length = -length if wide else length
-        slot = _HEAD + 2 * ((length + half) // (2 * half)) + wide
+        slot = _HEAD + 2 * bucket_of(length) + wide
         if slot >= len(buckets):
             buckets.extend([0] * (slot + 1 - len(buckets)))
         buckets[slot] += 1
@@ -190,10 +190,11 @@ def _added(left: Sequence[int], right: Sequence[int], sign: int = 1) -> list[int
 
 
 def pack_buckets(buckets: Sequence[int]) -> bytes:
-    return _bytes(array("q", buckets))
+    return little_endian(array("q", buckets))
 
 
-def _ints(kind: str, packed: bytes) -> array[int]:
+def from_little_endian(kind: str, packed: bytes) -> array[Any]:
+    """An `array` of `kind` from the little-endian bytes the database holds."""
     found = array(kind)
     found.frombytes(packed)
     if sys.byteorder == "big":
@@ -201,8 +202,10 @@ def _ints(kind: str, packed: bytes) -> array[int]:
     return found
 
 
-def _bytes(values: array[int]) -> bytes:
+def little_endian(values: array[Any]) -> bytes:
+    """An `array`'s bytes as the database holds them, whatever the machine."""
     if sys.byteorder == "big":
+        values = array(values.typecode, values)
         values.byteswap()
     return values.tobytes()
 
@@ -212,7 +215,7 @@ def pack_lengths(lengths: Iterable[tuple[float, bool]]) -> bytes | None:
     order; None for none. Ended outages are whole seconds: sums of the gaps between polls, which are
     whole seconds, or of `max_gap`."""
     seconds = array("i", sorted(round(m * 60) * (-1 if wide else 1) for m, wide in lengths))
-    return _bytes(seconds) if seconds else None
+    return little_endian(seconds) if seconds else None
 
 
 def unpack_lengths(packed: bytes) -> list[tuple[float, bool]]:
@@ -220,7 +223,7 @@ def unpack_lengths(packed: bytes) -> list[tuple[float, bool]]:
 
 
 def unpack_seconds(packed: bytes) -> array[int]:
-    return _ints("i", packed)
+    return from_little_endian("i", packed)
 
 
 def _whole_second(moment: datetime) -> datetime:

@@ -10,12 +10,11 @@ the one the outages give, and a pool not prepared is computed from them.
 
 from __future__ import annotations
 
-import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import overload
+from typing import Any, overload
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,7 +29,12 @@ from sqlalchemy import (
 )
 
 from themepark_tracker.engine.recovery import Pool, PoolCurve, Survival, pool_curve
-from themepark_tracker.storage.outages import of_days, outage_lengths_by_ride
+from themepark_tracker.storage.outages import (
+    from_little_endian,
+    little_endian,
+    of_days,
+    outage_lengths_by_ride,
+)
 from themepark_tracker.storage.tables import recovery_pools, ride_outages, rides
 
 #: How a pool's rides are chosen: unclassified rides count as tier 2.
@@ -148,27 +152,20 @@ def pack(curve: PoolCurve) -> bytes:
     is the share of ended outages longer than its time (`_Share`). Little-endian. A
     ride's own pool then fits in its row, and a pool of 100,000 steps loads in a
     millisecond."""
-    parts: list[array[int] | array[float]] = [
+    parts: list[array[Any]] = [
         array("i", (round(t * 60) for t in curve.curve.times)),
         array("i", curve.longer),
     ]
     if curve.censored:
         parts.append(array("d", curve.curve.levels))
-    if sys.byteorder == "big":
-        for part in parts:
-            part.byteswap()
-    return b"".join(part.tobytes() for part in parts)
+    return b"".join(map(little_endian, parts))
 
 
 def unpack(name: str, ended: int, censored: int, packed: bytes) -> PoolCurve:
     steps = len(packed) // (16 if censored else 8)
-    seconds, longer, levels = array("i"), array("i"), array("d")
-    seconds.frombytes(packed[: 4 * steps])
-    longer.frombytes(packed[4 * steps : 8 * steps])
-    levels.frombytes(packed[8 * steps :])
-    if sys.byteorder == "big":
-        for part in (seconds, longer, levels):
-            part.byteswap()
+    seconds = from_little_endian("i", packed[: 4 * steps])
+    longer = from_little_endian("i", packed[4 * steps : 8 * steps])
+    levels = from_little_endian("d", packed[8 * steps :])
     shares = levels if censored else _Share(longer, ended)
     return PoolCurve(name, Survival(_Share(seconds, 60), shares), ended, censored, longer)
 

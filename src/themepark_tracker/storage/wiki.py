@@ -222,7 +222,8 @@ def save_schedule(
             .group_by(s.park_date)
         ).all()
     )
-    replaced = [day for day in _days(first, last) if day not in stored or stored[day] < fetched_at]
+    every = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    replaced = [day for day in every if day not in stored or stored[day] < fetched_at]
     filled = [day for day in by_day if day < first and day not in stored]
     if replaced:
         conn.execute(delete(wiki_schedules).where(s.park_id == park_id, s.park_date.in_(replaced)))
@@ -252,13 +253,6 @@ def schedule_of(conn: Connection, park_id: int, first: date, last: date) -> list
         .order_by(s.park_date, s.opens_at)
     )
     return [ScheduledHours(*row) for row in conn.execute(query)]
-
-
-def _days(first: date, last: date) -> Iterable[date]:
-    day = first
-    while day <= last:
-        yield day
-        day = date.fromordinal(day.toordinal() + 1)
 
 
 def _unique(entries: list[ScheduledHours]) -> list[ScheduledHours]:
