@@ -80,8 +80,10 @@ def outage(backend: str, engine: Engine, tmp_path: Path) -> Iterator[Outage]:
     local = make_engine(url)
 
     def cut() -> None:
-        local.dispose()  # a connection already open keeps its file, as it would
+        # The file goes first: a connection opened after the dispose would keep it. One
+        # checked out now keeps it too, as it would, but goes back to the old pool.
         folder.rename(away)
+        local.dispose()
 
     yield Outage(local, url.render_as_string(), cut, lambda: away.rename(folder))
     local.dispose()
