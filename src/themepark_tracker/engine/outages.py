@@ -25,10 +25,14 @@ class Outage:
     start: datetime
     """The first closed poll."""
     end: datetime | None
-    """The next open poll; None while the outage goes on (provisional, as its downtime)."""
+    """The next open poll; None while the outage goes on (provisional, as its downtime);
+    the session's end for one reported DOWN to the close."""
     minutes: float
     """Σ Δ of its closed polls."""
     park_wide: bool
+    censored: bool = False
+    """Down to the close: it ended with the session, not with the ride open again, so
+    recovery estimates take its length as a lower bound."""
 
     @property
     def ongoing(self) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from themepark_tracker.engine.states import State
+from themepark_tracker.engine.states import State, Status
 
 DAY_START = time(4, 0)
 
@@ -40,6 +40,43 @@ class Poll:
     active: bool
     states: Mapping[int, State] = field(default_factory=dict)
     waits: Mapping[int, int | None] = field(default_factory=dict)
+    statuses: Mapping[int, Status] | None = None
+    """The second source's statuses of the answer fetched within one interval of the
+    poll (None: none was); a ride missing from it has no status."""
+
+
+Hours = tuple[tuple[datetime, datetime], ...]
+"""A park day's published operating hours: UTC (opens, closes), sorted, not overlapping."""
+
+
+def operating_hours(entries: Sequence[tuple[datetime, datetime]]) -> Hours:
+    """The union of a day's published OPERATING entries (a split day keeps its gap)."""
+    merged: list[tuple[datetime, datetime]] = []
+    for opens, closes in sorted(entries):
+        if closes <= opens:
+            continue
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return tuple(merged)
+
+
+def clip_to_hours(
+    polls: Sequence[Poll], spans: Sequence[timedelta], hours: Hours
+) -> list[timedelta]:
+    """Each poll's coverage inside the published hours: a poll straddling the opening or
+    the closing covers only its part inside them, one outside covers nothing."""
+    clipped = []
+    for poll, span in zip(polls, spans, strict=True):
+        end = poll.at + span
+        parts = (min(end, closes) - max(poll.at, opens) for opens, closes in hours)
+        clipped.append(sum((part for part in parts if part > timedelta(0)), timedelta(0)))
+    return clipped
+
+
+def in_hours(at: datetime, hours: Hours) -> bool:
+    return any(opens <= at < closes for opens, closes in hours)
 
 
 def day_bounds(day: date, zone: ZoneInfo, rules: DayRules) -> tuple[datetime, datetime]:

@@ -14,6 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 State = Literal["open", "closed", "unknown"]
+#: A ride's status from the second source (ThemeParks.wiki): why a closed ride is closed.
+Status = Literal["OPERATING", "DOWN", "CLOSED", "REFURBISHMENT"]
+STATUSES: tuple[Status, ...] = ("OPERATING", "DOWN", "CLOSED", "REFURBISHMENT")
 NOT_RIDES = frozenset({"show", "meet_greet", "parade", "other"})
 
 

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from themepark_tracker.engine.states import Status
 from themepark_tracker.jobs.wiki_map import log_changes
-from themepark_tracker.sources.themeparks_wiki import Status, parse_live, parse_schedule
+from themepark_tracker.sources.themeparks_wiki import parse_live, parse_schedule
 from themepark_tracker.storage import wiki
 from themepark_tracker.wiki_mapping import Overrides, WikiRide, match_rides
 

@@ -15,11 +15,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from themepark_tracker.engine.states import STATUSES, Status
 from themepark_tracker.sources.queue_times import NAME_LENGTH, safe_text
 
-#: A ride's status: why a closed ride is closed (docs/methodology.md).
-Status = Literal["OPERATING", "DOWN", "CLOSED", "REFURBISHMENT"]
-STATUSES: tuple[Status, ...] = ("OPERATING", "DOWN", "CLOSED", "REFURBISHMENT")
 #: What a schedule entry is; only `OPERATING` hours are a park's session. There is no
 #: `CLOSED` type: a day not published is absent.
 ScheduleType = Literal["OPERATING", "TICKETED_EVENT", "PRIVATE_EVENT", "EXTRA_HOURS", "INFO"]

@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from themepark_tracker.sources.themeparks_wiki import STATUSES, ScheduledHours, Status
+from themepark_tracker.engine.states import STATUSES, Status
+from themepark_tracker.sources.themeparks_wiki import ScheduledHours
 from themepark_tracker.storage import writes
 from themepark_tracker.storage.tables import (
     rides,
