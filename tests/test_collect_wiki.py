@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from feed_fixtures import SimClock, catalogue, collector_settings
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from themepark_tracker import checks
 from themepark_tracker.api import create_app
 from themepark_tracker.archive import ArchiveWriter, read_archive
 from themepark_tracker.config import Settings
+from themepark_tracker.engine.sessions import DayRules, park_day_of
 from themepark_tracker.feed.model import FeedConfig, FeedModel
 from themepark_tracker.feed.server import running_server
 from themepark_tracker.feed.wiki import WikiFeed
@@ -26,11 +27,12 @@ from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.second_source import store_schedule
 from themepark_tracker.jobs.wiki_map import map_sources
 from themepark_tracker.sources.themeparks_wiki import parse_live
-from themepark_tracker.storage import wiki
+from themepark_tracker.storage import queries, wiki
 from themepark_tracker.storage.health import facts
 from themepark_tracker.storage.tables import (
     polls,
     rides,
+    stale_park_days,
     wiki_live,
     wiki_rides,
     wiki_schedules,
@@ -220,15 +222,27 @@ def test_a_schedule_keeps_the_newest_fetch_of_each_day_not_over(
             found = wiki.schedule_of(conn, MAGIC_KINGDOM, day, day)
         return [entry.opens.astimezone(zone).hour for entry in found]
 
+    def stored(conn: Connection, at: datetime, document: object) -> int:
+        today = park_day_of(at, zone, DayRules())
+        return store_schedule(conn, MAGIC_KINGDOM, at, document, zone, today, at)
+
     day = date(2026, 7, 4)
     older, newer = T0, T0 + timedelta(hours=1)
     with engine.begin() as conn:
-        store_schedule(conn, MAGIC_KINGDOM, older, answer(day, 9), zone)
-        store_schedule(conn, MAGIC_KINGDOM, newer, answer(day, 8), zone)
-        store_schedule(conn, MAGIC_KINGDOM, older, answer(day, 9), zone)  # a re-import
-        assert store_schedule(conn, MAGIC_KINGDOM, newer, {"schedule": "?"}, zone) == 0
+        conn.execute(delete(stale_park_days))
+        stored(conn, older, answer(day, 9))
+        stored(conn, newer, answer(day, 8))
+        assert queries.stale_days_of(conn, MAGIC_KINGDOM) == []  # not begun
+        assert stored(conn, older, answer(day, 9)) == 0  # a re-import
+        assert stored(conn, newer, {"schedule": "?"}) == 0
     assert opening(day) == [8]
     after_midnight = datetime(2026, 7, 5, 2, tzinfo=zone).astimezone(UTC)
     with engine.begin() as conn:
-        store_schedule(conn, MAGIC_KINGDOM, after_midnight, answer(date(2026, 7, 5), 9), zone)
+        stored(conn, after_midnight, answer(date(2026, 7, 5), 9))
     assert opening(day) == [8] and opening(date(2026, 7, 5)) == [9]
+    begun = datetime(2026, 7, 5, 5, tzinfo=zone).astimezone(UTC)
+    with engine.begin() as conn:
+        conn.execute(delete(stale_park_days))
+        stored(conn, begun, answer(date(2026, 7, 5), 10))
+        # Its session changed: the day is counted again.
+        assert queries.stale_days_of(conn, MAGIC_KINGDOM) == [date(2026, 7, 5)]

@@ -6,8 +6,9 @@ UTC times: a local subtraction across a DST change is off by an hour.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,26 @@ class Poll:
     statuses: Mapping[int, Status] | None = None
     """The second source's statuses of the answer fetched within one interval of the
     poll (None: none was); a ride missing from it has no status."""
+
+
+def with_statuses(
+    polls: Sequence[Poll],
+    answers: Sequence[tuple[datetime, Mapping[int, Status]]],
+    within: timedelta,
+) -> list[Poll]:
+    """Each poll with the statuses of the answer fetched nearest it, if one was within
+    `within` of it, whatever its `lastUpdated` (`answers` in time order)."""
+    times = [at for at, _ in answers]
+    found = []
+    for poll in polls:
+        index = bisect.bisect_left(times, poll.at)
+        near = [k for k in (index - 1, index) if 0 <= k < len(times)]
+        best = min(near, key=lambda k: abs(times[k] - poll.at), default=None)
+        if best is None or abs(times[best] - poll.at) > within:
+            found.append(poll)
+        else:
+            found.append(replace(poll, statuses=answers[best][1]))
+    return found
 
 
 Hours = tuple[tuple[datetime, datetime], ...]

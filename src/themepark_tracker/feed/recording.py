@@ -10,8 +10,15 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from themepark_tracker.archive import ArchiveWriter, ParksRecord, QueueTimesRecord
+from themepark_tracker.archive import (
+    ArchiveWriter,
+    ParksRecord,
+    QueueTimesRecord,
+    WikiLiveRecord,
+    WikiScheduleRecord,
+)
 from themepark_tracker.feed.model import FeedModel
+from themepark_tracker.feed.wiki import WikiFeed
 
 #: The collector's default concurrency: parks are fetched eight at a time.
 CONCURRENCY = 8
@@ -36,12 +43,15 @@ def record_archive(
     interval: timedelta,
     park_ids: Sequence[int] | None = None,
     progress: Callable[[int], None] | None = None,
+    wiki: WikiFeed | None = None,
 ) -> int:
     """Write every fetch of the cycles in [start, end); returns the number of records.
 
     Within a cycle, park k is fetched k // CONCURRENCY seconds after the cycle starts, as
     a collector with bounded concurrency would; the catalogue is fetched at the first
-    cycle and again once a day.
+    cycle and again once a day. With `wiki`, each cycle also fetches every park's
+    ThemeParks.wiki live answer right after its Queue-Times answer, and its schedule at
+    the first cycle and once a day, as the collector does.
     """
     parks = sorted(park_ids if park_ids is not None else model.parks)
     unknown = [park_id for park_id in parks if park_id not in model.parks]
@@ -49,6 +59,7 @@ def record_archive(
         raise ValueError(f"no park with id {unknown[0]} in the catalogue")
     written = 0
     catalogue_due = start
+    schedule_due: dict[int, datetime] = {}
     with ArchiveWriter(path) as writer:
         for cycle in poll_instants(start, end, interval):
             if cycle >= catalogue_due:
@@ -61,6 +72,15 @@ def record_archive(
                 assert body is not None
                 writer.write(QueueTimesRecord(park_id, fetched_at, body))
                 written += 1
+                if wiki is None:
+                    continue
+                writer.write(WikiLiveRecord(park_id, fetched_at, wiki.live(park_id, fetched_at)))
+                written += 1
+                if fetched_at >= schedule_due.get(park_id, start):
+                    schedule = wiki.schedule(park_id, fetched_at)
+                    writer.write(WikiScheduleRecord(park_id, fetched_at, schedule))
+                    written += 1
+                    schedule_due[park_id] = fetched_at + CATALOGUE_REFRESH
             if progress:
                 progress(1)
     return written

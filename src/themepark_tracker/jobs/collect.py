@@ -51,8 +51,9 @@ from themepark_tracker.archive import (
     WikiScheduleRecord,
 )
 from themepark_tracker.config import Settings
+from themepark_tracker.engine.sessions import park_day_of
 from themepark_tracker.ingest import PollInput
-from themepark_tracker.jobs.daily_stats import StatsRules, refresh_live
+from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.polls import PollRules, PollStore, StoredPoll
 from themepark_tracker.jobs.second_source import store_live, store_schedule
@@ -603,15 +604,20 @@ class _Cycle:
 
         def store(conn: Connection) -> object:
             rules = self.settings.day_rules()
-            writes.lock_parks(conn, [ask.park_id], changing=ask.kind == "live")
+            writes.lock_parks(conn, [ask.park_id], changing=True)
+            day, now = park_day_of(fetched.fetched_at, zone, rules), self.now()
             if ask.kind == "live":
-                store_live(conn, ask.park_id, fetched.fetched_at, document, second.overrides)
-                # The park's poll of this cycle may be stored already: its live status
-                # takes these statuses now.
-                stats = StatsRules(self.settings.state_rules(), rules)
-                refresh_live(conn, ask.park_id, zone, now=self.now(), rules=stats)
-                return None
-            return store_schedule(conn, ask.park_id, fetched.fetched_at, document, zone)
+                store_live(
+                    conn, ask.park_id, fetched.fetched_at, document, second.overrides, day, now
+                )
+            else:
+                store_schedule(conn, ask.park_id, fetched.fetched_at, document, zone, day, now)
+            # The park's poll of this cycle may be stored already: its day, and its live
+            # status, take these statuses or hours now.
+            stats = StatsRules(self.settings.state_rules(), rules)
+            for stale in queries.stale_days_of(conn, ask.park_id):
+                refresh_park_day(conn, ask.park_id, zone, stale, now=now, rules=stats)
+            return None
 
         try:
             transaction(self.engine, store)

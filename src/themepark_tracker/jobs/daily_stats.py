@@ -55,30 +55,26 @@ def refresh_park_day(
     return written
 
 
-def refresh_live(
-    conn: Connection, park_id: int, zone: ZoneInfo, *, now: datetime, rules: StatsRules
-) -> None:
-    """Only the park's live status, from its current day's polls: when statuses arrive
-    after the poll they go with, nothing of the day's figures changes."""
-    writes.lock_parks(conn, [park_id])
-    day = park_day_of(now, zone, rules.days)
-    if not queries.is_closed(conn, park_id, day):
-        polls, known, park_day = _computed(conn, park_id, zone, day, now, rules)
-        _save_live(conn, park_id, polls, known, park_day, now, rules)
-
-
 def _computed(
     conn: Connection, park_id: int, zone: ZoneInfo, day: date, now: datetime, rules: StatsRules
 ) -> tuple[list[Poll], queries.TiersAndLive, ParkDay]:
     """The day's polls, what is stored of the park's rides, and the day they make."""
     start, end = day_bounds(day, zone, rules.days)
-    polls = queries.polls_between(conn, park_id, start, end)
+    polls = wiki.statuses_of(
+        conn, park_id, queries.polls_between(conn, park_id, start, end), rules.days.interval
+    )
     known = queries.tiers_and_live(conn, park_id, rules.states)
     # A day that has not ended has no poll after it yet (polls are stamped by the clock
     # that gives `now`): a query less on every poll. `aggregate` looks, once it has.
     after = queries.first_poll_at_or_after(conn, park_id, end) if end <= now else None
     park_day = compute_park_day(
-        day, polls, now=now, rules=rules.days, counted=known.tiers, next_poll_at=after
+        day,
+        polls,
+        now=now,
+        rules=rules.days,
+        counted=known.tiers,
+        next_poll_at=after,
+        hours=wiki.hours_of(conn, park_id, day),
     )
     return polls, known, park_day
 
@@ -94,7 +90,6 @@ def _save_live(
 ) -> None:
     latest = polls[-1] if polls else None
     ride_ids = set(known.tiers) | (set(latest.states) if latest else set())
-    interval = rules.days.interval
-    statuses = wiki.live_near(conn, park_id, latest.at, interval) if latest else None
+    statuses = latest.statuses if latest else None
     live = live_status(park_day, latest, ride_ids, now, rules.days, statuses)
     writes.save_live(conn, park_id, live, known.live)

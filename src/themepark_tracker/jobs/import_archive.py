@@ -111,7 +111,7 @@ def import_archives(
         defer_stats=True,
     )
     pending: list[PollInput] = []
-    second = _SecondSource(engine, settings, report)
+    second = _SecondSource(engine, settings, report, now)
     for path in sorted(paths, key=_first_time):
         for line in read_archive(path):
             if progress:
@@ -168,8 +168,14 @@ class _SecondSource:
     """ThemeParks.wiki answers, stored after the polls read before them, whose rides
     they may be paired with; one transaction for each flush."""
 
-    def __init__(self, engine: Engine, settings: Settings, report: ImportReport) -> None:
-        self.engine, self.settings, self.report = engine, settings, report
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        report: ImportReport,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.engine, self.settings, self.report, self.now = engine, settings, report, now
         self.pending: list[WikiLiveRecord | WikiScheduleRecord] = []
 
     def flush(self) -> None:
@@ -192,10 +198,25 @@ class _SecondSource:
                         self.report.late[(record.park_id, day)] += 1  # its polls are gone
                         continue
                     stored += store_live(
-                        conn, record.park_id, record.fetched_at, record.payload, overrides
+                        conn,
+                        record.park_id,
+                        record.fetched_at,
+                        record.payload,
+                        overrides,
+                        day,
+                        self.now(),
                     )
                 else:
-                    store_schedule(conn, record.park_id, record.fetched_at, record.payload, zone)
+                    today = park_day_of(record.fetched_at, zone, rules)
+                    store_schedule(
+                        conn,
+                        record.park_id,
+                        record.fetched_at,
+                        record.payload,
+                        zone,
+                        today,
+                        self.now(),
+                    )
                     stored += 1
             return stored
 

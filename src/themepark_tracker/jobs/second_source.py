@@ -9,7 +9,7 @@ park days it covers that are not over yet.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from themepark_tracker.engine.states import Status
 from themepark_tracker.jobs.wiki_map import log_changes
 from themepark_tracker.sources.themeparks_wiki import parse_live, parse_schedule
-from themepark_tracker.storage import wiki
+from themepark_tracker.storage import wiki, writes
 from themepark_tracker.wiki_mapping import Overrides, WikiRide, match_rides
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,17 @@ SCHEDULE_DAYS = 30
 
 
 def store_live(
-    conn: Connection, park_id: int, fetched_at: datetime, document: Any, overrides: Overrides
+    conn: Connection,
+    park_id: int,
+    fetched_at: datetime,
+    document: Any,
+    overrides: Overrides,
+    day: date,
+    now: datetime,
 ) -> bool:
-    """Store a live answer's statuses; False when that fetch is stored already."""
+    """Store a live answer's statuses; False when that fetch is stored already. A new
+    one marks its park day `day` for a recompute: statuses change the figures of the
+    polls they go with, whether those were stored before or after it."""
     live, problems = parse_live(document)
     for problem in problems[:5]:
         log.warning(
@@ -50,7 +58,10 @@ def store_live(
         if entry.status is not None
         for ride in by_entity.get(entry.id, [])
     }
-    return wiki.save_live(conn, park_id, fetched_at, statuses)
+    stored = wiki.save_live(conn, park_id, fetched_at, statuses)
+    if stored:
+        writes.mark_stale(conn, [(park_id, day)], now)
+    return stored
 
 
 def store_schedule(
@@ -59,11 +70,14 @@ def store_schedule(
     fetched_at: datetime,
     document: Any,
     zone: ZoneInfo,
+    current_day: date,
+    now: datetime,
 ) -> int:
     """Store a schedule answer: the park's local dates from the one it was fetched on
     (the API's dates, not park days: at 02:00 the park day of the date before is still
     running, and the answer no longer lists it) through the next 30. An answer nothing
-    could be read from changes nothing. Returns the days written."""
+    could be read from changes nothing. The park days up to `current_day` whose hours
+    changed are marked for a recompute. Returns the days whose hours changed."""
     hours, problems = parse_schedule(document)
     for problem in problems[:5]:
         log.warning(
@@ -74,4 +88,9 @@ def store_schedule(
         return 0
     today = fetched_at.astimezone(zone).date()
     covered = (today, today + timedelta(days=SCHEDULE_DAYS))
-    return wiki.save_schedule(conn, park_id, fetched_at, hours, covered)
+    changed = wiki.save_schedule(conn, park_id, fetched_at, hours, covered)
+    # Published hours decide the session: a day already begun is counted again.
+    begun = [(park_id, day) for day in changed if day <= current_day]
+    if begun:
+        writes.mark_stale(conn, begun, now)
+    return len(changed)

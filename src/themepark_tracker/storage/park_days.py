@@ -89,7 +89,13 @@ def _add(left: Running, right: Running) -> Running:
 
 
 def _ride_row(
-    park_id: int, day: date, ride_id: int, tier: int | None, ride: RideDay | None, final: bool
+    park_id: int,
+    day: date,
+    ride_id: int,
+    tier: int | None,
+    ride: RideDay | None,
+    final: bool,
+    disagreements: int = 0,
 ) -> dict[str, Any]:
     return {
         "park_id": park_id,
@@ -110,6 +116,7 @@ def _ride_row(
         "ongoing_outage_minutes": next(
             (outage.minutes for outage in (ride.outages if ride else ()) if outage.ongoing), None
         ),
+        "disagreements": disagreements,
     }
 
 
@@ -188,7 +195,15 @@ def save_park_day(
     days: list[_Day] = []
     if day.polls:
         rides = [
-            _ride_row(park_id, day.day, ride_id, tiers.get(ride_id), day.rides.get(ride_id), final)
+            _ride_row(
+                park_id,
+                day.day,
+                ride_id,
+                tiers.get(ride_id),
+                day.rides.get(ride_id),
+                final,
+                day.disagreements.get(ride_id, 0),
+            )
             for ride_id in sorted(set(tiers) | set(running) | set(day.rides))
         ]
         days.append(_Day(_park_row(park_id, day, tiers, final, computed_at), rides, new=True))
@@ -382,6 +397,7 @@ def _save_outages(conn: Connection, park_id: int, day: ParkDay) -> None:
             "ended_at": outage.end,
             "minutes": outage.minutes,
             "park_wide": outage.park_wide,
+            "censored": outage.censored,
         }
         for ride in day.rides.values()
         for outage in ride.outages
@@ -419,6 +435,7 @@ def _park_row(
         ),
         "is_final": final,
         "computed_at": computed_at,
+        "scheduled": day.scheduled,
     }
 
 
@@ -439,6 +456,9 @@ def _save_park_rows(conn: Connection, row: dict[str, Any], day: ParkDay) -> int:
         "active_polls": day.active_polls,
         "is_final": row["is_final"],
         "computed_at": row["computed_at"],
+        "scheduled": day.scheduled,
+        "observed_started_at": day.observed_start,
+        "observed_ended_at": day.observed_end,
     }
     _upsert_day(conn, operating_sessions, session)
     return 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, overload
 
@@ -33,8 +33,8 @@ from themepark_tracker.storage.outages import (
     from_little_endian,
     little_endian,
     of_days,
-    outage_lengths_by_ride,
 )
+from themepark_tracker.storage.statistics import grouped
 from themepark_tracker.storage.tables import recovery_pools, ride_outages, rides
 
 #: How a pool's rides are chosen: unclassified rides count as tier 2.
@@ -78,13 +78,12 @@ def curves(conn: Connection, keys: Iterable[PoolKey]) -> dict[PoolKey, PoolCurve
     wanted = set(keys)
     found = _prepared(conn, wanted)
     missing = wanted - set(found)
-    own = outage_lengths_by_ride(
+    own = _own_outages(
         conn, {key.ride_id: (key.first, key.last) for key in missing if key.name == "ride"}
     )
     for key in missing:
         if key.name == "ride":
-            lengths = tuple(m for m, park_wide in own[key.ride_id] if not park_wide)
-            found[key] = pool_curve(Pool("ride", lengths))
+            found[key] = pool_curve(own[key.ride_id])
         else:
             found[key] = pool_curve(pool_of(conn, key))
     return found
@@ -99,17 +98,51 @@ def pool_of(conn: Connection, key: PoolKey) -> Pool:
     if key.tier != NONE:
         chosen = chosen.where(func.coalesce(r.tier, UNCLASSIFIED_TIER) == key.tier)
     query = (
-        select(o.minutes, func.count())
+        select(o.minutes, o.censored, func.count())
         .where(
             of_days(key.first, key.last),
             o.ended_at.is_not(None),
             o.ride_id.in_(chosen),
             o.park_wide if key.name == "park_wide" else ~o.park_wide,
         )
-        .group_by(o.minutes)
+        .group_by(o.minutes, o.censored)
     )
-    durations = [float(m) for m, count in conn.execute(query) for _ in range(int(count))]
-    return Pool(key.name, tuple(sorted(durations)))
+    lengths = _Lengths()
+    for minutes, censored, count in conn.execute(query):
+        lengths.add(float(minutes), bool(censored), int(count))
+    return lengths.pool(key.name)
+
+
+@dataclass
+class _Lengths:
+    """A pool's outages as read: ended ones, and those reported DOWN to the close, which
+    the curve takes as censored at their length."""
+
+    ended: list[float] = field(default_factory=list)
+    censored: list[float] = field(default_factory=list)
+
+    def add(self, minutes: float, censored: bool, count: int = 1) -> None:
+        (self.censored if censored else self.ended).extend([minutes] * count)
+
+    def pool(self, name: str) -> Pool:
+        return Pool(name, tuple(sorted(self.ended)), tuple(sorted(self.censored)))
+
+
+def _own_outages(conn: Connection, ranges: Mapping[int, tuple[date, date]]) -> dict[int, Pool]:
+    """Each ride's own pool (its outages that are not park-wide) on its park days `first`
+    to `last`, in one statement."""
+    o = ride_outages.c
+    groups = grouped(ranges)
+    found = {ride_id: _Lengths() for ride_id in ranges}
+    if groups:
+        query = select(o.ride_id, o.minutes, o.censored).where(
+            o.ended_at.is_not(None),
+            ~o.park_wide,
+            or_(*(o.ride_id.in_(ids) & of_days(*span) for span, ids in groups.items())),
+        )
+        for ride_id, minutes, censored in conn.execute(query):
+            found[ride_id].add(float(minutes), bool(censored))
+    return {ride_id: lengths.pool("ride") for ride_id, lengths in found.items()}
 
 
 _c = recovery_pools.c
@@ -223,7 +256,7 @@ def prepare(conn: Connection, windows: Mapping[int, tuple[date, date]], at: date
         pools = _pools_of_window(conn, first, last)
         rows = []
         for key in todo:
-            curve = pool_curve(Pool(key.name, tuple(pools.get(key, ()))))
+            curve = pool_curve(pools.get(key, _Lengths()).pool(key.name))
             rows.append(
                 {
                     "pool": key.name,
@@ -258,17 +291,17 @@ def _batches(rows: list[dict[str, object]]) -> Iterator[list[dict[str, object]]]
         yield batch
 
 
-def _pools_of_window(conn: Connection, first: date, last: date) -> dict[PoolKey, list[float]]:
+def _pools_of_window(conn: Connection, first: date, last: date) -> dict[PoolKey, _Lengths]:
     """Every pool's ended outages over these park days, from one read."""
     o, r = ride_outages.c, rides.c
     query = (
-        select(r.park_id, r.tier, o.ride_id, o.park_wide, o.minutes)
+        select(r.park_id, r.tier, o.ride_id, o.park_wide, o.minutes, o.censored)
         .join_from(ride_outages, rides, r.id == o.ride_id)
         .where(of_days(first, last), o.ended_at.is_not(None))
     )
-    pools: dict[PoolKey, list[float]] = {}
-    for park_id, tier, ride_id, park_wide, minutes in conn.execute(query):
-        length = float(minutes)
+    pools: dict[PoolKey, _Lengths] = {}
+    for park_id, tier, ride_id, park_wide, minutes, censored in conn.execute(query):
+        length, down_to_close = float(minutes), bool(censored)
         if park_wide:
             keys = [PoolKey("park_wide", park_id, NONE, NONE, first, last)]
         else:
@@ -279,7 +312,7 @@ def _pools_of_window(conn: Connection, first: date, last: date) -> dict[PoolKey,
                 PoolKey("tier", NONE, tier, NONE, first, last),
             ]
         for key in keys:
-            pools.setdefault(key, []).append(length)
+            pools.setdefault(key, _Lengths()).add(length, down_to_close)
     return pools
 
 

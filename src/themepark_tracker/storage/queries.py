@@ -273,6 +273,13 @@ def stale_days(conn: Connection) -> list[tuple[int, date]]:
     return [(park_id, day) for park_id, day in conn.execute(query)]
 
 
+def stale_days_of(conn: Connection, park_id: int) -> list[date]:
+    """The park's days whose statistics must be recomputed, in order."""
+    c = stale_park_days.c
+    query = select(c.park_date).where(c.park_id == park_id).order_by(c.park_date)
+    return list(conn.execute(query).scalars())
+
+
 def closed_days(
     conn: Connection, park_ids: Sequence[int], first: date, last: date
 ) -> set[tuple[int, date]]:

@@ -197,6 +197,13 @@ ride_outages = Table(
     Column("ended_at", UTCSeconds, nullable=True, comment="the next open poll; null: ongoing"),
     Column("minutes", Double, nullable=False, comment="the time its closed polls cover"),
     Column("park_wide", Boolean, nullable=False),
+    Column(
+        "censored",
+        Boolean,
+        nullable=False,
+        server_default=false(),
+        comment="reported DOWN to the session's end",
+    ),
     sqlite_with_rowid=False,
     **MYSQL_TABLE_OPTIONS,
     **MYSQL_COMPRESSED,
@@ -299,6 +306,11 @@ operating_sessions = Table(
     Column("active_polls", Integer, nullable=False),
     Column("is_final", Boolean, nullable=False, server_default=false()),
     Column("computed_at", UTCDateTime, nullable=False),
+    # The session is the published hours when `scheduled`; the run of active polls it
+    # would have been without them is kept beside it (scheduled against observed hours).
+    Column("scheduled", Boolean, nullable=False, server_default=false()),
+    Column("observed_started_at", UTCDateTime, nullable=True),
+    Column("observed_ended_at", UTCDateTime, nullable=True),
     UniqueConstraint("park_id", "park_date", name="uq_operating_sessions_park_id_park_date"),
     Index("ix_operating_sessions_park_date", "park_date"),
     **MYSQL_TABLE_OPTIONS,
@@ -352,6 +364,13 @@ ride_daily_stats = Table(
     # Only on a day whose session runs: the length so far of the ride's ongoing outage,
     # counted in its downtime and events but not among the outages a period has ended.
     Column("ongoing_outage_minutes", Double, nullable=True),
+    Column(
+        "disagreements",
+        SmallInteger,
+        nullable=False,
+        server_default="0",
+        comment="polls of the session where the sources disagreed",
+    ),
     # A ride's days, for its history and the maxima of the rides a ranking returns: the
     # index holds what those reads want, so that they never fetch a row (on MySQL a
     # compressed page) per day. On SQLite only the tracked days: a query that does not
@@ -387,6 +406,13 @@ park_daily_stats = Table(
     Column("wait_samples", Integer, nullable=False, server_default="0"),
     Column("is_final", Boolean, nullable=False, server_default=false()),
     Column("computed_at", UTCDateTime, nullable=False),
+    Column(
+        "scheduled",
+        Boolean,
+        nullable=False,
+        server_default=false(),
+        comment="counted with the published hours",
+    ),
     *(
         Column(f"cum_{name}", kind, nullable=False, server_default="0")
         for name, kind in PARK_RUNNING_TOTALS

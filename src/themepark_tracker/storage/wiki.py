@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, insert, select
 
+from themepark_tracker.engine.sessions import Hours, Poll, operating_hours, with_statuses
 from themepark_tracker.engine.states import STATUSES, Status
 from themepark_tracker.sources.themeparks_wiki import ScheduledHours
 from themepark_tracker.storage import writes
@@ -179,15 +180,27 @@ def live_between(
     return [(at, decode_statuses(text)) for at, text in conn.execute(query)]
 
 
-def live_near(
-    conn: Connection, park_id: int, at: datetime, within: timedelta
-) -> dict[int, Status] | None:
-    """The statuses of the park's answer fetched nearest `at`, if one was within `within`
-    of it (None: no statuses to go by)."""
-    found = live_between(conn, park_id, at - within, at + within + timedelta(seconds=1))
-    if not found:
+def statuses_of(
+    conn: Connection, park_id: int, polls: Sequence[Poll], within: timedelta
+) -> list[Poll]:
+    """The park's polls (in time order) with the statuses that go with each."""
+    if not polls:
+        return []
+    answers = live_between(
+        conn, park_id, polls[0].at - within, polls[-1].at + within + timedelta(seconds=1)
+    )
+    return with_statuses(polls, answers, within) if answers else list(polls)
+
+
+def hours_of(conn: Connection, park_id: int, day: date) -> Hours | None:
+    """The park day's published operating hours; None when no schedule of it is stored
+    (an empty tuple: published, with no operating hours)."""
+    entries = schedule_of(conn, park_id, day, day)
+    if not entries:
         return None
-    return min(found, key=lambda answer: abs(answer[0] - at))[1]
+    return operating_hours(
+        [(entry.opens, entry.closes) for entry in entries if entry.kind == "OPERATING"]
+    )
 
 
 def delete_live(conn: Connection, park_id: int, start: datetime, end: datetime) -> int:
@@ -202,13 +215,13 @@ def save_schedule(
     fetched_at: datetime,
     hours: Sequence[ScheduledHours],
     covered: tuple[date, date],
-) -> int:
+) -> list[date]:
     """A fetched schedule covering the dates `covered` (from the park's local date when it
     was fetched: none of them is over): it replaces each of those days stored from an
     older fetch or not at all (a day missing from it is not published), so that a day
     counts with the version last fetched before it ended, and a re-import of an older
     fetch changes nothing. Days before `covered` in it (a month asked for) fill days that
-    have none. Returns the days written."""
+    have none. Returns the days whose published hours changed."""
     s = wiki_schedules.c
     first, last = covered
     by_day: dict[date, list[ScheduledHours]] = {}
@@ -243,7 +256,8 @@ def save_schedule(
     ]
     if rows:
         conn.execute(insert(wiki_schedules), rows)
-    return len({row["park_date"] for row in rows})
+    # A day replaced by one with nothing published changed too: it had hours.
+    return sorted({*replaced, *filled} & ({*stored} | {row["park_date"] for row in rows}))
 
 
 def schedule_of(conn: Connection, park_id: int, first: date, last: date) -> list[ScheduledHours]:
