@@ -39,10 +39,18 @@ def _ok(client: Any, url: str, model: type[schemas.Model]) -> Any:
     assert response.status_code == 200, (url, response.get_json())
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert body["attribution"] == {
-        "text": "Data powered by Queue-Times.com",
-        "url": "https://queue-times.com",
-    }
+    assert body["attribution"] in (
+        {
+            "text": "Data powered by Queue-Times.com",
+            "url": "https://queue-times.com",
+            "second_source_url": None,
+        },
+        {
+            "text": "Data powered by Queue-Times.com and ThemeParks.wiki",
+            "url": "https://queue-times.com",
+            "second_source_url": "https://themeparks.wiki",
+        },
+    )
     model.model_validate(body)
     return body
 

@@ -25,6 +25,7 @@ PATHS = [
     "/api/parks/downtime",
     "/api/parks/waittimes",
     "/api/parks/{park_id}",
+    "/api/parks/{park_id}/data-quality",
     "/api/rides/downtime",
     "/api/rides/waittimes",
     "/api/rides/{ride_id}",

@@ -213,15 +213,20 @@ def test_the_park_page(tab: Page, api: Any) -> None:
     assert page.locator("#park-chart canvas").count() == 1
     cells = page.locator(".heatmap .cell")
     assert cells.count() == len(detail["heatmap"]["rides"]) * len(detail["heatmap"]["dates"])
-    rides_table = page.locator("main table").last
+    rides_table = page.get_by_role("table", name="The park's rides ranked by downtime")
     assert rides_table.locator("tbody tr").count() == len(detail["rides"])
+    hours = page.get_by_role("table", name="Operating hours per day: published against observed")
+    assert hours.locator("tbody tr").count() == len(detail["operating_sessions"])
+    quality = page.get_by_role("table", name="Data quality per day")
+    quality.wait_for()
+    assert quality.locator("tbody tr").count() == len(detail["days"])
     tab.shot("park")
     rides_table.get_by_role("button", name="MTBF").click()
     tab.ready()
     assert "rsort=mtbf" in tab.query()
     figures = [r["reliability"]["all"] for r in detail["rides"]]
     known = sorted((f["mtbf_hours"] for f in figures if f["mtbf_hours"] is not None), reverse=True)
-    column = page.locator("main table").last.locator("tbody tr td:nth-child(9)").all_inner_texts()
+    column = rides_table.locator("tbody tr td:nth-child(9)").all_inner_texts()
     assert known and column[: len(known)] == [f"{x:.1f} h" for x in known]
     unknown = [f for f in figures if f["mtbf_hours"] is None]
     assert sorted(column[len(known) :]) == sorted(

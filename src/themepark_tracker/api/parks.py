@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 
@@ -20,7 +21,7 @@ from themepark_tracker.catalogue import is_disney_or_universal
 from themepark_tracker.engine.live import average_wait
 from themepark_tracker.engine.rankings import PARK_SORTS
 from themepark_tracker.engine.scores import Totals
-from themepark_tracker.storage import details, queries
+from themepark_tracker.storage import details, quality, queries
 from themepark_tracker.storage.outages import park_outages
 from themepark_tracker.storage.statistics import RideSums, park_sums, period_sums
 
@@ -174,6 +175,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
     first, last = ranked.park.first, ranked.park.last
     rides = period_sums(ask.conn, asked)
     return schemas.ParkDetailResponse(
+        attribution=_attribution(ask, park_id),
         meta=present.meta(ask, params),
         data=schemas.ParkDetail(
             park=present.park(info, details.tier_distribution(ask.conn, park_id)),
@@ -203,6 +205,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
                     avg_wait=None if day.avg_wait is None else round(day.avg_wait, 1),
                     peak_wait=day.peak_wait,
                     final=day.is_final,
+                    scheduled=day.scheduled,
                 )
                 for day in details.park_days(ask.conn, park_id, first, last)
             ],
@@ -248,3 +251,55 @@ def _day_totals(day: details.ParkDayRow) -> Totals:
         day.weighted_downtime_minutes,
         day.weighted_total_minutes,
     )
+
+
+@endpoint(
+    bp,
+    "/<int:park_id>/data-quality",
+    query=ParkDetailQuery,
+    response=schemas.DataQualityResponse,
+    tag="parks",
+    summary="What a park's days were counted from",
+    not_found=True,
+)
+def data_quality(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.DataQualityResponse:
+    """Per park day: polls, the answers of each source, disagreements between them inside
+    the session, stale readings and invalid waits. At most 31 days (default today)."""
+    asked = present.scope(ask, params, park_id, filtered=False)
+    park = asked.parks.get(park_id) if park_id <= MAX_ID else None
+    if park is None:
+        raise ApiError(404, "not_found", f"no park {park_id}")
+    if (park.last - park.first).days >= quality.MAX_DAYS:
+        raise ApiError(
+            400, "invalid_parameter", f"at most {quality.MAX_DAYS} days of data quality at once"
+        )
+    days = quality.park_quality(
+        ask.conn, park_id, ZoneInfo(park.timezone), park.first, park.last, ask.day_rules
+    )
+    return schemas.DataQualityResponse(
+        attribution=_attribution(ask, park_id),
+        meta=present.meta(ask, params),
+        data=schemas.DataQuality(
+            park_id=park_id,
+            days=[
+                schemas.DataQualityDay(
+                    date=day.day,
+                    polls=day.polls,
+                    sources_answered=schemas.SourcesAnswered(
+                        queue_times=day.answered["queue_times"],
+                        themeparks_wiki=day.answered["themeparks_wiki"],
+                    ),
+                    scheduled=day.scheduled,
+                    disagreements=day.disagreements,
+                    stale_readings=day.stale_readings,
+                    invalid_waits=day.invalid_waits,
+                )
+                for day in days
+            ],
+        ),
+    )
+
+
+def _attribution(ask: Ask, park_id: int) -> schemas.Attribution:
+    """Both sources for a park paired with ThemeParks.wiki."""
+    return schemas.BOTH_SOURCES if details.is_paired(ask.conn, park_id) else schemas.Attribution()

@@ -100,6 +100,18 @@ def session(row: SessionRow) -> schemas.OperatingSession:
         closed_at=row.ended_at,
         operating_hours=round(row.operating_minutes / 60, 2),
         final=bool(row.is_final),
+        scheduled=row.scheduled,
+        observed_opened_at=row.observed_started_at,
+        observed_closed_at=row.observed_ended_at,
+        published=[
+            schemas.PublishedHours(
+                kind=entry.kind,
+                opens_at=entry.opens,
+                closes_at=entry.closes,
+                description=entry.description,
+            )
+            for entry in row.published
+        ],
     )
 
 

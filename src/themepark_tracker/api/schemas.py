@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 QUEUE_TIMES = "https://queue-times.com"
+THEMEPARKS_WIKI = "https://themeparks.wiki"
 LiveStatus = Literal["running", "down", "closed", "refurbishment", "unknown"]
 
 
@@ -20,6 +21,16 @@ class Model(BaseModel):
 class Attribution(Model):
     text: str = "Data powered by Queue-Times.com"
     url: str = QUEUE_TIMES
+    second_source_url: str | None = Field(
+        default=None, description="ThemeParks.wiki, when its schedules or statuses were used too"
+    )
+
+
+#: What an answer counted with both sources says.
+BOTH_SOURCES = Attribution(
+    text="Data powered by Queue-Times.com and ThemeParks.wiki",
+    second_source_url=THEMEPARKS_WIKI,
+)
 
 
 class Period(Model):
@@ -283,12 +294,27 @@ class TrendsResponse(Envelope):
     data: Trends
 
 
+class PublishedHours(Model):
+    kind: str = Field(description="OPERATING (the session), TICKETED_EVENT, EXTRA_HOURS, ...")
+    opens_at: datetime
+    closes_at: datetime
+    description: str | None
+
+
 class OperatingSession(Model):
     date: dt.date
     opened_at: datetime
     closed_at: datetime
     operating_hours: float
     final: bool
+    scheduled: bool = Field(
+        description="the session is the published OPERATING hours, not inferred from polls"
+    )
+    observed_opened_at: datetime | None = Field(
+        description="first poll of the run of active polls (the session without a schedule)"
+    )
+    observed_closed_at: datetime | None
+    published: list[PublishedHours] = Field(description="the day's published hours, all kinds")
 
 
 class ParkDay(Model):
@@ -302,6 +328,7 @@ class ParkDay(Model):
     avg_wait: float | None
     peak_wait: int | None
     final: bool
+    scheduled: bool = Field(description="counted with the park's published hours")
 
 
 class HeatmapRide(Model):
@@ -339,6 +366,34 @@ class ParkDetail(Model):
 
 class ParkDetailResponse(Envelope):
     data: ParkDetail
+
+
+class SourcesAnswered(Model):
+    queue_times: int = Field(description="successful Queue-Times polls")
+    themeparks_wiki: int = Field(description="ThemeParks.wiki live answers stored")
+
+
+class DataQualityDay(Model):
+    date: dt.date
+    polls: int = Field(description="Queue-Times fetches, failed ones included")
+    sources_answered: SourcesAnswered
+    scheduled: bool | None = Field(
+        description="counted with published hours; null: the day has no figures"
+    )
+    disagreements: int = Field(
+        description="ride polls of the session where the two sources disagreed on open/closed"
+    )
+    stale_readings: int = Field(description="open readings not refreshed within stale_after")
+    invalid_waits: int = Field(description="posted waits refused (not a number, <0, too long)")
+
+
+class DataQuality(Model):
+    park_id: int
+    days: list[DataQualityDay]
+
+
+class DataQualityResponse(Envelope):
+    data: DataQuality
 
 
 class RideDay(Model):

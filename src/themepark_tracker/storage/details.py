@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, func, or_, select
 
-from themepark_tracker.storage import queries
+from themepark_tracker.sources.themeparks_wiki import ScheduledHours
+from themepark_tracker.storage import queries, wiki
 from themepark_tracker.storage.tables import (
     operating_sessions,
     park_daily_stats,
@@ -16,6 +17,8 @@ from themepark_tracker.storage.tables import (
     ride_daily_stats,
     rides,
     status_changes,
+    wiki_parks,
+    wiki_rides,
 )
 
 
@@ -127,16 +130,52 @@ class SessionRow:
     ended_at: datetime
     operating_minutes: float
     is_final: bool
+    scheduled: bool
+    observed_started_at: datetime | None
+    observed_ended_at: datetime | None
+    published: tuple[ScheduledHours, ...] = ()
 
 
 def sessions(conn: Connection, park_id: int, first: date, last: date) -> list[SessionRow]:
+    """The park's sessions, each with the hours published for its day."""
     s = operating_sessions.c
     query = (
-        select(s.park_date, s.started_at, s.ended_at, s.operating_minutes, s.is_final)
+        select(
+            s.park_date,
+            s.started_at,
+            s.ended_at,
+            s.operating_minutes,
+            s.is_final,
+            s.scheduled,
+            s.observed_started_at,
+            s.observed_ended_at,
+        )
         .where(s.park_id == park_id, s.park_date.between(first, last))
         .order_by(s.park_date)
     )
-    return [SessionRow(*row) for row in conn.execute(query)]
+    found = conn.execute(query).all()
+    published: dict[date, list[ScheduledHours]] = {}
+    if found:
+        for entry in wiki.schedule_of(conn, park_id, found[0].park_date, found[-1].park_date):
+            published.setdefault(entry.day, []).append(entry)
+    return [
+        SessionRow(
+            *row[:5],
+            bool(row.scheduled),
+            row.observed_started_at,
+            row.observed_ended_at,
+            tuple(published.get(row.park_date, ())),
+        )
+        for row in found
+    ]
+
+
+def is_paired(conn: Connection, park_id: int) -> bool:
+    """Whether the park, or rides of it, are paired with ThemeParks.wiki (an imported
+    archive pairs the rides from its answers): its answers are counted."""
+    parks_paired = select(wiki_parks.c.park_id).where(wiki_parks.c.park_id == park_id)
+    rides_paired = select(wiki_rides.c.park_id).where(wiki_rides.c.park_id == park_id)
+    return conn.execute(parks_paired.union_all(rides_paired).limit(1)).first() is not None
 
 
 @dataclass(frozen=True)
@@ -214,6 +253,7 @@ class ParkDayRow:
     avg_wait: float | None
     peak_wait: int | None
     is_final: bool
+    scheduled: bool
 
 
 def park_days(conn: Connection, park_id: int, first: date, last: date) -> list[ParkDayRow]:
@@ -231,11 +271,15 @@ def park_days(conn: Connection, park_id: int, first: date, last: date) -> list[P
             s.avg_wait,
             s.peak_wait,
             s.is_final,
+            s.scheduled,
         )
         .where(s.park_id == park_id, s.stat_date.between(first, last))
         .order_by(s.stat_date)
     )
-    return [ParkDayRow(*row[:10], bool(row.is_final)) for row in conn.execute(query)]
+    return [
+        ParkDayRow(*row[:10], bool(row.is_final), bool(row.scheduled))
+        for row in conn.execute(query)
+    ]
 
 
 def posted_waits(

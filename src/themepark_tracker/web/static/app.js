@@ -395,14 +395,22 @@
       h("li", {}, h("span", { class: "tier-label" }, label), bar(tiers[key], total), h("span", { class: "num" }, String(tiers[key])))));
     const chartBox = h("div", { class: "chart", id: "park-chart" });
     const heat = heatmap(d.heatmap);
+    const zone = d.park.timezone;
+    const span = (a, b) => (a && b ? `${localTime(a, zone)}–${localTime(b, zone)}` : "–");
+    /* Published hours (all kinds) against the run of active polls the tracker saw. */
+    const published = (s) => s.published.length
+      ? s.published.map((p) => `${p.kind === "OPERATING" ? "" : (p.description || p.kind.toLowerCase().replace("_", " ")) + " "}${span(p.opens_at, p.closes_at)}`).join(", ")
+      : "not published";
     const hours = d.operating_sessions.length
-      ? table("Operating hours per day", [
+      ? table("Operating hours per day: published against observed", [
         { label: "Day", cell: (s) => s.date },
-        { label: "Opened", cell: (s) => localTime(s.opened_at, d.park.timezone) },
-        { label: "Closed", cell: (s) => localTime(s.closed_at, d.park.timezone) },
+        { label: "Published", cell: (s) => published(s) },
+        { label: "Observed", cell: (s) => span(s.observed_opened_at, s.observed_closed_at) },
+        { label: "Counted", cell: (s) => h("span", { title: s.scheduled ? "the published hours are the session" : "no published hours: the session is the run of active polls" }, span(s.opened_at, s.closed_at), s.scheduled ? " (published)" : " (observed)") },
         { label: "Hours", num: true, cell: (s) => fixed(s.operating_hours, 1) },
       ], d.operating_sessions)
       : empty("The park did not operate in this period.");
+    const quality = h("div", { class: "quality" }, empty("Loading data quality…"));
     const rideColumns = [
       { label: "#", num: true, cell: (r) => r.rank },
       { label: "Ride", cell: (r) => h("span", {}, rideLink(r.ride_id, r.name), " ", external(r.queue_times_url, "↗")) },
@@ -442,8 +450,13 @@
       section("Daily downtime and shame", d.days.length ? chartBox : empty("No statistics for this period.")),
       section("Downtime by ride and day", heat),
       section("Rides", d.rides.length ? table("The park's rides ranked by downtime", rideColumns, parkRides, { key: state.rsort, order: state.rorder, change: (k, order) => go({ rsort: k, rorder: order }) }) : empty("No downtime recorded for this period.")),
-    ];
+      section("Data quality", quality),
+      body.attribution.second_source_url
+        ? h("p", { class: "note" }, "Data powered by ", h("a", { href: body.attribution.url, rel: "noopener", target: "_blank" }, "Queue-Times.com"), " and ", h("a", { href: body.attribution.second_source_url, rel: "noopener", target: "_blank" }, "ThemeParks.wiki"), " (published hours and ride statuses).")
+        : null,
+    ].filter(Boolean);
     const draw = () => {
+      qualityPanel(quality, state.park, d.figures.first, d.figures.last);
       if (!d.days.length) return;
       chart(chartBox, "Downtime (h) and shame score per day", [
         {},
@@ -452,6 +465,28 @@
       ], [d.days.map((x) => dayStamp(x.date)), d.days.map((x) => (x.operating_hours > 0 ? x.downtime_hours : null)), d.days.map((x) => x.shame_score)], 240, true);
     };
     return { nodes: view, after: draw };
+  }
+
+  /* Per day: what the figures were counted from. At most the last 31 days of the period. */
+  async function qualityPanel(target, park, first, last) {
+    const from = new Date(Math.max(Date.parse(first), Date.parse(last) - 30 * 86400e3)).toISOString().slice(0, 10);
+    let body;
+    try {
+      body = await api(`/api/parks/${park}/data-quality`, { from, to: last });
+    } catch (error) {
+      target.replaceChildren(empty(`Data quality unavailable: ${error.message}`));
+      return;
+    }
+    target.replaceChildren(table("Data quality per day", [
+      { label: "Day", cell: (q) => q.date },
+      { label: "Polls", num: true, cell: (q) => q.polls },
+      { label: "Queue-Times answers", num: true, cell: (q) => q.sources_answered.queue_times },
+      { label: "ThemeParks.wiki answers", num: true, cell: (q) => q.sources_answered.themeparks_wiki },
+      { label: "Hours", cell: (q) => (q.scheduled === null ? "–" : q.scheduled ? "published" : "observed") },
+      { label: "Disagreements", num: true, cell: (q) => q.disagreements },
+      { label: "Stale readings", num: true, cell: (q) => q.stale_readings },
+      { label: "Invalid waits", num: true, cell: (q) => q.invalid_waits },
+    ], body.data.days));
   }
 
   function heatmap(data) {
