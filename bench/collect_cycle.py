@@ -4,7 +4,11 @@ Budget (issue 4): at most 2 x the ideal ceil(100 / 8) x 0.3 s = 3.9 s with 8 req
 a time. Printed next to a baseline measured in this same run: the same 100 GETs with a
 plain 8-thread pool and no validation, retries or storage.
 
-    .venv/bin/python bench/collect_cycle.py [--parks 100] [--latency-ms 300]
+    .venv/bin/python bench/collect_cycle.py [--parks 100] [--latency-ms 300] [--second-source]
+
+With --second-source (issue 21: at most 1.5 x the one-source cycle) every park is also
+paired with the feed's ThemeParks.wiki answers, and two cycles of each kind run in the
+same process: one source, then both (the first of those also fetches every schedule).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import math
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
 from feed_day import catalogue
@@ -25,10 +30,13 @@ from themepark_tracker.catalogue import Scope
 from themepark_tracker.config import load_settings
 from themepark_tracker.feed.model import FeedConfig, FeedModel
 from themepark_tracker.feed.server import Faults, running_server
+from themepark_tracker.feed.wiki import WikiFeed
 from themepark_tracker.jobs.collect import collect_cycle
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.storage import migrate
 from themepark_tracker.storage.db import make_engine
+from themepark_tracker.storage.wiki import save_parks
+from themepark_tracker.wiki_mapping import ParkPair
 
 NOW = datetime(2026, 7, 4, 18, tzinfo=UTC)
 
@@ -38,12 +46,16 @@ def main() -> None:
     parser.add_argument("--parks", type=int, default=100)
     parser.add_argument("--latency-ms", type=float, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--second-source", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     document = catalogue(args.parks)
     model = FeedModel(document, FeedConfig(rides_per_park=(50, 50)))
     faults = Faults(latency_ms=args.latency_ms)
     ideal = math.ceil(args.parks / args.concurrency) * args.latency_ms / 1000
+    if args.second_source:
+        both_sources(model, document, faults, args.concurrency)
+        return
     with (
         tempfile.TemporaryDirectory() as workdir,
         running_server(model, lambda: NOW, faults) as url,
@@ -85,6 +97,47 @@ def main() -> None:
         f"baseline plain GETs:                  {baseline:.2f} s = {baseline / ideal:.2f} x ideal"
     )
     print(f"ratio ours / baseline:                {ours / baseline:.2f} x")
+
+
+def both_sources(model: FeedModel, document: Any, faults: Faults, concurrency: int) -> None:
+    wiki = WikiFeed(model)
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        running_server(model, lambda: NOW, faults, wiki=wiki) as url,
+    ):
+        engine = make_engine(make_url(f"sqlite:///{workdir}/bench.db"))
+        migrate.upgrade(engine)
+        sync_parks(engine, document, source="bench", scope=Scope(), now=NOW)
+        environ = {
+            "QUEUE_TIMES_BASE_URL": url,
+            "THEMEPARKS_WIKI_BASE_URL": f"{url}/v1",
+            "COLLECT_CONCURRENCY": str(concurrency),
+            "DATA_DIR": workdir,
+        }
+        timings = {}
+        for label, enabled in (("one source", "false"), ("both sources", "true")):
+            settings = load_settings(
+                environ={**environ, "THEMEPARKS_WIKI_ENABLED": enabled},
+                ssm_reader=lambda prefix, region: {},
+            )
+            if enabled == "true":
+                pairs = {
+                    park_id: ParkPair(park_id, wiki_id, model.parks[park_id].name, "override")
+                    for park_id, wiki_id in wiki.park_ids.items()
+                }
+                with engine.begin() as conn:
+                    save_parks(conn, pairs, NOW)
+            for cycle in range(2):
+                at = NOW + timedelta(minutes=10 * (2 * len(timings) + cycle))
+                started = time.perf_counter()
+                report = collect_cycle(engine, settings, lambda at=at: at)
+                timings[(label, cycle)] = time.perf_counter() - started
+                print(f"{label}, cycle {cycle + 1}: {timings[(label, cycle)]:.2f} s")
+                print("  ", report.summary())
+        engine.dispose()
+    for cycle, what in ((0, "first (schedules too)"), (1, "steady")):
+        ratio = timings[("both sources", cycle)] / timings[("one source", cycle)]
+        print(f"{what} cycle, both sources / one source: {ratio:.2f} x (budget 1.5)")
 
 
 if __name__ == "__main__":

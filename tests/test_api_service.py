@@ -79,6 +79,7 @@ def test_the_openapi_document_lists_every_endpoint_and_its_parameters(api_engine
         "/api/parks/downtime",
         "/api/parks/waittimes",
         "/api/parks/{park_id}",
+        "/api/parks/{park_id}/data-quality",
         "/api/rides/downtime",
         "/api/rides/waittimes",
         "/api/rides/{ride_id}",

@@ -77,6 +77,10 @@ class Settings(BaseModel):
     themeparks_wiki_enabled: bool = Field(
         True, description="use ThemeParks.wiki as the second source (schedules, statuses)"
     )
+    themeparks_wiki_concurrency: PositiveInt = Field(
+        8,
+        description="ThemeParks.wiki answers fetched at the same time, beside Queue-Times'",
+    )
     themeparks_wiki_map_file: Path | None = Field(
         None,
         description="park and ride pairs by hand (CSV); default <DATA_DIR>/themeparks_wiki_map.csv",

@@ -36,7 +36,7 @@ from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.jobs.wiki_map import map_sources
 from themepark_tracker.sources.queue_times import read_json_file
-from themepark_tracker.storage import migrate, queries
+from themepark_tracker.storage import migrate, queries, wiki
 from themepark_tracker.storage.health import facts
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,9 @@ def fill_history(
     `step` (a day) at a time, each recorded as an archive and imported as real data is,
     so the dashboard shows every finished day at once; then tiers and final days. False
     when `stop` cut it short."""
+    with engine.connect() as conn:
+        paired = set(wiki.stored_parks(conn))
+    second = WikiFeed(model)
     chunk = build.start
     while chunk < build.end:
         if stop is not None and stop.is_set():
@@ -129,7 +132,15 @@ def fill_history(
         with tempfile.TemporaryDirectory() as workdir:
             archive = Path(workdir) / "history.jsonl"
             records = record_archive(
-                model, archive, chunk, until, INTERVAL, build.parks, progress=build.advance
+                model,
+                archive,
+                chunk,
+                until,
+                INTERVAL,
+                build.parks,
+                progress=build.advance,
+                wiki=second,
+                wiki_parks=paired,
             )
             import_archives(
                 engine,
@@ -188,9 +199,7 @@ def running_demo(
             )
             return True
 
-        def collect_forever() -> None:
-            if build is not None and not build_history():
-                return
+        def pair_sources() -> None:
             try:  # the second source: statuses and schedules from the same feed
                 log.info(
                     "demo sources map",
@@ -198,6 +207,14 @@ def running_demo(
                 )
             except Exception:
                 log.exception("demo sources map failed")
+
+        def collect_forever() -> None:
+            # Parks first, so that the history carries the paired parks' answers; rides
+            # again once the history has stored them.
+            pair_sources()
+            if build is not None and not build_history():
+                return
+            pair_sources()
             cycles = 0
             while not stop.is_set():
                 try:

@@ -6,7 +6,7 @@ the importer reads, so that simulated history goes through the very same path as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -44,14 +44,15 @@ def record_archive(
     park_ids: Sequence[int] | None = None,
     progress: Callable[[int], None] | None = None,
     wiki: WikiFeed | None = None,
+    wiki_parks: Collection[int] | None = None,
 ) -> int:
     """Write every fetch of the cycles in [start, end); returns the number of records.
 
     Within a cycle, park k is fetched k // CONCURRENCY seconds after the cycle starts, as
     a collector with bounded concurrency would; the catalogue is fetched at the first
-    cycle and again once a day. With `wiki`, each cycle also fetches every park's
-    ThemeParks.wiki live answer right after its Queue-Times answer, and its schedule at
-    the first cycle and once a day, as the collector does.
+    cycle and again once a day. With `wiki`, each cycle also fetches the ThemeParks.wiki
+    live answer of every park (of `wiki_parks`, when given) right after its Queue-Times
+    answer, and its schedule at the first cycle and once a day, as the collector does.
     """
     parks = sorted(park_ids if park_ids is not None else model.parks)
     unknown = [park_id for park_id in parks if park_id not in model.parks]
@@ -72,7 +73,7 @@ def record_archive(
                 assert body is not None
                 writer.write(QueueTimesRecord(park_id, fetched_at, body))
                 written += 1
-                if wiki is None:
+                if wiki is None or (wiki_parks is not None and park_id not in wiki_parks):
                     continue
                 writer.write(WikiLiveRecord(park_id, fetched_at, wiki.live(park_id, fetched_at)))
                 written += 1

@@ -512,12 +512,17 @@ class _Cycle:
     def _fetch_all(self, park_ids: list[int]) -> None:
         now, deadline = self.now, self.deadline
         second = self._second_source(park_ids)
-        with ThreadPoolExecutor(self.settings.collect_concurrency, "collect") as pool:
+        # Each source has its own pool, sized to its own upstream's limits: the second
+        # source's asks wait behind no Queue-Times fetch, and the other way round.
+        with (
+            ThreadPoolExecutor(self.settings.collect_concurrency, "collect") as pool,
+            ThreadPoolExecutor(self.settings.themeparks_wiki_concurrency, "collect-wiki") as side,
+        ):
             pending = {
                 pool.submit(_fetch, self.client, park_id, now): park_id for park_id in park_ids
             }
             asked = {
-                pool.submit(_fetch_wiki, self.wiki_client, ask, now): ask for ask in second.asks
+                side.submit(_fetch_wiki, self.wiki_client, ask, now): ask for ask in second.asks
             }
             while pending or asked:
                 running: list[Future[Any]] = [*pending, *asked]
