@@ -74,6 +74,7 @@ def test_a_park_day_shows_its_published_hours_against_the_observed_ones(
         assert abs(observed - opened) < timedelta(hours=1)  # the first active poll
         checked += 1
     assert checked >= 2
+    assert body["data"]["days_with_published_hours"] == sum(flags.values())
 
 
 def test_data_quality_counts_each_day_s_polls_answers_and_problems(

@@ -174,6 +174,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
     (ranked,) = park_sums(ask.conn, asked)
     first, last = ranked.park.first, ranked.park.last
     rides = period_sums(ask.conn, asked)
+    days = details.park_days(ask.conn, park_id, first, last)
     return schemas.ParkDetailResponse(
         attribution=_attribution(ask, park_id),
         meta=present.meta(ask, params),
@@ -190,6 +191,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
             reliability=present.reliability(
                 park_outages(ask.conn, [ranked])[park_id], ranked.totals, ask.gates
             ),
+            days_with_published_hours=sum(1 for day in days if day.scheduled),
             operating_sessions=[
                 present.session(row) for row in details.sessions(ask.conn, park_id, first, last)
             ],
@@ -207,7 +209,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
                     final=day.is_final,
                     scheduled=day.scheduled,
                 )
-                for day in details.park_days(ask.conn, park_id, first, last)
+                for day in days
             ],
             rides=present.ride_rankings(ask, rides),
             heatmap=_heatmap(ask, park_id, rides, first, last),

@@ -358,6 +358,9 @@ class ParkDetail(Model):
     rides_tracked: int
     rides_with_downtime: int
     reliability: Reliability = Field(description="the outages of its rides")
+    days_with_published_hours: int = Field(
+        description="of the period's days with figures, those counted with published hours"
+    )
     operating_sessions: list[OperatingSession]
     days: list[ParkDay]
     rides: list[RideRanking]
