@@ -428,6 +428,9 @@ class FeedModel:
         self._parks_bytes = json.dumps(parks_document, ensure_ascii=False).encode()
         self.day_plan = lru_cache(maxsize=8192)(self._day_plan)
         self.listing = lru_cache(maxsize=8192)(self._listing)
+        # Both feeds read a park at the same instant (Queue-Times, then ThemeParks.wiki):
+        # the second asks for readings the first has just made.
+        self._readings = lru_cache(maxsize=256)(self._readings_at)
 
     # Queue-Times API ----------------------------------------------------------------------
 
@@ -459,13 +462,15 @@ class FeedModel:
         return payload
 
     def readings(self, park_id: int, at: datetime) -> list[Reading]:
+        return list(self._readings(park_id, int(at.timestamp())))
+
+    def _readings_at(self, park_id: int, t: int) -> tuple[Reading, ...]:
         park = self.parks[park_id]
-        t = int(at.timestamp())
         plan = self.day_plan(park_id, self._schedule_day(park, t))
-        return [
+        return tuple(
             self._reading(park, plan, ride, t, name, land)
             for ride, name, land in self.listing(park_id, self._period(t))
-        ]
+        )
 
     def _listing(self, park_id: int, period: int) -> tuple[tuple[SimRide, str, int | None], ...]:
         """The rides a park lists during a period: under which name, in which land."""

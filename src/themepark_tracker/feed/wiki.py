@@ -65,9 +65,20 @@ class WikiFeed:
         }
         self.parks_by_wiki = {wiki: park for park, wiki in self.park_ids.items()}
         self.destination_ids = {park: _id(seed, "destination", park) for park in model.parks}
+        # Asked for every ride of every answer: made once.
+        self._ride_ids: dict[int, str] = {}
+        self.with_single_rider = {
+            child.parent_id
+            for park in model.parks.values()
+            for child in park.rides
+            if child.parent_id is not None
+        }
 
     def ride_id(self, ride: SimRide) -> str:
-        return _id(self.model.config.seed, "ride", ride.id)
+        found = self._ride_ids.get(ride.id)
+        if found is None:
+            found = self._ride_ids[ride.id] = _id(self.model.config.seed, "ride", ride.id)
+        return found
 
     def never_down(self, park_id: int) -> bool:
         return _unit(self.model.config.seed, "never-down", park_id) < NEVER_DOWN_PARKS
@@ -141,7 +152,7 @@ class WikiFeed:
                     else None
                 }
             }
-            if any(child.parent_id == ride.id for child in park.rides):
+            if ride.id in self.with_single_rider:
                 queue["SINGLE_RIDER"] = {"waitTime": None}
             entries.append(
                 {
