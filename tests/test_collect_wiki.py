@@ -61,7 +61,7 @@ def _count(engine: Engine, table: object) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
-def test_each_cycle_stores_the_paired_rides_statuses_and_a_daily_schedule(
+def test_each_cycle_stores_the_paired_rides_statuses_and_a_schedule_each_park_day(
     engine: Engine, model: FeedModel, tmp_path: Path
 ) -> None:
     clock = SimClock(T0)
@@ -105,6 +105,12 @@ def test_each_cycle_stores_the_paired_rides_statuses_and_a_daily_schedule(
     assert (second.status, second.detail) == ("ok", "2 of 2 paired parks answered")
     later = checks.judge(found, clock.now + timedelta(hours=1), limits)[2]
     assert later.status == "warning" and "last ThemeParks.wiki answer 60 min ago" in later.detail
+    with running_server(model, clock, wiki=feed) as url:
+        settings = collector_settings(url, THEMEPARKS_WIKI_BASE_URL=url + "/v1")
+        clock.advance(hours=15, minutes=20)  # 03:50 in Orlando and Sandusky: the same day
+        assert collect_cycle(engine, settings, clock).wiki_answers["schedule"] == 0
+        clock.advance(minutes=20)  # 04:10: the first cycle of the next park day
+        assert collect_cycle(engine, settings, clock).wiki_answers["schedule"] == 2
 
 
 def test_a_second_source_that_fails_costs_the_polls_nothing(

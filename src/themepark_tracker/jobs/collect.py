@@ -556,8 +556,10 @@ class _Cycle:
 
     def _second_source(self, park_ids: list[int]) -> _WikiPlan:
         """The paired parks' ThemeParks.wiki answers to fetch this cycle: every one's
-        live answer, and its schedule once a day (and the first time). None when the
-        source is off, the database is unreachable or the overrides cannot be read."""
+        live answer, and its schedule the first time and then once a park day, at the
+        day's first cycle (so the parks of each timezone fetch theirs at their own 04:00,
+        not all in one cycle). None when the source is off, the database is unreachable
+        or the overrides cannot be read."""
         found = _WikiPlan()
         if not (self.settings.themeparks_wiki_enabled and self.database):
             return found
@@ -571,11 +573,13 @@ class _Cycle:
             if not connection_lost(exc):
                 raise
             return found
-        day_ago = self.now() - timedelta(days=1)
+        now, rules = self.now(), self.settings.day_rules()
         for park_id in park_ids:
             if park_id in paired:
                 found.asks.append(_WikiAsk(park_id, paired[park_id], "live"))
-                if fetched.get(park_id, day_ago) <= day_ago:
+                zone = ZoneInfo(found.zones[park_id])
+                last = fetched.get(park_id)
+                if last is None or park_day_of(last, zone, rules) < park_day_of(now, zone, rules):
                     found.asks.append(_WikiAsk(park_id, paired[park_id], "schedule"))
         return found
 
