@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -252,3 +253,26 @@ def test_a_schedule_keeps_the_newest_fetch_of_each_day_not_over(
         stored(conn, begun, answer(date(2026, 7, 5), 10))
         # Its session changed: the day is counted again.
         assert queries.stale_days_of(conn, MAGIC_KINGDOM) == [date(2026, 7, 5)]
+
+
+class NothingPublished(WikiFeed):
+    """A ThemeParks.wiki feed whose parks publish no day (a season not yet announced)."""
+
+    def published(self, park_id: int, day: date) -> list[Any]:
+        return []
+
+
+def test_a_schedule_that_publishes_nothing_is_asked_once_a_park_day(
+    engine: Engine, model: FeedModel
+) -> None:
+    clock = SimClock(T0)
+    with running_server(model, clock, wiki=NothingPublished(model)) as url:
+        settings = paired(engine, url, clock)
+        asked = []
+        for _ in range(3):
+            clock.advance(minutes=10)
+            asked.append(collect_cycle(engine, settings, clock).wiki_answers["schedule"])
+    assert asked == [2, 0, 0]
+    with engine.connect() as conn:
+        assert set(wiki.schedules_fetched(conn)) == {MAGIC_KINGDOM, CEDAR_POINT}
+        assert _count(engine, wiki_schedules) == 0

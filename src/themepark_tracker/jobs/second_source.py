@@ -86,6 +86,7 @@ def store_schedule(
         )
     if problems and not hours:
         return 0
+    wiki.schedule_fetched(conn, park_id, fetched_at)
     today = fetched_at.astimezone(zone).date()
     covered = (today, today + timedelta(days=SCHEDULE_DAYS))
     changed = wiki.save_schedule(conn, park_id, fetched_at, hours, covered)

@@ -219,6 +219,9 @@ wiki_parks = Table(
     Column("wiki_name", String(255), nullable=False),
     Column("how", String(10), nullable=False, comment="table or override"),
     Column("mapped_at", UTCDateTime, nullable=False),
+    # Its newest schedule answer, even one that published nothing: the rows of
+    # `wiki_schedules` cannot say a park was asked and had no day to publish.
+    Column("schedule_fetched_at", UTCSeconds, nullable=True),
     **MYSQL_TABLE_OPTIONS,
 )
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from themepark_tracker.engine.sessions import Hours, Poll, operating_hours, with_statuses
 from themepark_tracker.engine.states import STATUSES, Status
@@ -279,7 +279,21 @@ def _unique(entries: list[ScheduledHours]) -> list[ScheduledHours]:
 
 
 def schedules_fetched(conn: Connection) -> dict[int, datetime]:
-    """When each park's schedule was last fetched (its newest stored row's fetch)."""
-    s = wiki_schedules.c
-    query = select(s.park_id, func.max(s.fetched_at)).group_by(s.park_id)
+    """When each paired park's schedule was last fetched, for those fetched once."""
+    w = wiki_parks.c
+    query = select(w.park_id, w.schedule_fetched_at).where(w.schedule_fetched_at.is_not(None))
     return {park_id: at for park_id, at in conn.execute(query)}
+
+
+def schedule_fetched(conn: Connection, park_id: int, at: datetime) -> None:
+    """A schedule answer of a paired park was read at `at` (an older one, re-imported,
+    changes nothing)."""
+    w = wiki_parks.c
+    conn.execute(
+        update(wiki_parks)
+        .where(
+            w.park_id == park_id,
+            or_(w.schedule_fetched_at.is_(None), w.schedule_fetched_at < at),
+        )
+        .values(schedule_fetched_at=at.replace(microsecond=0))
+    )
