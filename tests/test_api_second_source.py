@@ -75,6 +75,10 @@ def test_a_park_day_shows_its_published_hours_against_the_observed_ones(
         checked += 1
     assert checked >= 2
     assert body["data"]["days_with_published_hours"] == sum(flags.values())
+    rankings = _get(client, f"/api/parks/downtime?from={DAYS[0]}&to={DAYS[-1]}")["data"]
+    assert [(p["days"], p["days_with_published_hours"]) for p in rankings] == [
+        (len(flags), sum(flags.values()))
+    ]
 
 
 def test_data_quality_counts_each_day_s_polls_answers_and_problems(

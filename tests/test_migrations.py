@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, Table, insert, inspect, select
 from sqlalchemy.engine import URL, Engine
 
 from themepark_tracker.engine.days import ParkDay, RideDay
-from themepark_tracker.storage import migrate
+from themepark_tracker.storage import migrate, wiki
 from themepark_tracker.storage.db import make_engine
 from themepark_tracker.storage.park_days import save_park_day
 from themepark_tracker.storage.tables import (
@@ -26,6 +26,8 @@ from themepark_tracker.storage.tables import (
     rides,
     stale_park_days,
     status_changes,
+    wiki_parks,
+    wiki_schedules,
 )
 
 TABLES = {table.name for table in metadata.sorted_tables}
@@ -389,3 +391,51 @@ def test_revision_0016_gives_each_park_day_its_outage_lengths_and_buckets(
     migrate.upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(query).all() == written
+
+
+def test_revisions_0021_and_0022_fill_what_the_jobs_would_have(empty_db_url: URL) -> None:
+    """A park's running count of days counted with published hours, and when its
+    schedule was last fetched, dropped and filled again."""
+    engine = make_engine(empty_db_url)
+    migrate.upgrade(engine)
+    t = datetime(2026, 7, 9, 14, tzinfo=UTC)
+    stamp = {"first_seen_at": t, "last_seen_at": t, "updated_at": t}
+    with engine.begin() as conn:
+        conn.execute(insert(parks), [{**_park_row(), **stamp}])
+        conn.execute(
+            insert(wiki_parks),
+            [{"park_id": 6, "wiki_id": "x", "wiki_name": "X", "how": "table", "mapped_at": t}],
+        )
+        conn.execute(
+            insert(wiki_schedules),
+            [
+                {"park_id": 6, "park_date": date(2026, 7, d), "kind": "OPERATING",
+                 "opens_at": t.replace(day=d), "closes_at": t.replace(day=d, hour=23),
+                 "description": None, "fetched_at": t.replace(day=at)}
+                for d, at in ((9, 8), (10, 9))
+            ],
+        )  # fmt: skip
+        wiki.schedule_fetched(conn, 6, t.replace(day=8))
+        wiki.schedule_fetched(conn, 6, t.replace(day=9))
+    for index, day in enumerate(date(2026, 7, d) for d in (3, 1, 4, 2)):
+        with engine.begin() as conn:
+            save_park_day(
+                conn, 6, ParkDay(day, t, t, 600.0, 10, 9, False, {}, index % 2 == 0), {},
+                final=True, computed_at=t,
+            )  # fmt: skip
+
+    def filled() -> list[Any]:
+        with engine.connect() as conn:
+            p = park_daily_stats.c
+            return [
+                conn.execute(select(p.stat_date, p.cum_scheduled_days).order_by(p.stat_date)).all(),
+                conn.execute(select(wiki_parks.c.schedule_fetched_at)).all(),
+            ]
+
+    written = filled()
+    assert [row[1] for row in written[0]] == [0, 0, 1, 2]  # the 3rd and the 4th scheduled
+    assert written[1] == [(t.replace(day=9),)]
+    migrate.downgrade(engine, "0020")
+    migrate.upgrade(engine)
+    assert filled() == written
+    engine.dispose()

@@ -41,6 +41,7 @@ class SavedDay:
     day: date
     rides: dict[int, RideDay]
     counted: tuple[int, ...]
+    scheduled: bool = False
 
 
 ride_day = st.builds(
@@ -88,7 +89,8 @@ def histories(draw: st.DrawFn) -> tuple[list[SavedDay], list[int]]:
             )
             for ride, (up, down, events, waits, ended) in values.items()
         }
-        days.append(SavedDay(FIRST + timedelta(days=offset), rides_, counted))
+        day = FIRST + timedelta(days=offset)
+        days.append(SavedDay(day, rides_, counted, draw(st.booleans())))
     order = draw(st.permutations(range(len(days))))
     return days, list(order)
 
@@ -138,7 +140,7 @@ def _reset(engine: Engine) -> None:
 
 
 def _save(engine: Engine, saved: SavedDay) -> None:
-    park_day = ParkDay(saved.day, T, T, 700.0, 60, 50, False, saved.rides)
+    park_day = ParkDay(saved.day, T, T, 700.0, 60, 50, False, saved.rides, saved.scheduled)
     tiers = {ride: TIERS[ride] for ride in saved.counted}
     with engine.begin() as conn:
         save_park_day(conn, PARK, park_day, tiers, final=True, computed_at=T)
@@ -234,6 +236,8 @@ def test_any_period_equals_the_sum_of_its_days_whatever_the_order_days_were_save
     assert _close(ranked_park.totals, total(expected.values()))
     assert _close(ranked_park.previous, total(before.values()), peaks=False)
     assert ranked_park.rides_tracked == len(expected)
+    assert ranked_park.days == len(inside)
+    assert ranked_park.scheduled_days == sum(1 for d in inside if d.scheduled)
     assert ranked_park.rides_with_downtime == sum(
         1 for t in expected.values() if t.downtime_minutes > 0
     )

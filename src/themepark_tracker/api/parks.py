@@ -78,6 +78,8 @@ def downtime(ask: Ask, params: ParkRankingQuery) -> schemas.ParkRankingsResponse
             rides_down_now=present.rides_down(ask, park),
             park_open_now=present.open_now(ask, park.park),
             reliability=present.reliability(outages[park.park_id], park.totals, ask.gates),
+            days=park.days,
+            days_with_published_hours=park.scheduled_days,
             queue_times_url=present.park_url(park.park_id),
         )
         for rank, park in enumerate(shown, 1)
@@ -174,7 +176,6 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
     (ranked,) = park_sums(ask.conn, asked)
     first, last = ranked.park.first, ranked.park.last
     rides = period_sums(ask.conn, asked)
-    days = details.park_days(ask.conn, park_id, first, last)
     return schemas.ParkDetailResponse(
         attribution=_attribution(ask, park_id),
         meta=present.meta(ask, params),
@@ -191,7 +192,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
             reliability=present.reliability(
                 park_outages(ask.conn, [ranked])[park_id], ranked.totals, ask.gates
             ),
-            days_with_published_hours=sum(1 for day in days if day.scheduled),
+            days_with_published_hours=ranked.scheduled_days,
             operating_sessions=[
                 present.session(row) for row in details.sessions(ask.conn, park_id, first, last)
             ],
@@ -209,7 +210,7 @@ def park_detail(ask: Ask, params: ParkDetailQuery, park_id: int) -> schemas.Park
                     final=day.is_final,
                     scheduled=day.scheduled,
                 )
-                for day in days
+                for day in details.park_days(ask.conn, park_id, first, last)
             ],
             rides=present.ride_rankings(ask, rides),
             heatmap=_heatmap(ask, park_id, rides, first, last),

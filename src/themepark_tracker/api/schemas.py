@@ -204,6 +204,10 @@ class ParkRanking(Model):
     rides_down_now: int
     park_open_now: bool
     reliability: Reliability
+    days: int = Field(description="the period's days with figures")
+    days_with_published_hours: int = Field(
+        description="of those, the days counted with the park's published hours"
+    )
     queue_times_url: str
 
 

@@ -81,6 +81,7 @@ def park_own_sums(row: Mapping[str, Any]) -> Running:
         row["weighted_total_minutes"],
         (row["avg_wait"] or 0.0) * row["wait_samples"],
         row["wait_samples"],
+        1 if row["scheduled"] else 0,
     )
 
 

@@ -125,6 +125,13 @@ class ParkSums:
     """Rides whose stored live status is down (docs/methodology.md's live status)."""
     day_numbers: tuple[int, int] = (0, 0)
     """The numbers of its last day before the period and of its last day in it."""
+    scheduled_days: int = 0
+    """Of its days in the period, those counted with published hours."""
+
+    @property
+    def days(self) -> int:
+        """Its days with figures in the period."""
+        return self.day_numbers[1] - self.day_numbers[0]
 
     @property
     def park_id(self) -> int:
@@ -354,6 +361,7 @@ def park_sums(
                 *counts.get(park_id, (0, 0)),
                 down.get(park_id, 0),
                 (found.start, found.start + found.days),
+                int(current[6] or 0),
             )
         )
     return sort_parks(result, sort, descending=descending)

@@ -336,8 +336,9 @@ RUNNING_TOTALS = (
 SUMS = tuple(name for name, _ in RUNNING_TOTALS)
 #: A park's running totals, of the same sums over its rides: its period sums are two
 #: rows per park too.
-PARK_RUNNING_TOTALS = RUNNING_TOTALS[:6]
-PARK_SUMS = SUMS[:6]
+PARK_RUNNING_TOTALS = (*RUNNING_TOTALS[:6], ("scheduled_days", Integer))
+"""The first six of the rides' sums, and the park's days counted with published hours."""
+PARK_SUMS = tuple(name for name, _ in PARK_RUNNING_TOTALS)
 
 ride_daily_stats = Table(
     "ride_daily_stats",
