@@ -24,6 +24,7 @@ from themepark_tracker.catalogue import SAMPLE_PARKS_FILE
 from themepark_tracker.cli import cli
 from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
 from themepark_tracker.feed.server import Faults, poison_body, poison_for
+from themepark_tracker.feed.wiki import WikiFeed
 
 DOCUMENT = json.loads(SAMPLE_PARKS_FILE.read_text(encoding="utf-8"))
 START = datetime(2026, 7, 4, 14, tzinfo=UTC)
@@ -164,11 +165,34 @@ def test_truth_is_json_for_the_park_and_range(runner: CliRunner) -> None:
     )
     assert result.exit_code == 0, result.output
     truth = json.loads(result.output)
-    expected = FeedModel(DOCUMENT).truth(
-        16, datetime(2026, 7, 4, 12, tzinfo=UTC), datetime(2026, 7, 5, 12, tzinfo=UTC)
-    )
-    assert truth == expected
+    start, end = datetime(2026, 7, 4, 12, tzinfo=UTC), datetime(2026, 7, 5, 12, tzinfo=UTC)
+    model = FeedModel(DOCUMENT)
+    expected = model.truth(16, start, end)
+    assert {k: v for k, v in truth.items() if k != "themeparks_wiki"} | {
+        "days": [{k: v for k, v in d.items() if k != "published"} for d in truth["days"]],
+        "rides": [
+            {k: v for k, v in r.items() if k not in ("refurbishment_days", "status_down")}
+            for r in truth["rides"]
+        ],
+    } == expected
     assert truth["timezone"] == "America/Los_Angeles"
+    # The second source's side: what its feed answers at any instant, as intervals.
+    wiki = WikiFeed(model)
+    assert truth["themeparks_wiki"]["id"] == wiki.park_ids[16]
+    assert all("published" in day for day in truth["days"])
+    park = model.parks[16]
+    down = [(ride, a, b) for ride in truth["rides"] for a, b in ride["status_down"]]
+    assert down or truth["themeparks_wiki"]["never_down"]
+    for ride, a, b in down:
+        sim = next(r for r in park.rides if r.id == ride["id"])
+        for moment in (a, b):
+            at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            day = model.schedule_day(16, at)
+            plan = model.day_plan(16, day)
+            inside = wiki.status(park, plan, sim, day, int(at.timestamp()))
+            before = wiki.status(park, plan, sim, day, int(at.timestamp()) - 1)
+            assert (inside, before) != ("DOWN", "DOWN") or moment == b
+            assert (before if moment == b else inside) == "DOWN"
 
 
 def test_truth_of_an_unknown_park_is_refused(runner: CliRunner) -> None:

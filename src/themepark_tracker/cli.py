@@ -1200,7 +1200,9 @@ def feed_truth(
     end: datetime,
     output: Any,
 ) -> None:
-    """Print the true operating hours and ride open intervals of a simulated park, as JSON.
+    """Print the true operating hours and ride open intervals of a simulated park, as JSON,
+    with what its ThemeParks.wiki feed says of them (published hours, refurbishment
+    days, the intervals a ride's status is DOWN).
 
     Example: themepark-tracker feed truth --park 6 --from 2026-07-04 --to 2026-07-05
     """
@@ -1209,7 +1211,7 @@ def feed_truth(
     model = _feed_model(catalogue, seed, quirks)
     if park_id not in model.parks:
         raise click.BadParameter(f"no park {park_id} in the catalogue", param_hint="--park")
-    json.dump(model.truth(park_id, start, end), output, ensure_ascii=False, indent=1)
+    json.dump(WikiFeed(model).truth(park_id, start, end), output, ensure_ascii=False, indent=1)
     output.write("\n")
 
 

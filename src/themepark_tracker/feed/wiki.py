@@ -183,6 +183,69 @@ class WikiFeed:
             return "DOWN"
         return "CLOSED"
 
+    def truth(self, park_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+        """The model's truth (`FeedModel.truth`) with what this feed says of it: each
+        day's published hours, and each ride's refurbishment days and the intervals its
+        status is DOWN (none in a park whose feed never says DOWN)."""
+        found = self.model.truth(park_id, start, end)
+        park = self.model.parks[park_id]
+        t0, t1 = int(start.timestamp()), int(end.timestamp())
+        never_down = self.never_down(park_id)
+        found["themeparks_wiki"] = {"id": self.park_ids[park_id], "never_down": never_down}
+        refurbished: dict[int, list[str]] = {ride.id: [] for ride in park.rides}
+        down: dict[int, list[tuple[int, int]]] = {ride.id: [] for ride in park.rides}
+        for entry in found["days"]:
+            day = date.fromisoformat(entry["date"])
+            entry["published"] = [
+                {
+                    "type": hours.kind,
+                    "opens": _iso(datetime.fromtimestamp(hours.opens, UTC)),
+                    "closes": _iso(datetime.fromtimestamp(hours.closes, UTC)),
+                    "description": hours.description,
+                }
+                for hours in self.published(park_id, day)
+            ]
+            plan = self.model.day_plan(park_id, day)
+            for ride in park.rides:
+                if ride.kind not in _TYPES:
+                    continue
+                if self.model.refurbishing(ride, day):
+                    refurbished[ride.id].append(entry["date"])
+                elif not never_down:
+                    down[ride.id] += self._down(park, plan, ride, day, t0, t1)
+        for ride in found["rides"]:
+            ride["refurbishment_days"] = refurbished[ride["id"]]
+            ride["status_down"] = [
+                [_iso(datetime.fromtimestamp(a, UTC)), _iso(datetime.fromtimestamp(b, UTC))]
+                for a, b in down[ride["id"]]
+            ]
+        return found
+
+    def _down(
+        self, park: SimPark, plan: DayPlan, ride: SimRide, day: date, t0: int, t1: int
+    ) -> list[tuple[int, int]]:
+        """Where `status` says DOWN in [t0, t1): it changes only at the ends of the
+        day's hours, the ride's windows, its breakdowns and the storm."""
+        if plan.opens is None or plan.closes is None:
+            return []
+        edges = {max(t0, plan.opens), min(t1, plan.closes)}
+        for a, b in (
+            *plan.windows.get(ride.id, ()),
+            *plan.breakdowns.get(ride.id, ()),
+            *((plan.storm,) if plan.storm else ()),
+        ):
+            edges.update(t for t in (a, b) if max(t0, plan.opens) < t < min(t1, plan.closes))
+        points = sorted(edges)
+        found: list[tuple[int, int]] = []
+        for a, b in zip(points, points[1:], strict=False):
+            if self.status(park, plan, ride, day, a) != "DOWN":
+                continue
+            if found and found[-1][1] == a:
+                found[-1] = (found[-1][0], b)
+            else:
+                found.append((a, b))
+        return found
+
     def schedule(self, park_id: int, at: datetime) -> dict[str, Any]:
         """From the park's day at `at` through the next 30 days."""
         first = self.model.schedule_day(park_id, at)
