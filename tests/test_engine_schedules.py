@@ -110,6 +110,18 @@ def test_split_published_hours_are_their_union() -> None:
     )
 
 
+def test_a_split_day_counts_nothing_between_its_published_stretches() -> None:
+    # Open 09:00-12:00 and 14:00-21:00; ride 7 closed at lunch is not down then.
+    hours = operating_hours([(at(0), at(180)), (at(300), at(720))])
+    ride = "o" * 18 + "c" * 12 + "o" * 42
+    counted = day(
+        park(0, {**open_all_day(72), 7: ride}, {7: "O" * 18 + "D" * 12 + "O" * 42}), hours
+    )
+    ride_day = counted.rides[7]
+    assert counted.operating_minutes == 600
+    assert (ride_day.uptime_minutes, ride_day.downtime_minutes, ride_day.outages) == (600, 0, ())
+
+
 # --- statuses -------------------------------------------------------------------------------
 
 
