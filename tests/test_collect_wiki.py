@@ -98,7 +98,8 @@ def test_each_cycle_stores_the_paired_rides_statuses_and_a_schedule_each_park_da
         fetches = conn.execute(select(s.park_id, s.fetched_at).distinct()).all()
         assert len(fetches) == 2  # one per park: once a day
     kinds = [line.record.kind for line in read_archive(archive) if line.record]
-    assert kinds.count("tpw_live") == 6 and kinds.count("tpw_schedule") == 2
+    # A park's first schedules: the next 30 days, and this month's days before today.
+    assert kinds.count("tpw_live") == 6 and kinds.count("tpw_schedule") == 2 + 2
     with engine.connect() as conn:
         found = facts(conn, timedelta(minutes=10), clock.now)
     limits = checks.Limits(timedelta(minutes=25), timedelta(hours=27))
@@ -158,7 +159,8 @@ def test_an_archive_replays_the_second_source_idempotently(
             conn.execute(delete(table))
     first = import_archives(engine, [archive], settings)
     again = import_archives(engine, [archive], settings)
-    assert first.wiki_answers == 4 + 2 and again.wiki_answers == 2  # schedules are rewritten
+    # 4 live answers, and 2 schedules and 2 months; schedules are rewritten.
+    assert first.wiki_answers == 4 + 4 and again.wiki_answers == 4
     replayed = second_source()
     assert replayed[0] == collected[0]
     assert [row[:6] for row in replayed[1]] == [row[:6] for row in collected[1]]  # type: ignore[union-attr]
@@ -276,3 +278,28 @@ def test_a_schedule_that_publishes_nothing_is_asked_once_a_park_day(
     with engine.connect() as conn:
         assert set(wiki.schedules_fetched(conn)) == {MAGIC_KINGDOM, CEDAR_POINT}
         assert _count(engine, wiki_schedules) == 0
+
+
+def test_a_newly_paired_park_fills_this_month_s_earlier_days_once(
+    engine: Engine, model: FeedModel
+) -> None:
+    """Days before the first fetch have no version fetched before they ended: the
+    month's published hours fill them, and nothing the 30-day answer holds is lost."""
+    feed = WikiFeed(model)
+    clock = SimClock(T0)  # 2026-07-03
+    with running_server(model, clock, wiki=feed) as url:
+        settings = paired(engine, url, clock)
+        asked = []
+        for _ in range(2):
+            clock.advance(minutes=10)
+            asked.append(collect_cycle(engine, settings, clock).wiki_answers["month"])
+    assert asked == [2, 0]
+    earlier = (date(2026, 7, 1), date(2026, 7, 2))
+    later = (date(2026, 8, 1), date(2026, 8, 2))
+    for park_id in (MAGIC_KINGDOM, CEDAR_POINT):
+        with engine.connect() as conn:
+            filled = {e.day for e in wiki.schedule_of(conn, park_id, *earlier)}
+            kept = {e.day for e in wiki.schedule_of(conn, park_id, *later)}
+        assert filled == {day for day in earlier if feed.published(park_id, day)}
+        assert kept == {day for day in later if feed.published(park_id, day)}
+    assert filled and kept

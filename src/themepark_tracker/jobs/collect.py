@@ -56,7 +56,7 @@ from themepark_tracker.ingest import PollInput
 from themepark_tracker.jobs.daily_stats import StatsRules, refresh_park_day
 from themepark_tracker.jobs.import_archive import import_archives
 from themepark_tracker.jobs.polls import PollRules, PollStore, StoredPoll
-from themepark_tracker.jobs.second_source import store_live, store_schedule
+from themepark_tracker.jobs.second_source import SCHEDULE_DAYS, store_live, store_schedule
 from themepark_tracker.jobs.sync_parks import sync_parks
 from themepark_tracker.jobs.wiki_map import read_overrides
 from themepark_tracker.sources.http import FetchError, HttpClient, client_for
@@ -581,6 +581,12 @@ class _Cycle:
                 last = fetched.get(park_id)
                 if last is None or park_day_of(last, zone, rules) < park_day_of(now, zone, rules):
                     found.asks.append(_WikiAsk(park_id, paired[park_id], "schedule"))
+                if last is None or now - last > timedelta(days=SCHEDULE_DAYS):
+                    # Days of this month before now that no fetch covered: the month's
+                    # published hours fill those (and only those) that have none.
+                    month = now.astimezone(zone)
+                    path = f"schedule/{month.year}/{month.month:02d}"
+                    found.asks.append(_WikiAsk(park_id, paired[park_id], "month", path))
         return found
 
     def _record_wiki(self, fetched: _WikiFetch, second: _WikiPlan) -> None:
@@ -678,7 +684,9 @@ class _WikiAsk:
     park_id: int
     wiki_id: str
     kind: str
-    """`live` or `schedule`."""
+    """`live`, `schedule` (today and the next 30 days) or `month` (a month's days)."""
+    path: str = ""
+    """After `/entity/{id}/`; the kind's own name when empty."""
 
 
 @dataclass
@@ -698,7 +706,7 @@ class _WikiFetch:
 
 def _fetch_wiki(client: HttpClient, ask: _WikiAsk, now: Clock) -> _WikiFetch:
     fetched_at = now().replace(microsecond=0)
-    path = f"/entity/{ask.wiki_id}/{ask.kind}"
+    path = f"/entity/{ask.wiki_id}/{ask.path or ask.kind}"
     try:
         return _WikiFetch(ask, fetched_at, client.get(path).body, None)
     except FetchError as exc:

@@ -217,13 +217,17 @@ def save_schedule(
     covered: tuple[date, date],
 ) -> list[date]:
     """A fetched schedule covering the dates `covered` (from the park's local date when it
-    was fetched: none of them is over): it replaces each of those days stored from an
-    older fetch or not at all (a day missing from it is not published), so that a day
-    counts with the version last fetched before it ended, and a re-import of an older
-    fetch changes nothing. Days before `covered` in it (a month asked for) fill days that
-    have none. Returns the days whose published hours changed."""
+    was fetched: none of them is over) up to the last day it lists: it replaces each of
+    those days stored from an older fetch or not at all (a day missing from it is not
+    published), so that a day counts with the version last fetched before it ended, and
+    a re-import of an older fetch changes nothing. Days before `covered` in it (a month
+    asked for) fill days that have none: days no fetch covered before they ended.
+    Returns the days whose published hours changed."""
     s = wiki_schedules.c
     first, last = covered
+    if hours:
+        # An answer covers up to its last listed day: a month asked for ends with it.
+        last = min(last, max(entry.day for entry in hours))
     by_day: dict[date, list[ScheduledHours]] = {}
     for entry in hours:
         if entry.day <= last:
