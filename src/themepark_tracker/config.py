@@ -78,7 +78,7 @@ class Settings(BaseModel):
         True, description="use ThemeParks.wiki as the second source (schedules, statuses)"
     )
     themeparks_wiki_concurrency: PositiveInt = Field(
-        8,
+        16,
         description="ThemeParks.wiki answers fetched at the same time, beside Queue-Times'",
     )
     themeparks_wiki_map_file: Path | None = Field(
