@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from themepark_tracker.engine.days import ParkDay, compute_park_day
+from themepark_tracker.engine.events import day_events
 from themepark_tracker.engine.live import live_status
-from themepark_tracker.engine.sessions import DayRules, Poll, day_bounds, park_day_of
+from themepark_tracker.engine.sessions import DayRules, Hours, Poll, day_bounds, park_day_of
 from themepark_tracker.engine.states import StateRules
-from themepark_tracker.storage import park_days, queries, wiki, writes
+from themepark_tracker.storage import events, park_days, queries, wiki, writes
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,41 @@ def refresh_park_day(
     writes.clear_stale(conn, park_id, day)
     if queries.is_closed(conn, park_id, day):
         return 0
-    polls, known, park_day = _computed(conn, park_id, zone, day, now, rules)
+    computed = _computed(conn, park_id, zone, day, now, rules)
+    polls, known, park_day = computed.polls, computed.known, computed.day
     written = park_days.save_park_day(
         conn, park_id, park_day, known.tiers, final=final, computed_at=now
     )
+    start, end = day_bounds(day, zone, rules.days)
+    found = day_events(
+        park_id,
+        park_day,
+        polls,
+        now=now,
+        day_end=end,
+        rules=rules.days,
+        hours=computed.hours,
+        statuses_before=wiki.statuses_before(conn, park_id, start),
+    )
+    events.save_day(conn, park_id, day, found, now)
     if day == park_day_of(now, zone, rules.days):
         _save_live(conn, park_id, polls, known, park_day, now, rules)
     return written
 
 
+@dataclass(frozen=True)
+class _Computed:
+    polls: list[Poll]
+    known: queries.TiersAndLive
+    hours: Hours | None
+    day: ParkDay
+
+
 def _computed(
     conn: Connection, park_id: int, zone: ZoneInfo, day: date, now: datetime, rules: StatsRules
-) -> tuple[list[Poll], queries.TiersAndLive, ParkDay]:
-    """The day's polls, what is stored of the park's rides, and the day they make."""
+) -> _Computed:
+    """The day's polls, what is stored of the park's rides, its published hours, and the
+    day they make."""
     start, end = day_bounds(day, zone, rules.days)
     polls = wiki.statuses_of(
         conn, park_id, queries.polls_between(conn, park_id, start, end), rules.days.interval
@@ -67,6 +90,7 @@ def _computed(
     # A day that has not ended has no poll after it yet (polls are stamped by the clock
     # that gives `now`): a query less on every poll. `aggregate` looks, once it has.
     after = queries.first_poll_at_or_after(conn, park_id, end) if end <= now else None
+    hours = wiki.hours_of(conn, park_id, day)
     park_day = compute_park_day(
         day,
         polls,
@@ -74,9 +98,9 @@ def _computed(
         rules=rules.days,
         counted=known.tiers,
         next_poll_at=after,
-        hours=wiki.hours_of(conn, park_id, day),
+        hours=hours,
     )
-    return polls, known, park_day
+    return _Computed(polls, known, hours, park_day)
 
 
 def _save_live(

@@ -522,3 +522,27 @@ api_keys = Table(
     UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
     **MYSQL_TABLE_OPTIONS,
 )
+
+#: What subscribers are told (`engine.events`), in the order it was recorded (`seq`).
+#: A row is never changed: a late poll that changes an event adds a row that names it
+#: (`corrects`), and an announced outage that dropped out adds its retraction.
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("park_id", Integer, ForeignKey("parks.id"), nullable=False),
+    Column("ride_id", Integer, nullable=True),
+    Column("park_date", Date, nullable=False, comment="the park's local day"),
+    Column("occurred_at", UTCSeconds, nullable=False),
+    Column("confirmed_at", UTCSeconds, nullable=False),
+    Column("data", Text, nullable=False, comment="JSON"),
+    Column("corrects", String(32), nullable=True, comment="the event it changes"),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("id", name="uq_events_id"),
+    Index("ix_events_park_id_seq", "park_id", "seq"),
+    Index("ix_events_ride_id_seq", "ride_id", "seq"),
+    Index("ix_events_park_id_park_date", "park_id", "park_date"),
+    **MYSQL_TABLE_OPTIONS,
+)

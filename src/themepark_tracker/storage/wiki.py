@@ -180,6 +180,19 @@ def live_between(
     return [(at, decode_statuses(text)) for at, text in conn.execute(query)]
 
 
+def statuses_before(conn: Connection, park_id: int, at: datetime) -> dict[int, Status]:
+    """The statuses of the park's last answer fetched before `at` (none: empty)."""
+    w = wiki_live.c
+    query = (
+        select(w.statuses)
+        .where(w.park_id == park_id, w.fetched_at < at)
+        .order_by(w.fetched_at.desc())
+        .limit(1)
+    )
+    found = conn.execute(query).scalar_one_or_none()
+    return {} if found is None else decode_statuses(found)
+
+
 def statuses_of(
     conn: Connection, park_id: int, polls: Sequence[Poll], within: timedelta
 ) -> list[Poll]:
