@@ -116,7 +116,11 @@ def _park_events(
     )
     if opened is None or day.session_start is None:
         return []
-    found = [_event("park.opened", park_id, None, polls[opened].at, polls[opened + 1].at)]
+    # One opening and one closing a park day: known by the day, so that polls arriving
+    # later move them (a correction), never make another.
+    found = [
+        _event("park.opened", park_id, None, polls[opened].at, polls[opened + 1].at, day_end)
+    ]
     last_active = max(k for k, poll in enumerate(polls) if poll.active)
     if hours:
         closed_at = known = hours[-1][1]
@@ -126,7 +130,7 @@ def _park_events(
         known = closed_at + rules.bridge if quiet > rules.bridge else day_end
     known = min(known, day_end)
     if now >= known:
-        found.append(_event("park.closed", park_id, None, closed_at, known))
+        found.append(_event("park.closed", park_id, None, closed_at, known, day_end))
     return found
 
 

@@ -83,8 +83,8 @@ def save_day(
                 "park_id": park_id,
                 "ride_id": event.ride_id,
                 "park_date": day,
-                "occurred_at": event.at,
-                "confirmed_at": event.confirmed_at,
+                "occurred_at": event.at.replace(microsecond=0),
+                "confirmed_at": event.confirmed_at.replace(microsecond=0),
                 "data": _json(dict(event.data)),
                 "corrects": corrects,
                 "recorded_at": now,
@@ -94,7 +94,7 @@ def save_day(
     current = {event.id: event for event in found}
     for event in found:
         known = latest.get(event.id)
-        facts = (event.kind, event.at, _json(dict(event.data)))
+        facts = (event.kind, event.at.replace(microsecond=0), _json(dict(event.data)))
         if known is None:
             add(event.id, event.kind, event, None)
         elif known != facts or event.id in retracted:
