@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis
 from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, delete, make_url, text
 from sqlalchemy.engine import URL
@@ -293,3 +294,24 @@ def api_engine(backend: str) -> Iterator[Engine]:
     engine = shared_database(backend, "api", load_days)
     yield engine
     engine.dispose()
+
+
+REDIS_URL = "redis://127.0.0.1:6379"
+REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS", "") not in ("", "0")
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own on the real Redis, removed afterwards."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if REQUIRE_REDIS:
+            pytest.fail(f"REQUIRE_REDIS=1 but Redis at {REDIS_URL} does not answer")
+        pytest.skip(f"Redis at {REDIS_URL} does not answer")
+    prefix = f"tpt_test_{uuid.uuid4().hex[:8]}"
+    yield prefix
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+    client.close()

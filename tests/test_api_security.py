@@ -4,10 +4,8 @@ behaviour in production mode."""
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,6 +15,7 @@ import pytest
 import redis
 import time_machine
 from api_fixtures import NOW, settings
+from conftest import REDIS_URL
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -29,8 +28,6 @@ from themepark_tracker.storage.db import writing
 from themepark_tracker.storage.tables import api_keys
 from themepark_tracker.storage.writes import lock_parks
 
-REDIS_URL = "redis://127.0.0.1:6379"
-REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS", "") not in ("", "0")
 SECRET = "test-secret-key-for-signing-sessions"
 
 
@@ -42,23 +39,6 @@ def _app(engine: Engine, prefix: str = "tpt", **environ: str) -> Any:
         limiter_prefix=prefix,
     )
     return made.test_client()
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own on the real Redis, removed afterwards."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if REQUIRE_REDIS:
-            pytest.fail(f"REQUIRE_REDIS=1 but Redis at {REDIS_URL} does not answer")
-        pytest.skip(f"Redis at {REDIS_URL} does not answer")
-    prefix = f"tpt_test_{uuid.uuid4().hex[:8]}"
-    yield prefix
-    for key in client.scan_iter(f"*{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 def _key(engine: Engine, name: str = "test") -> str:

@@ -209,6 +209,10 @@ def test_the_park_page(tab: Page, api: Any) -> None:
     assert f"view=park&{PERIOD}&park={TORONTO}" in tab.query() or f"park={TORONTO}" in tab.query()
     detail = api(f"/api/parks/{TORONTO}?{PERIOD}")["data"]
     assert page.locator("main h2").first.inner_text().startswith("Canada's Wonderland")
+    feed = page.locator("head link[type='application/atom+xml']")
+    assert feed.count() == 1 and feed.get_attribute("href") == f"/feeds/parks/{TORONTO}.atom"
+    subscribe = page.get_by_role("link", name="Subscribe")
+    assert subscribe.get_attribute("href") == f"/feeds/parks/{TORONTO}.atom"
     assert page.locator(".tiers li").count() == 4
     assert page.locator("#park-chart canvas").count() == 1
     cells = page.locator(".heatmap .cell")

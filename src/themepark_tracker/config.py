@@ -187,6 +187,9 @@ class Settings(BaseModel):
     dashboard_rate_limits: str = Field(
         "120/minute;5000/day", description="requests allowed per address for the dashboard"
     )
+    feed_rate_limits: str = Field(
+        "60/minute;3000/day", description="Atom feed requests allowed per address"
+    )
     auth_failure_limits: str = Field(
         "20/minute", description="failed keys or sessions per address before it must wait"
     )
@@ -253,7 +256,9 @@ class Settings(BaseModel):
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("api_rate_limits", "dashboard_rate_limits", "auth_failure_limits")
+    @field_validator(
+        "api_rate_limits", "dashboard_rate_limits", "feed_rate_limits", "auth_failure_limits"
+    )
     @classmethod
     def _parses_as_limits(cls, value: str) -> str:
         try:

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from themepark_tracker import web
 from themepark_tracker.api import (
     errors,
+    feeds,
     health,
     live,
     openapi,
@@ -55,8 +56,11 @@ def create_app(
         engine, settings, clock, Memo(settings.api_cache_entries), history
     )
     errors.register(app)
-    app.extensions["limiter"] = security.install(app, settings, clock, limiter_prefix)
-    for blueprint in (parks.bp, rides.bp, trends.bp, live.bp, health.bp, openapi.bp, web.bp):
+    limiter = app.extensions["limiter"] = security.install(app, settings, clock, limiter_prefix)
+    # Feeds are public (a reader cannot send a key): limited per address, on their own.
+    limiter.limit(settings.feed_rate_limits, key_func=security.client_address)(feeds.bp)
+    blueprints = (parks.bp, rides.bp, trends.bp, live.bp, health.bp, openapi.bp, feeds.bp, web.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     if settings.trusted_proxies:
         # Behind a reverse proxy every caller would be its address: limits and sessions

@@ -62,7 +62,7 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt="dashboard")
 
 
-def _client() -> str:
+def client_address() -> str:
     """The caller's address; an IPv6 caller by its /64, which one host usually holds
     whole, so that a new address per request is not a new rate-limit bucket."""
     address = request.remote_addr or "unknown"
@@ -77,7 +77,7 @@ def _client() -> str:
 
 def _client_tag() -> str:
     """What a session cookie binds to: a cookie copied to another address is refused."""
-    return hashlib.sha256(_client().encode()).hexdigest()[:16]
+    return hashlib.sha256(client_address().encode()).hexdigest()[:16]
 
 
 def _valid_session(settings: Settings) -> bool | None:
@@ -94,11 +94,11 @@ def _valid_session(settings: Settings) -> bool | None:
 
 def _identity() -> str:
     """The rate-limit bucket of this request: its key, else its address."""
-    return str(g.get("identity") or f"address:{_client()}")
+    return str(g.get("identity") or f"address:{client_address()}")
 
 
 def _failures_bucket() -> str:
-    return f"auth-failures:{_client()}"
+    return f"auth-failures:{client_address()}"
 
 
 def _failures_exceeded(limit: RequestLimit) -> Response:
@@ -187,7 +187,7 @@ def install(
         if session is False:
             raise ApiError(401, "invalid_session", "the dashboard session expired; reload the page")
         if session:
-            g.identity = f"session:{_client()}"
+            g.identity = f"session:{client_address()}"
             return
         raise ApiError(401, "missing_api_key", "this endpoint needs an X-API-Key header")
 
@@ -213,7 +213,7 @@ def install(
     @app.post("/api/session")
     @limiter.limit(
         SESSION_LIMIT,
-        key_func=_client,
+        key_func=client_address,
         exempt_when=lambda: bool(_valid_session(settings)),
     )
     def _session() -> Response:

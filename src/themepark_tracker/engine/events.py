@@ -118,9 +118,7 @@ def _park_events(
         return []
     # One opening and one closing a park day: known by the day, so that polls arriving
     # later move them (a correction), never make another.
-    found = [
-        _event("park.opened", park_id, None, polls[opened].at, polls[opened + 1].at, day_end)
-    ]
+    found = [_event("park.opened", park_id, None, polls[opened].at, polls[opened + 1].at, day_end)]
     last_active = max(k for k, poll in enumerate(polls) if poll.active)
     if hours:
         closed_at = known = hours[-1][1]

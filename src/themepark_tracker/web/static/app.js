@@ -436,7 +436,7 @@
     });
     const view = [
       h("div", { class: "page-head" },
-        h("h2", {}, d.park.name, " ", external(d.park.queue_times_url)),
+        h("h2", {}, d.park.name, " ", external(d.park.queue_times_url), " ", subscribe(`/feeds/parks/${state.park}.atom`, `${d.park.name}: rides down and back`)),
         h("p", {}, `${d.park.operator} · ${d.park.country} · ${d.park.timezone} · ${periodLabel(state)} (${d.figures.first} to ${d.figures.last})`),
         h("p", { class: "figures" },
           h("span", {}, "Shame ", shameBadge(d.figures.shame_score)),
@@ -541,7 +541,7 @@
     ], d.history) : empty("The ride did not run in this period.");
     const view = [
       h("div", { class: "page-head" },
-        h("h2", {}, d.ride.name, " ", external(d.ride.queue_times_url)),
+        h("h2", {}, d.ride.name, " ", external(d.ride.queue_times_url), " ", subscribe(`/feeds/rides/${state.ride}.atom`, `${d.ride.name}: down and back`)),
         h("p", {}, parkLink(d.ride.park_id, d.ride.park_name), d.ride.land ? ` · ${d.ride.land}` : "", " · ", tierBadge(d.ride.tier), " · ", statusBadge(d.ride.live_status)),
         d.figures ? h("p", { class: "figures" },
           h("span", {}, `${periodLabel(state)}: downtime ${fixed(d.figures.downtime_hours, 1)} h`),
@@ -663,10 +663,18 @@
 
   const RENDERERS = { downtime: downtimeView, waits: waitsView, trends: trendsView, park: parkView, ride: rideView };
 
+  /* The page's Atom feed: a <link rel="alternate"> for feed readers, and a visible link. */
+  function subscribe(path, title) {
+    const link = h("link", { rel: "alternate", type: "application/atom+xml", href: path, title, "data-feed": "" });
+    document.head.append(link);
+    return h("a", { class: "subscribe", href: path, type: "application/atom+xml", title: `${title} (Atom feed)` }, "Subscribe");
+  }
+
   async function render(quiet) {
     const state = readState();
     const mine = ++generation;
     syncControls(state);
+    document.head.querySelectorAll("link[data-feed]").forEach((link) => link.remove());
     if (state.view !== "park" && state.view !== "ride") document.title = "Theme Park Hall of Shame — ride downtime tracker";
     renderStats(state);
     if (!quiet) {
