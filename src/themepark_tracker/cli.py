@@ -36,6 +36,7 @@ from themepark_tracker.feed.model import FeedConfig, FeedModel, QuirkRates
 from themepark_tracker.feed.recording import poll_instants, record_archive
 from themepark_tracker.feed.server import Faults, FeedClock, make_server
 from themepark_tracker.feed.wiki import WikiFeed
+from themepark_tracker.jobs import export as export_job
 from themepark_tracker.jobs.aggregate import aggregate, cleanup
 from themepark_tracker.jobs.classify import classify_rides
 from themepark_tracker.jobs.collect import AlreadyRunning, CollectError, collect_lock, run_collect
@@ -498,6 +499,30 @@ def backup_command(runtime: Runtime, path: Path) -> None:
     except (backup.BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backup of {runtime.settings.database_url_masked()} written to {path}")
+
+
+@cli.command("export")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(export_job.FORMATS), default="csv")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True)
+@click.pass_obj
+@_uses_database
+def export_command(
+    runtime: Runtime, first: datetime, last: datetime, fmt: str, output: Path
+) -> None:
+    """Write the daily ride and park statistics and the outages of the local dates FROM to
+    TO (at most 366 days) into OUTPUT, with a README of their columns and sources.
+
+    Example: themepark-tracker export --from 2026-07-01 --to 2026-07-31 -o july/
+    """
+    try:
+        written = export_job.export_days(
+            runtime.engine, first.date(), last.date(), output, fmt, _now()
+        )
+    except export_job.ExportError as exc:
+        raise click.BadParameter(str(exc)) from None
+    click.echo("\n".join(str(path) for path in written))
 
 
 @cli.command("restore")
