@@ -9,6 +9,7 @@ schemathesis pytest plugin, whose lazy fixtures do not run on pytest 9.2.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,9 @@ PATHS = [
     "/api/parks/waittimes",
     "/api/parks/{park_id}",
     "/api/parks/{park_id}/data-quality",
+    "/api/export/rides.csv",
+    "/api/export/parks.csv",
+    "/api/export/outages.csv",
     "/api/rides/downtime",
     "/api/rides/waittimes",
     "/api/rides/{ride_id}",
@@ -58,6 +62,14 @@ def _one_kind_of_period(query: dict[str, Any] | None) -> None:
     query.pop("period", None)
 
 
+def _at_most_a_year(query: dict[str, Any] | None) -> None:
+    """An export's `to` is at most 365 days after `from`: the document says it in words."""
+    if query and "from" in query and "to" in query:
+        first = date.fromisoformat(str(query["from"]))
+        last = date.fromisoformat(str(query["to"]))
+        query["to"] = min(last, first + timedelta(days=365)).isoformat()
+
+
 def _check(operation: Any, mode: GenerationMode, examples: int, headers: dict[str, str]) -> None:
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
@@ -70,6 +82,8 @@ def _check(operation: Any, mode: GenerationMode, examples: int, headers: dict[st
     def run(case: Any) -> None:
         if mode is GenerationMode.POSITIVE:
             _one_kind_of_period(case.query)
+            if operation.path.startswith("/api/export/"):
+                _at_most_a_year(case.query)
         case.call_and_validate(headers=headers)
 
     run()

@@ -91,3 +91,19 @@ def test_the_methodology_says_when_it_last_changed() -> None:
         pytest.skip("the page is not committed yet")
     said = date.fromisoformat(methodology_changed())
     assert abs(said - date.fromisoformat(changed)) <= timedelta(days=1), (said, changed)
+
+
+def test_the_api_streams_the_same_csv(api_engine: Engine, tmp_path: Path) -> None:
+    from api_fixtures import app
+
+    export_days(api_engine, *DAYS, tmp_path, "csv", NOW)
+    client = app(api_engine).test_client()
+    for table in TABLES:
+        answer = client.get(f"/api/export/{table}.csv?from={DAYS[0]}&to={DAYS[1]}")
+        assert answer.status_code == 200 and answer.mimetype == "text/csv"
+        assert "attachment" in answer.headers["Content-Disposition"]
+        assert answer.get_data(as_text=True) == (tmp_path / f"{table}.csv").read_text()
+    too_long = client.get("/api/export/rides.csv?from=2025-01-01&to=2026-07-01")
+    assert too_long.status_code == 400 and "366" in too_long.get_json()["error"]["message"]
+    assert client.get("/api/export/rides.csv").status_code == 400
+    assert client.get("/api/export/polls.csv?from=2026-07-01&to=2026-07-02").status_code == 404

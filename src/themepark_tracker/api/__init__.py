@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from themepark_tracker import web
 from themepark_tracker.api import (
     errors,
+    export,
     feeds,
     health,
     live,
@@ -59,7 +60,17 @@ def create_app(
     limiter = app.extensions["limiter"] = security.install(app, settings, clock, limiter_prefix)
     # Feeds are public (a reader cannot send a key): limited per address, on their own.
     limiter.limit(settings.feed_rate_limits, key_func=security.client_address)(feeds.bp)
-    blueprints = (parks.bp, rides.bp, trends.bp, live.bp, health.bp, openapi.bp, feeds.bp, web.bp)
+    blueprints = (
+        parks.bp,
+        rides.bp,
+        trends.bp,
+        live.bp,
+        export.bp,
+        health.bp,
+        openapi.bp,
+        feeds.bp,
+        web.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     if settings.trusted_proxies:

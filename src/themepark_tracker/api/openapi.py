@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -13,7 +14,8 @@ from pydantic.json_schema import models_json_schema
 from themepark_tracker import __version__
 from themepark_tracker.api import schemas
 from themepark_tracker.api.endpoints import ENDPOINTS, tracker
-from themepark_tracker.api.params import MAX_ID
+from themepark_tracker.api.params import MAX_ID, ExportQuery
+from themepark_tracker.storage import export
 
 bp = Blueprint("docs", __name__, url_prefix="/api")
 REF = "#/components/schemas/{model}"
@@ -56,11 +58,12 @@ def _parameters(endpoint: Any) -> list[dict[str, Any]]:
         for name in re.findall(r"<int:(\w+)>", endpoint.rule)
     ]
     query = endpoint.query.model_json_schema(by_alias=True)
+    required = set(query.get("required", []))
     for name, schema in query.get("properties", {}).items():
         parameter = {
             "name": name,
             "in": "query",
-            "required": False,
+            "required": name in required,
             "schema": _query_schema(schema),
         }
         if schema.get("description"):
@@ -75,6 +78,37 @@ def document() -> dict[str, Any]:
     if shared.document is None:
         shared.document = _build(shared.settings.api_auth_required)
     return shared.document
+
+
+def _export_operation(table: str, auth: bool) -> dict[str, Any]:
+    columns = ", ".join(f"`{c.name}` ({c.meaning})" for c in export.TABLES[table])
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "the rows, by date, as CSV with a header line",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        "400": _error("a query parameter is invalid, or more than 366 days"),
+        "429": {
+            **_error("rate limit exceeded"),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+        "503": _error("the database did not answer"),
+    }
+    if auth:
+        responses["401"] = _error("X-API-Key missing, unknown or revoked, or session invalid")
+    operation: dict[str, Any] = {
+        "operationId": f"export_{table}",
+        "tags": ["open data"],
+        "summary": f"Daily {table} as CSV" if table != "outages" else "Outages as CSV",
+        "description": f"The rows `export` writes, for local dates from..to. Columns: {columns}.",
+        "parameters": _parameters(
+            SimpleNamespace(rule=f"/api/export/{table}.csv", query=ExportQuery)
+        ),
+        "responses": responses,
+    }
+    if auth:
+        operation["security"] = [{"ApiKey": []}]
+    return operation
 
 
 def _build(auth: bool) -> dict[str, Any]:
@@ -125,6 +159,8 @@ def _build(auth: bool) -> dict[str, Any]:
         if auth:
             operation["security"] = [{"ApiKey": []}]
         paths[re.sub(r"<int:(\w+)>", r"{\1}", endpoint.rule)] = {"get": operation}
+    for table in export.TABLES:
+        paths[f"/api/export/{table}.csv"] = {"get": _export_operation(table, auth)}
     paths["/api/health"] = {
         "get": {
             "operationId": "health",

@@ -44,6 +44,8 @@ RideSort = Literal[
 #: Dates far outside what any park has keep the period before them representable; the
 #: pattern says so in the document, where a date has no minimum.
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+#: The longest span one export answers (`storage.export.MAX_DAYS`).
+EXPORT_DAYS = 366
 #: Queue-Times ids are 32-bit; a larger one names nothing (and would overflow SQLite).
 MAX_ID = 2**31 - 1
 DATE_PATTERN: JsonDict = {"pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
@@ -176,3 +178,27 @@ class RideDetailQuery(PeriodQuery):
         json_schema_extra=DATE_PATTERN,
         description="local day of the timeline; default the period's last day the park operated",
     )
+
+
+class ExportQuery(Query):
+    from_: Day = Field(
+        alias="from",
+        ge=EARLIEST,
+        le=LATEST,
+        json_schema_extra=DATE_PATTERN,
+        description="first local date",
+    )
+    to: Day = Field(
+        ge=EARLIEST,
+        le=LATEST,
+        json_schema_extra=DATE_PATTERN,
+        description="last local date, not before from, at most 365 days after it",
+    )
+
+    @model_validator(mode="after")
+    def _a_span_of_days(self) -> Self:
+        if self.to < self.from_:
+            raise ValueError("to must not be before from")
+        if (self.to - self.from_).days >= EXPORT_DAYS:
+            raise ValueError(f"at most {EXPORT_DAYS} days per request")
+        return self

@@ -4,7 +4,6 @@ the tracker and of its methodology made them, and whose data they are."""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -61,27 +60,9 @@ def export_days(
     return [*written, readme]
 
 
-def write_csv_rows(out: Any, names: list[str], rows: Iterable[dict[str, Any]]) -> None:
-    """CSV as the export and the API write it: ISO dates and times, empty for none."""
-    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _text(value) for key, value in row.items()})
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
 def _write_csv(path: Path, names: list[str], rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
-        write_csv_rows(out, names, rows)
+        out.writelines(export.csv_chunks(names, rows))
 
 
 def _write_parquet(path: Path, names: list[str], rows: Iterable[dict[str, Any]]) -> None:

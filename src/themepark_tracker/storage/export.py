@@ -4,9 +4,11 @@ page at a time, so a year of a hundred parks streams in constant memory."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, select
@@ -240,3 +242,30 @@ def _outage_row(row: Any) -> dict[str, Any]:
         "park_wide": bool(row.park_wide),
         "down_to_close": bool(row.censored),
     }
+
+
+def csv_chunks(
+    names: list[str], rows: Iterable[dict[str, Any]], every: int = 1000
+) -> Iterator[str]:
+    """The rows as CSV (ISO dates and UTC times, true/false, empty for none), a chunk of
+    `every` rows at a time: a file's contents, or a streamed answer's."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    for count, row in enumerate(rows, 1):
+        writer.writerow({key: _cell(value) for key, value in row.items()})
+        if count % every == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
