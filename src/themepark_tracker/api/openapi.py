@@ -80,6 +80,18 @@ def document() -> dict[str, Any]:
     return shared.document
 
 
+def _too_many(auth: bool) -> dict[str, Any]:
+    return {
+        **_error(
+            "rate limit exceeded, or too many failed keys or sessions from this "
+            "address (AUTH_FAILURE_LIMITS); wait Retry-After seconds"
+            if auth
+            else "rate limit exceeded"
+        ),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
+
+
 def _export_operation(table: str, auth: bool) -> dict[str, Any]:
     columns = ", ".join(f"`{c.name}` ({c.meaning})" for c in export.TABLES[table])
     responses: dict[str, Any] = {
@@ -88,10 +100,7 @@ def _export_operation(table: str, auth: bool) -> dict[str, Any]:
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
         "400": _error("a query parameter is invalid, or more than 366 days"),
-        "429": {
-            **_error("rate limit exceeded"),
-            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        },
+        "429": _too_many(auth),
         "503": _error("the database did not answer"),
     }
     if auth:
@@ -133,15 +142,7 @@ def _build(auth: bool) -> dict[str, Any]:
             },
             "304": {"description": "not modified since the ETag given in If-None-Match"},
             "400": _error("a query parameter is invalid"),
-            "429": {
-                **_error(
-                    "rate limit exceeded, or too many failed keys or sessions from this "
-                    "address (AUTH_FAILURE_LIMITS); wait Retry-After seconds"
-                    if auth
-                    else "rate limit exceeded"
-                ),
-                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-            },
+            "429": _too_many(auth),
             "503": _error("the database did not answer"),
         }
         if endpoint.not_found:
