@@ -14,14 +14,12 @@ from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, request
-from sqlalchemy import Connection, select
 
 from themepark_tracker.api.endpoints import tracker
 from themepark_tracker.api.errors import error_response
 from themepark_tracker.api.schemas import QUEUE_TIMES, THEMEPARKS_WIKI
 from themepark_tracker.storage import details, events
 from themepark_tracker.storage.events import StoredEvent
-from themepark_tracker.storage.tables import rides
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 ATOM = "application/atom+xml"
@@ -35,42 +33,30 @@ def park_feed(park_id: int) -> Response:
         if not found:
             return error_response(404, "not_found", f"no park {park_id}")
         latest = events.recent(conn, park_id=park_id)
-        names = _ride_names(conn, latest)
         paired = details.is_paired(conn, park_id)
     page = f"{request.host_url}?view=park&park={park_id}"
     title = f"{found[0].name}: rides down and back"
-    return _feed(title, page, latest, names, paired, shared.clock())
+    return _feed(title, page, latest, paired, shared.clock())
 
 
 @bp.get("/rides/<int:ride_id>.atom")
 def ride_feed(ride_id: int) -> Response:
     shared = tracker()
     with shared.engine.connect() as conn:
-        ride = conn.execute(
-            select(rides.c.name, rides.c.park_id).where(rides.c.id == ride_id)
-        ).first()
+        ride = details.ride_info(conn, ride_id)
         if ride is None:
             return error_response(404, "not_found", f"no ride {ride_id}")
         latest = events.recent(conn, ride_id=ride_id)
         paired = details.is_paired(conn, ride.park_id)
     page = f"{request.host_url}?view=ride&ride={ride_id}"
     title = f"{ride.name}: down and back"
-    return _feed(title, page, latest, {ride_id: ride.name}, paired, shared.clock())
-
-
-def _ride_names(conn: Connection, found: Sequence[StoredEvent]) -> dict[int, str]:
-    wanted = sorted({e.ride_id for e in found if e.ride_id is not None})
-    if not wanted:
-        return {}
-    query = select(rides.c.id, rides.c.name).where(rides.c.id.in_(wanted))
-    return {ride_id: name for ride_id, name in conn.execute(query)}
+    return _feed(title, page, latest, paired, shared.clock())
 
 
 def _feed(
     title: str,
     page: str,
     found: Sequence[StoredEvent],
-    names: dict[int, str],
     paired: bool,
     now: datetime,
 ) -> Response:
@@ -91,7 +77,7 @@ def _feed(
     for event in found:
         entry = feed.add_entry(order="append")
         entry.id(f"urn:themepark-tracker:event:{event.id}")
-        entry.title(_title(event, names))
+        entry.title(_title(event))
         entry.updated(event.recorded_at.replace(microsecond=0))
         entry.published(event.confirmed_at)
         entry.link(href=page, rel="alternate", type="text/html")
@@ -118,8 +104,8 @@ _TITLES = {
 }
 
 
-def _title(event: StoredEvent, names: dict[int, str]) -> str:
-    ride = names.get(event.ride_id or 0, f"ride {event.ride_id}")
+def _title(event: StoredEvent) -> str:
+    ride = event.ride_name or f"ride {event.ride_id}"
     text = _TITLES.get(event.kind, event.kind).format(ride=ride)
     if event.kind == "outage.ended" and "duration_minutes" in event.data:
         text += f" after {event.data['duration_minutes']:g} min"

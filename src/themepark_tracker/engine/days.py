@@ -131,7 +131,8 @@ def compute_park_day(
         end = closes
         # A poll between two published stretches (a split day) says nothing of them.
         gap = set(range(first, last + 1)) - set(inside)
-        polls = [Poll(poll.at, False) if i in gap else poll for i, poll in enumerate(polls)]
+        if gap:
+            polls = [Poll(poll.at, False) if i in gap else poll for i, poll in enumerate(polls)]
         operated = any(poll.active for poll in polls[first : last + 1])
     inside_polls = polls[first : last + 1]
     # Whole microseconds, as timedelta keeps them: integer sums are exact and cheaper.

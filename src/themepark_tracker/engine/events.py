@@ -34,16 +34,6 @@ from themepark_tracker.engine.states import Status
 #: An outage starting this close to the published close is not announced.
 QUIET_BEFORE_CLOSE = timedelta(minutes=30)
 
-KINDS = (
-    "outage.started",
-    "outage.ended",
-    "outage.retracted",
-    "ride.refurbishment_started",
-    "ride.refurbishment_ended",
-    "park.opened",
-    "park.closed",
-)
-
 
 @dataclass(frozen=True)
 class Event:

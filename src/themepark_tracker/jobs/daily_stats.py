@@ -52,16 +52,19 @@ def refresh_park_day(
     written = park_days.save_park_day(
         conn, park_id, park_day, known.tiers, final=final, computed_at=now
     )
-    start, end = day_bounds(day, zone, rules.days)
+    # Only a park with statuses can have a refurbishment running on from the day before.
+    with_statuses = any(poll.statuses is not None for poll in polls)
     found = day_events(
         park_id,
         park_day,
         polls,
         now=now,
-        day_end=end,
+        day_end=computed.end,
         rules=rules.days,
         hours=computed.hours,
-        statuses_before=wiki.statuses_before(conn, park_id, start),
+        statuses_before=wiki.statuses_before(conn, park_id, computed.start)
+        if with_statuses
+        else None,
     )
     events.save_day(conn, park_id, day, found, now)
     if day == park_day_of(now, zone, rules.days):
@@ -75,6 +78,8 @@ class _Computed:
     known: queries.TiersAndLive
     hours: Hours | None
     day: ParkDay
+    start: datetime
+    end: datetime
 
 
 def _computed(
@@ -100,7 +105,7 @@ def _computed(
         next_poll_at=after,
         hours=hours,
     )
-    return _Computed(polls, known, hours, park_day)
+    return _Computed(polls, known, hours, park_day, start, end)
 
 
 def _save_live(

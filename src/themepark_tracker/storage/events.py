@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from themepark_tracker.engine.events import Event
-from themepark_tracker.storage.tables import events
+from themepark_tracker.storage.tables import events, rides
 
 #: How many events a feed shows.
 RECENT = 100
@@ -33,6 +33,7 @@ class StoredEvent:
     data: dict[str, Any]
     corrects: str | None
     recorded_at: datetime
+    ride_name: str | None
 
 
 def _json(data: Any) -> str:
@@ -118,9 +119,14 @@ def recent(
     ride_id: int | None = None,
     limit: int = RECENT,
 ) -> list[StoredEvent]:
-    """A park's or a ride's latest events, newest recorded first."""
+    """A park's or a ride's latest events, newest recorded first, with its ride's name."""
     e = events.c
-    query = select(events).order_by(e.seq.desc()).limit(limit)
+    query = (
+        select(events, rides.c.name.label("ride_name"))
+        .outerjoin(rides, rides.c.id == e.ride_id)
+        .order_by(e.seq.desc())
+        .limit(limit)
+    )
     if park_id is not None:
         query = query.where(e.park_id == park_id)
     if ride_id is not None:
@@ -138,6 +144,7 @@ def recent(
             json.loads(row.data),
             row.corrects,
             row.recorded_at,
+            row.ride_name,
         )
         for row in conn.execute(query)
     ]

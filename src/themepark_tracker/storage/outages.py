@@ -55,6 +55,18 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def ended_of_rides(ranges: Mapping[int, tuple[date, date]]) -> ColumnElement[bool] | None:
+    """The ended outages of each ride of `ranges` on its park days `first` to `last` (one
+    condition per span, over the key); None when there is no ride."""
+    o = ride_outages.c
+    groups = grouped(ranges)
+    if not groups:
+        return None
+    return o.ended_at.is_not(None) & or_(
+        *(o.ride_id.in_(ids) & of_days(*span) for span, ids in groups.items())
+    )
+
+
 def outage_lengths_by_ride(
     conn: Connection, ranges: Mapping[int, tuple[date, date]]
 ) -> dict[int, list[tuple[float, bool]]]:
@@ -62,13 +74,10 @@ def outage_lengths_by_ride(
     days `first` to `last`: the few rides a ranking returns, in one statement, reading
     no times (making them costs more than reading the rows)."""
     o = ride_outages.c
-    groups = grouped(ranges)
-    if not groups:
+    chosen = ended_of_rides(ranges)
+    if chosen is None:
         return {}
-    query = select(o.ride_id, o.minutes, o.park_wide).where(
-        o.ended_at.is_not(None),
-        or_(*(o.ride_id.in_(ids) & of_days(*span) for span, ids in groups.items())),
-    )
+    query = select(o.ride_id, o.minutes, o.park_wide).where(chosen)
     found: dict[int, list[tuple[float, bool]]] = {ride_id: [] for ride_id in ranges}
     for ride_id, minutes, park_wide in conn.execute(query):
         found[ride_id].append((float(minutes), bool(park_wide)))

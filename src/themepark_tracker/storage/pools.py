@@ -30,11 +30,11 @@ from sqlalchemy import (
 
 from themepark_tracker.engine.recovery import Pool, PoolCurve, Survival, pool_curve
 from themepark_tracker.storage.outages import (
+    ended_of_rides,
     from_little_endian,
     little_endian,
     of_days,
 )
-from themepark_tracker.storage.statistics import grouped
 from themepark_tracker.storage.tables import recovery_pools, ride_outages, rides
 
 #: How a pool's rides are chosen: unclassified rides count as tier 2.
@@ -132,14 +132,10 @@ def _own_outages(conn: Connection, ranges: Mapping[int, tuple[date, date]]) -> d
     """Each ride's own pool (its outages that are not park-wide) on its park days `first`
     to `last`, in one statement."""
     o = ride_outages.c
-    groups = grouped(ranges)
+    chosen = ended_of_rides(ranges)
     found = {ride_id: _Lengths() for ride_id in ranges}
-    if groups:
-        query = select(o.ride_id, o.minutes, o.censored).where(
-            o.ended_at.is_not(None),
-            ~o.park_wide,
-            or_(*(o.ride_id.in_(ids) & of_days(*span) for span, ids in groups.items())),
-        )
+    if chosen is not None:
+        query = select(o.ride_id, o.minutes, o.censored).where(chosen, ~o.park_wide)
         for ride_id, minutes, censored in conn.execute(query):
             found[ride_id].add(float(minutes), bool(censored))
     return {ride_id: lengths.pool("ride") for ride_id, lengths in found.items()}
